@@ -1,0 +1,44 @@
+# hspwork: the two README commands are `make run` and `make test`.
+# Both set themselves up from nothing: a virtual environment in .venv, the package with its
+# test extra, and (for the browser tests) Debian's chromium package.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT ?= build
+
+.PHONY: setup setup-browser run test lint bench sample clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Browser tests use Debian's Chromium through Playwright's executable_path; no browser download.
+setup-browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+run: setup
+	$(BIN)/hspwork brief --out $(OUT)
+
+test: setup setup-browser
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lint: setup
+	$(BIN)/ruff check hspwork tests benchmarks
+	$(BIN)/ruff format --check hspwork tests benchmarks
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+sample: setup
+	$(BIN)/python -m hspwork.sample --out data/sample
+
+clean:
+	rm -rf $(OUT) .pytest_cache
