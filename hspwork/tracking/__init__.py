@@ -1,0 +1,17 @@
+"""Officer tracking: clean pings, time in fences (dwell), dosage, and dask scale-out."""
+
+from hspwork.tracking.dwell import (
+    DEFAULT_MAX_GAP_MINUTES,
+    FenceIndex,
+    dwell,
+    dwell_summary,
+    unobserved_table,
+)
+
+__all__ = [
+    "DEFAULT_MAX_GAP_MINUTES",
+    "FenceIndex",
+    "dwell",
+    "dwell_summary",
+    "unobserved_table",
+]

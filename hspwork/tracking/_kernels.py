@@ -1,0 +1,307 @@
+"""Compiled kernels behind :func:`hspwork.tracking.dwell`: point in polygon and run building.
+
+Everything here works on flat NumPy arrays; no shapely objects and no Python loop per ping.
+Polygons are flattened to rings (exterior, holes, and every part of a multipolygon) and tested
+by even-odd ray casting over all rings of a polygon, which is exact for valid polygons with
+holes and for multipolygons whose parts do not overlap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+INT64_MAX = np.iinfo(np.int64).max
+INT64_MIN = np.iinfo(np.int64).min
+
+
+@njit(cache=True, inline="always")
+def _inside(px, py, poly, poly_ring_start, ring_start, cx, cy):
+    inside = False
+    for r in range(poly_ring_start[poly], poly_ring_start[poly + 1]):
+        a = ring_start[r]
+        b = ring_start[r + 1]
+        # rings are closed (last vertex == first), so edges are (k, k + 1)
+        for k in range(a, b - 1):
+            x1 = cx[k]
+            y1 = cy[k]
+            x2 = cx[k + 1]
+            y2 = cy[k + 1]
+            if (y1 > py) != (y2 > py):
+                xcross = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+                if px < xcross:
+                    inside = not inside
+    return inside
+
+
+@njit(cache=True)
+def build_grid(bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
+    """CSR lists of polygon ids per grid cell, from each polygon's bounding box."""
+    n = bx0.shape[0]
+    counts = np.zeros(nx * ny + 1, dtype=np.int64)
+    for p in range(n):
+        i0 = max(int((bx0[p] - gx0) / cell), 0)
+        i1 = min(int((bx1[p] - gx0) / cell), nx - 1)
+        j0 = max(int((by0[p] - gy0) / cell), 0)
+        j1 = min(int((by1[p] - gy0) / cell), ny - 1)
+        for j in range(j0, j1 + 1):
+            for i in range(i0, i1 + 1):
+                counts[j * nx + i + 1] += 1
+    start = np.cumsum(counts)
+    fill = start[:-1].copy()
+    items = np.empty(start[-1], dtype=np.int32)
+    for p in range(n):
+        i0 = max(int((bx0[p] - gx0) / cell), 0)
+        i1 = min(int((bx1[p] - gx0) / cell), nx - 1)
+        j0 = max(int((by0[p] - gy0) / cell), 0)
+        j1 = min(int((by1[p] - gy0) / cell), ny - 1)
+        for j in range(j0, j1 + 1):
+            for i in range(i0, i1 + 1):
+                c = j * nx + i
+                items[fill[c]] = p
+                fill[c] += 1
+    return start, items
+
+
+@njit(cache=True, parallel=True)
+def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
+              vfrom, vto, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+    """Number of polygons containing each ping (valid at its time)."""
+    n = x.shape[0]
+    counts = np.zeros(n, dtype=np.int32)
+    for i in prange(n):
+        px = x[i]
+        py = y[i]
+        fi = (px - gx0) / cell
+        fj = (py - gy0) / cell
+        if fi < 0 or fj < 0 or fi >= nx or fj >= ny:
+            continue
+        c = int(fj) * nx + int(fi)
+        k = 0
+        for q in range(gstart[c], gstart[c + 1]):
+            p = gitems[q]
+            if px < bx0[p] or px > bx1[p] or py < by0[p] or py > by1[p]:
+                continue
+            if t[i] < vfrom[p] or t[i] >= vto[p]:
+                continue
+            if _inside(px, py, p, poly_ring_start, ring_start, cx, cy):
+                k += 1
+        counts[i] = k
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def pip_fill(x, y, t, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
+             vfrom, vto, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+    """(ping, polygon) pairs, ping-major, in the slots that :func:`pip_count` sized."""
+    n = x.shape[0]
+    total = offsets[n]
+    out_ping = np.empty(total, dtype=np.int64)
+    out_poly = np.empty(total, dtype=np.int32)
+    for i in prange(n):
+        if offsets[i + 1] == offsets[i]:
+            continue
+        px = x[i]
+        py = y[i]
+        c = int((py - gy0) / cell) * nx + int((px - gx0) / cell)
+        k = offsets[i]
+        for q in range(gstart[c], gstart[c + 1]):
+            p = gitems[q]
+            if px < bx0[p] or px > bx1[p] or py < by0[p] or py > by1[p]:
+                continue
+            if t[i] < vfrom[p] or t[i] >= vto[p]:
+                continue
+            if _inside(px, py, p, poly_ring_start, ring_start, cx, cy):
+                out_ping[k] = i
+                out_poly[k] = p
+                k += 1
+    return out_ping, out_poly
+
+
+@njit(cache=True)
+def exit_fraction(px, py, qx, qy, poly, poly_ring_start, ring_start, cx, cy):
+    """Fraction of the segment P->Q travelled before first crossing the polygon's boundary.
+
+    P is the inside ping. Returns -1.0 when the segment crosses no edge.
+    """
+    dx = qx - px
+    dy = qy - py
+    best = 2.0
+    for r in range(poly_ring_start[poly], poly_ring_start[poly + 1]):
+        for k in range(ring_start[r], ring_start[r + 1] - 1):
+            ax = cx[k]
+            ay = cy[k]
+            ex = cx[k + 1] - ax
+            ey = cy[k + 1] - ay
+            den = dx * ey - dy * ex
+            if den == 0.0:
+                continue
+            wx = ax - px
+            wy = ay - py
+            s = (wx * ey - wy * ex) / den
+            u = (wx * dy - wy * dx) / den
+            if s > 0.0 and s <= 1.0 and u >= 0.0 and u <= 1.0 and s < best:
+                best = s
+    return best if best <= 1.0 else -1.0
+
+
+@njit(cache=True)
+def credited_intervals(pair_ping, pair_fence, pair_poly, off, t, x, y, src, gap_ns_by_src,
+                       interpolate, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+    """One credited interval per (inside ping, fence), by the rule documented in ``dwell``.
+
+    Pairs must be sorted by fence, then ping index; pings sorted by officer, then time.
+    Returns start_ns, end_ns and the distance moved during the credited time (CRS units).
+    """
+    m = pair_ping.shape[0]
+    n = t.shape[0]
+    start = np.empty(m, dtype=np.int64)
+    end = np.empty(m, dtype=np.int64)
+    dist = np.zeros(m, dtype=np.float64)
+    for k in range(m):
+        i = pair_ping[k]
+        f = pair_fence[k]
+        poly = pair_poly[k]
+        o = off[i]
+        prev_in = k > 0 and pair_fence[k - 1] == f and pair_ping[k - 1] == i - 1
+        next_in = k + 1 < m and pair_fence[k + 1] == f and pair_ping[k + 1] == i + 1
+        s0 = t[i]
+        e0 = t[i]
+        if i > 0 and off[i - 1] == o and not prev_in:
+            g = t[i] - t[i - 1]
+            lim = max(gap_ns_by_src[src[i - 1]], gap_ns_by_src[src[i]])
+            if g <= lim:
+                frac = 0.5
+                if interpolate:
+                    fr = exit_fraction(x[i], y[i], x[i - 1], y[i - 1], poly,
+                                       poly_ring_start, ring_start, cx, cy)  # fmt: skip
+                    if fr >= 0.0:
+                        frac = fr
+                c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
+                s0 = t[i] - c
+                dist[k] += frac * np.hypot(x[i] - x[i - 1], y[i] - y[i - 1])
+        if i + 1 < n and off[i + 1] == o:
+            g = t[i + 1] - t[i]
+            lim = max(gap_ns_by_src[src[i + 1]], gap_ns_by_src[src[i]])
+            if g <= lim:
+                if next_in:
+                    frac = 1.0
+                    c = g
+                else:
+                    frac = 0.5
+                    if interpolate:
+                        fr = exit_fraction(x[i], y[i], x[i + 1], y[i + 1], poly,
+                                           poly_ring_start, ring_start, cx, cy)  # fmt: skip
+                        if fr >= 0.0:
+                            frac = fr
+                    c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
+                e0 = t[i] + c
+                dist[k] += frac * np.hypot(x[i + 1] - x[i], y[i + 1] - y[i])
+        start[k] = s0
+        end[k] = e0
+    return start, end, dist
+
+
+@njit(cache=True)
+def merge_visits(fence, officer, start, end, dist, merge_ns):
+    """Merge intervals (sorted by fence, officer, start) into visits.
+
+    Consecutive intervals of one officer in one fence join when the time between them is
+    shorter than ``merge_ns`` (or zero). Visits with no credited time are left out.
+    """
+    m = start.shape[0]
+    v_f = np.empty(m, dtype=fence.dtype)
+    v_o = np.empty(m, dtype=officer.dtype)
+    v_s = np.empty(m, dtype=np.int64)
+    v_e = np.empty(m, dtype=np.int64)
+    v_cred = np.empty(m, dtype=np.int64)
+    v_n = np.empty(m, dtype=np.int64)
+    v_d = np.empty(m, dtype=np.float64)
+    nv = 0
+    k = 0
+    while k < m:
+        cf = fence[k]
+        co = officer[k]
+        cs = start[k]
+        ce = end[k]
+        cred = end[k] - start[k]
+        cn = 1
+        cd = dist[k]
+        j = k + 1
+        while j < m and fence[j] == cf and officer[j] == co:
+            sep = start[j] - ce
+            if sep > 0 and sep >= merge_ns:
+                break
+            if end[j] > ce:
+                ce = end[j]
+            cred += end[j] - start[j]
+            cn += 1
+            cd += dist[j]
+            j += 1
+        if cred > 0:
+            v_f[nv] = cf
+            v_o[nv] = co
+            v_s[nv] = cs
+            v_e[nv] = ce
+            v_cred[nv] = cred
+            v_n[nv] = cn
+            v_d[nv] = cd
+            nv += 1
+        k = j
+    return v_f[:nv], v_o[:nv], v_s[:nv], v_e[:nv], v_cred[:nv], v_n[:nv], v_d[:nv]
+
+
+@njit(cache=True)
+def union_by_group(group, start, end, n_groups):
+    """Length of the union of intervals per group (intervals sorted by group, then start)."""
+    out = np.zeros(n_groups, dtype=np.int64)
+    m = start.shape[0]
+    k = 0
+    while k < m:
+        g = group[k]
+        cs = start[k]
+        ce = end[k]
+        k += 1
+        while k < m and group[k] == g:
+            if start[k] > ce:
+                out[g] += ce - cs
+                cs = start[k]
+                ce = end[k]
+            elif end[k] > ce:
+                ce = end[k]
+            k += 1
+        out[g] += ce - cs
+    return out
+
+
+@njit(cache=True)
+def is_sorted_pair(a, b):
+    """True when rows are sorted by ``a`` then ``b`` (non-decreasing)."""
+    for i in range(1, a.shape[0]):
+        if a[i] < a[i - 1] or (a[i] == a[i - 1] and b[i] < b[i - 1]):
+            return False
+    return True
+
+
+@njit(cache=True)
+def order_ties(perm, off, t, x, y):
+    """Within runs of equal (officer, time), order rows by x then y (insertion sort).
+
+    ``perm`` already sorts by officer and time; ties are rare, so this costs one pass.
+    """
+    n = perm.shape[0]
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and off[perm[j]] == off[perm[i]] and t[perm[j]] == t[perm[i]]:
+            j += 1
+        if j - i > 1:
+            for a in range(i + 1, j):
+                v = perm[a]
+                b = a - 1
+                while b >= i and (x[perm[b]] > x[v] or (x[perm[b]] == x[v] and y[perm[b]] > y[v])):
+                    perm[b + 1] = perm[b]
+                    b -= 1
+                perm[b + 1] = v
+        i = j
+    return perm
