@@ -140,7 +140,9 @@ def to_metric(obj: GeoT, name: str = "data") -> GeoT:
     return obj.to_crs(target)
 
 
-def align_crs(reference: gpd.GeoDataFrame | gpd.GeoSeries, other: GeoT, names=("reference", "other")) -> GeoT:
+def align_crs(
+    reference: gpd.GeoDataFrame | gpd.GeoSeries, other: GeoT, names=("reference", "other")
+) -> GeoT:
     """Return ``other`` in the CRS of ``reference``, warning when it had to be converted."""
     ref_crs = require_crs(reference, names[0])
     oth_crs = require_crs(other, names[1])

@@ -1,0 +1,122 @@
+"""read_pings: time zones across both UK clock changes, units, and row accounting."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
+from hspwork.io import read_pings
+
+
+def _app(rows):
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "collar_no",
+            "recorded_at",
+            "latitude",
+            "longitude",
+            "speed_kmh",
+            "heading",
+            "accuracy_m",
+        ],
+    )
+
+
+def test_october_change_repeated_hour_resolved_per_officer():
+    # Officer 101 pings every 20 minutes through the night the clocks go back (26 Oct 2025);
+    # officer 202's rows are interleaved to show that each device is ordered on its own.
+    local = ["00:40", "01:00", "01:20", "01:40", "01:00", "01:20", "01:40", "02:00", "02:20"]
+    rows = []
+    for i, t in enumerate(local):
+        rows.append(["101", f"2025-10-26 {t}:00", "52.48", "-1.90", "3.6", "90", "5"])
+        if i < 3:
+            rows.append(["202", f"2025-10-26 01:{30 + 10 * i}:00", "52.48", "-1.90", "0", "0", "5"])
+    pings = read_pings(_app(rows), source="app", tz="Europe/London")
+    a = pings[pings.officer == "101"]["time"]
+    # By hand: 00:40 BST = 23:40 UTC, then every 20 minutes to 02:20 GMT = 02:20 UTC.
+    expected = pd.date_range("2025-10-25 23:40", "2025-10-26 02:20", freq="20min", tz="UTC")
+    assert list(a) == list(expected)
+    assert (np.diff(a.to_numpy()).astype("timedelta64[m]").astype(int) == 20).all()
+    np.testing.assert_allclose(pings["speed_mps"].iloc[0], 1.0)  # 3.6 km/h
+    assert pings.attrs["load_report"].rows_kept == 12
+
+
+def test_march_change_gap_closed_and_skipped_hour_dropped():
+    times = ["00:40", "00:50", "01:30", "02:00", "02:10"]  # 01:30 never happens on 30 Mar 2025
+    rows = [["7", f"2025-03-30 {t}:00", "52.48", "-1.90", "", "", ""] for t in times]
+    with pytest.warns(DataDroppedWarning, match="does not exist locally"):
+        pings = read_pings(_app(rows), source="app", tz="Europe/London")
+    utc = [str(t) for t in pings["time"]]
+    assert utc == [
+        "2025-03-30 00:40:00+00:00",
+        "2025-03-30 00:50:00+00:00",
+        "2025-03-30 01:00:00+00:00",  # 02:00 BST
+        "2025-03-30 01:10:00+00:00",
+    ]
+
+
+def test_naive_times_refused_without_tz():
+    rows = [["7", "2025-03-01 10:00:00", "52.48", "-1.90", "", "", ""]]
+    with pytest.raises(SchemaError, match=r"no time zone.*tz='Europe/London'"):
+        read_pings(_app(rows), source="app")
+
+
+def test_radio_export_utc_text_and_eastings(tmp_path):
+    path = tmp_path / "radio.csv"
+    path.write_text(
+        "issi,collar_no,timestamp,easting,northing\n"
+        "900001,4127,2025-10-26T00:30:00Z,410000,290000\n"
+        "900001,4127,2025-10-26T00:33:00Z,410010,290000\n"
+        "900001,4127,2025-10-26T00:33:00Z,410010,290000\n"  # exact duplicate
+        "900001,4127,not a time,410020,290000\n"
+        "900001,,2025-10-26T00:36:00Z,410030,290000\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(DataDroppedWarning):
+        pings = read_pings(path, source="radio", crs="EPSG:27700")
+    rep = pings.attrs["load_report"]
+    assert (rep.rows_read, rep.rows_kept) == (5, 2)
+    assert rep.dropped == {
+        "no officer identifier": 1,
+        "unreadable date/time": 1,
+        "duplicate row": 1,
+    }
+    assert pings["officer"].tolist() == ["4127", "4127"]  # collar number, not the radio id
+    assert pings["issi"].tolist() == ["900001", "900001"]
+    assert pings.attrs["crs"] == "EPSG:27700"
+    assert set(pings.columns[:5]) == {"officer", "time", "x", "y", "source"}
+
+
+def test_separate_date_and_time_columns_day_first(tmp_path):
+    path = tmp_path / "handheld.csv"
+    path.write_text(
+        "Officer,Date,Clock,Lat,Lon\nA,26/10/2025,12:00:00,52.48,-1.9\n", encoding="utf-8"
+    )
+    pings = read_pings(path, source="handheld", tz="Europe/London", columns={"Clock": "clock"})
+    assert str(pings["time"].iloc[0]) == "2025-10-26 12:00:00+00:00"  # GMT after the change
+
+
+def test_speed_without_unit_is_refused():
+    raw = pd.DataFrame(
+        {"officer": ["a"], "time": ["2025-01-01T00:00:00Z"], "x": [1.0], "y": [2.0], "speed": [3.0]}
+    )
+    with pytest.raises(SchemaError, match="speed_unit="):
+        read_pings(raw, source="vehicle", crs=27700)
+    pings = read_pings(raw, source="vehicle", crs=27700, speed_unit="mph")
+    np.testing.assert_allclose(pings["speed_mps"], [3 * 0.44704])
+
+
+def test_unknown_source_and_missing_columns():
+    raw = pd.DataFrame({"who": ["a"], "t": ["2025-01-01T00:00:00Z"]})
+    with pytest.raises(HspworkError, match="source='gps' is not one of"):
+        read_pings(raw, source="gps")
+    with pytest.raises(SchemaError, match=r"lacks columns for: officer.*Found: \['who', 't'\]"):
+        read_pings(raw, source="app")
+
+
+def test_output_sorted_and_order_independent():
+    rows = [["1", f"2025-06-01 10:{m:02d}:00", "52.48", "-1.90", "", "", ""] for m in range(10)]
+    a = read_pings(_app(rows), source="app", tz="Europe/London")
+    b = read_pings(_app(rows[::-1]), source="app", tz="Europe/London")
+    pd.testing.assert_frame_equal(a, b)
