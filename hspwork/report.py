@@ -71,7 +71,7 @@ class LoadReport:
 
     def to_frame(self) -> pd.DataFrame:
         """The report as a tidy frame: one row per outcome (kept, or a drop reason)."""
-        rows = [("kept", self.rows_kept)] + list(self.dropped.items())
+        rows = [("kept", self.rows_kept), *self.dropped.items()]
         return pd.DataFrame(rows, columns=["outcome", "rows"]).assign(source=self.source)
 
     def warn(self, stacklevel: int = 3) -> None:
