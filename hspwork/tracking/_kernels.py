@@ -34,16 +34,22 @@ def _inside(px, py, poly, poly_ring_start, ring_start, cx, cy):
     return inside
 
 
+@njit(cache=True, inline="always")
+def _cell_range(p, bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
+    i0 = max(int((bx0[p] - gx0) / cell), 0)
+    i1 = min(int((bx1[p] - gx0) / cell), nx - 1)
+    j0 = max(int((by0[p] - gy0) / cell), 0)
+    j1 = min(int((by1[p] - gy0) / cell), ny - 1)
+    return i0, i1, j0, j1
+
+
 @njit(cache=True)
 def build_grid(bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
     """CSR lists of polygon ids per grid cell, from each polygon's bounding box."""
     n = bx0.shape[0]
     counts = np.zeros(nx * ny + 1, dtype=np.int64)
     for p in range(n):
-        i0 = max(int((bx0[p] - gx0) / cell), 0)
-        i1 = min(int((bx1[p] - gx0) / cell), nx - 1)
-        j0 = max(int((by0[p] - gy0) / cell), 0)
-        j1 = min(int((by1[p] - gy0) / cell), ny - 1)
+        i0, i1, j0, j1 = _cell_range(p, bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny)
         for j in range(j0, j1 + 1):
             for i in range(i0, i1 + 1):
                 counts[j * nx + i + 1] += 1
@@ -51,10 +57,7 @@ def build_grid(bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
     fill = start[:-1].copy()
     items = np.empty(start[-1], dtype=np.int32)
     for p in range(n):
-        i0 = max(int((bx0[p] - gx0) / cell), 0)
-        i1 = min(int((bx1[p] - gx0) / cell), nx - 1)
-        j0 = max(int((by0[p] - gy0) / cell), 0)
-        j1 = min(int((by1[p] - gy0) / cell), ny - 1)
+        i0, i1, j0, j1 = _cell_range(p, bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny)
         for j in range(j0, j1 + 1):
             for i in range(i0, i1 + 1):
                 c = j * nx + i

@@ -222,7 +222,13 @@ class FenceIndex:
         geoms = fences.geometry.to_numpy()
         kinds = set(shapely.get_type_id(geoms).tolist())
         if not kinds <= {3, 6}:
-            names = sorted({g.geom_type for g in geoms if g is not None and g.geom_type not in ("Polygon", "MultiPolygon")})
+            names = sorted(
+                {
+                    g.geom_type
+                    for g in geoms
+                    if g is not None and g.geom_type not in ("Polygon", "MultiPolygon")
+                }
+            )
             raise SchemaError(f"fence geometries must be Polygon or MultiPolygon; found {names}")
         if catchment is True:
             if "buffer_m" not in fences.columns:
@@ -360,7 +366,7 @@ def visits_from_intervals(
     presorted: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge credited intervals into visits; also officer- and patrol-minutes per fence."""
-    merge_ns = int(round(to_minutes(merge_within, "merge_within") * NS_PER_MINUTE))
+    merge_ns = round(to_minutes(merge_within, "merge_within") * NS_PER_MINUTE)
     f, o, s, e, d = iv.fence, iv.officer, iv.start, iv.end, iv.dist
     if not presorted:
         k = np.lexsort((s, o, f))
