@@ -1,0 +1,230 @@
+"""Fence sets to and from the files tracking systems read.
+
+* GeoJSON (``.geojson``, ``.json``): RFC 7946, i.e. WGS84 longitude/latitude with exterior rings
+  counter-clockwise and holes clockwise (written by GDAL's ``RFC7946=YES``).
+* GeoPackage (``.gpkg``): the fence set as it is, in its own CRS.
+* KML (``.kml``): WGS84, the fence name as the placemark name, other columns as extended data.
+* CSV (``.csv``): one row per version with the outline as WKT in WGS84 longitude/latitude in a
+  ``wkt`` column (the form most tracking systems import).
+
+Times are written as ISO 8601 in UTC. Reading converts back to a metric CRS
+(:func:`hspwork.crs.to_metric`, or ``crs=``) and fills columns a file lacks with stated defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from hspwork.crs import WGS84, to_metric
+from hspwork.errors import HspworkError, SchemaError
+from hspwork.fences.core import FENCE_COLUMNS, _as_utc, _polygonal, check_fences
+from hspwork.report import RowLedger
+
+__all__ = ["FORMATS", "from_file", "to_file"]
+
+#: File suffix -> format name.
+FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".kml": "kml", ".csv": "csv"}
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in set(FORMATS.values()):
+            raise HspworkError(
+                f"format {fmt!r} is not known; allowed: {', '.join(sorted(set(FORMATS.values())))}"
+            )
+        return fmt
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise HspworkError(
+            f"cannot tell the format of {path.name!r} from its suffix {suffix!r}; allowed suffixes: "
+            f"{', '.join(FORMATS)} (or pass format=)"
+        )
+    return FORMATS[suffix]
+
+
+def _iso(s: pd.Series) -> pd.Series:
+    text = s.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Plain None for NaT so that GeoJSON gets null and CSV an empty cell.
+    return text.astype(object).where(s.notna(), None)
+
+
+def to_file(fences: gpd.GeoDataFrame, path: str | os.PathLike, format: str | None = None) -> Path:
+    """Write a fence set for a tracking system or for the next notebook.
+
+    Parameters
+    ----------
+    fences : GeoDataFrame
+        A fence set (all versions are written; pass :func:`hspwork.fences.current_fences` for
+        only those in force).
+    path : path-like
+        The file; its suffix picks the format (see :data:`FORMATS`). Replaced if it exists.
+    format : {"geojson", "gpkg", "kml", "csv"}, optional
+        Overrides the suffix.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> from hspwork.fences import make_fences
+    >>> f = make_fences(gpd.GeoDataFrame(geometry=[box(530000, 180000, 530100, 180100)],
+    ...                 crs=27700), valid_from="2024-01-01T00:00Z")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     back = from_file(to_file(f, d + "/fences.geojson"))
+    >>> back.crs.to_epsg(), round(float(back.area.iloc[0]))
+    (27700, 10000)
+    """
+    f = check_fences(fences)
+    path = Path(path)
+    fmt = _format(path, format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    out = f.copy()
+    if fmt != "gpkg":
+        out = out.to_crs(WGS84)
+    if fmt in ("geojson", "kml", "csv"):
+        for c in ("valid_from", "valid_to"):
+            out[c] = _iso(out[c])
+    if fmt == "geojson":
+        pyogrio.write_dataframe(out, path, driver="GeoJSON", layer_options={"RFC7946": "YES"})
+    elif fmt == "gpkg":
+        pyogrio.write_dataframe(out, path, driver="GPKG", layer="fences")
+    elif fmt == "kml":
+        pyogrio.write_dataframe(out, path, driver="LIBKML", layer="fences")
+    else:
+        table = pd.DataFrame(out.drop(columns="geometry"))
+        table["wkt"] = shapely.to_wkt(out.geometry.to_numpy(), rounding_precision=8)
+        table.to_csv(path, index=False)
+    return path
+
+
+def _read_raw(path: Path, fmt: str, layer: str | None) -> gpd.GeoDataFrame:
+    if fmt == "csv":
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        wkt_col = next((c for c in table.columns if c.lower() in ("wkt", "geometry", "geom")), None)
+        if wkt_col is None:
+            raise SchemaError(
+                f"{path.name} has no WKT column (wkt, geometry or geom); columns: {', '.join(table.columns)}"
+            )
+        text = table.pop(wkt_col).replace("", None)
+        try:
+            geoms = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="raise")
+        except shapely.errors.GEOSException as exc:
+            raise SchemaError(
+                f"{path.name}: column {wkt_col!r} holds text that is not WKT ({exc})"
+            ) from exc
+        table = table.replace("", None)
+        return gpd.GeoDataFrame(table, geometry=geoms, crs=WGS84)
+    kw = {"layer": layer} if layer else {}
+    return gpd.read_file(path, engine="pyogrio", **kw)
+
+
+def from_file(
+    path: str | os.PathLike,
+    crs=None,
+    id_col: str | None = None,
+    role: str = "treatment",
+    valid_from=None,
+    layer: str | None = None,
+    format: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a fence set from GeoJSON, GeoPackage, KML or CSV-with-WKT.
+
+    Files written by :func:`to_file` come back whole. Files from elsewhere need only polygons:
+    a missing ``fence_id`` is taken from ``id_col``, else a ``name``/``Name`` column, else the
+    row number; missing ``role`` is ``role``; missing ``valid_from`` is ``valid_from`` (default
+    now, noted in the report); ``version`` 1, ``buffer_m`` 0 and empty ``notes`` otherwise.
+
+    Rows without geometry or whose geometry is not a polygon are dropped, counted by reason in
+    ``frame.attrs["load_report"]`` and announced with a
+    :class:`~hspwork.errors.DataDroppedWarning`.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    crs : CRS-like, optional
+        Metric CRS to return; default chosen by :func:`hspwork.crs.to_metric` (British National
+        Grid in Great Britain). A CSV's WKT is read as WGS84 longitude/latitude.
+    id_col : str, optional
+        Column holding the fence id when there is no ``fence_id``.
+    role, valid_from :
+        Defaults for files that lack them.
+    layer : str, optional
+        Layer of a GeoPackage or KML holding more than one.
+    format : str, optional
+        Overrides the suffix.
+
+    Returns
+    -------
+    GeoDataFrame
+        A checked fence set.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise HspworkError(f"no file {str(path)!r}")
+    fmt = _format(path, format)
+    raw = _read_raw(path, fmt, layer)
+    # KML and other systems capitalise column names; match the contract's case-insensitively.
+    lower = {c.lower(): c for c in raw.columns}
+    rename = {lower[c]: c for c in FENCE_COLUMNS if c in lower and lower[c] != c}
+    raw = raw.rename(columns=rename)
+    ledger = RowLedger(len(raw), str(path))
+    geoms = raw.geometry.to_numpy()
+    ledger.drop(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
+    ledger.drop(~_polygonal(geoms), "not a polygon")
+    keep = ledger.keep
+    f = raw[keep].reset_index(drop=True)
+    if "fence_id" not in f.columns:
+        if id_col is not None:
+            if id_col not in f.columns:
+                raise SchemaError(
+                    f"{path.name} has no column {id_col!r}; columns: {', '.join(map(str, f.columns))}"
+                )
+            f["fence_id"] = f[id_col].astype(str)
+        elif "name" in f.columns:
+            f["fence_id"] = f["name"].astype(str)
+            ledger.note("fence_id taken from the name column")
+        else:
+            f["fence_id"] = np.arange(len(f)).astype(str)
+            ledger.note("fence_id taken from the row number")
+    if "name" not in f.columns:
+        f["name"] = f["fence_id"]
+    if "role" not in f.columns:
+        f["role"] = role
+    if "valid_from" not in f.columns or f["valid_from"].isna().all():
+        if valid_from is None:
+            valid_from = pd.Timestamp.now(tz="UTC").floor("s")
+            ledger.note(f"valid_from not in the file; set to {valid_from.isoformat()}")
+        f["valid_from"] = _as_utc([valid_from], "valid_from").iloc[0]
+    if "valid_to" not in f.columns:
+        f["valid_to"] = pd.NaT
+    if "version" not in f.columns:
+        f["version"] = 1
+    if "buffer_m" not in f.columns:
+        f["buffer_m"] = 0.0
+    if "notes" not in f.columns:
+        f["notes"] = ""
+    for c in ("valid_from", "valid_to"):
+        f[c] = _as_utc(f[c], f"{path.name}.{c}").array
+    f = gpd.GeoDataFrame(f, geometry=f.geometry.name, crs=raw.crs)
+    if f.geometry.name != "geometry":
+        f = f.rename_geometry("geometry")
+    f = f.to_crs(crs) if crs is not None else to_metric(f, path.name)
+    out = check_fences(f, path.name)
+    report = ledger.report()
+    out.attrs["load_report"] = report
+    report.warn(stacklevel=3)
+    return out
