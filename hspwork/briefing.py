@@ -1,0 +1,772 @@
+"""Run the four workbench notebooks with parameters and export them as offline HTML briefings.
+
+The workbench is four ordered notebooks (``01_targeting``, ``02_geofences``, ``03_tracking``,
+``04_evaluation``). Each reads the previous one's outputs from a *work folder* and writes its
+own, so :func:`run_brief` runs them in order with papermill, exports each executed notebook to
+HTML with nbconvert (static figures embedded as images; widget state embedded so interactive
+maps come back when the page is opened online) and adds a one-page weekly performance briefing
+(:func:`weekly_briefing`) for the performance meeting.
+
+Two checks guard every page before it is handed over (:func:`check_html`): no error output
+(a manager should never see a traceback) and no raw officer identifier (collar numbers are
+personal data; pages show pseudonyms only).
+
+The work folder layout, which the notebooks write and :func:`weekly_briefing_from_work` reads::
+
+    work/
+      01_targeting/   units.parquet, hotspots.geojson, selection.csv
+      02_geofences/   fences.geojson, fences.parquet
+      03_tracking/    visits.csv, dosage.csv, compliance.csv, exceptions.csv   (pseudonymised)
+      04_evaluation/  outcomes.csv, effects.csv, cost.csv
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hspwork.errors import HspworkError, SchemaError
+
+__all__ = [
+    "NOTEBOOKS",
+    "BriefRun",
+    "NotebookRun",
+    "check_html",
+    "default_notebook_dir",
+    "export_html",
+    "find_identifiers",
+    "notebook_errors",
+    "officer_identifiers",
+    "run_brief",
+    "run_notebook",
+    "weekly_briefing",
+    "weekly_briefing_from_work",
+]
+
+#: The workbench notebooks, in the order they must run (file stems in ``notebooks/``).
+NOTEBOOKS: tuple[str, ...] = ("01_targeting", "02_geofences", "03_tracking", "04_evaluation")
+
+_TRACEBACK = "Traceback (most recent call last)"
+
+
+def default_notebook_dir() -> Path:
+    """The folder holding the workbench notebooks shipped with the source tree.
+
+    Returns
+    -------
+    pathlib.Path
+        ``notebooks/`` next to the ``hspwork`` package.
+
+    Examples
+    --------
+    >>> default_notebook_dir().name
+    'notebooks'
+    """
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------
+
+
+def notebook_errors(nb: Any) -> list[str]:
+    """Error outputs found in an executed notebook.
+
+    An error is an output of type ``error`` or a stream/display output carrying a Python
+    traceback (code that caught an exception and printed it still shows a traceback to the
+    reader).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or dict
+        An executed notebook.
+
+    Returns
+    -------
+    list of str
+        One line per problem, naming the cell index; empty when clean.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("1/0")
+    >>> cell.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError",
+    ...                                        evalue="division by zero", traceback=[])]
+    >>> nb.cells = [cell]
+    >>> notebook_errors(nb)
+    ['cell 0: ZeroDivisionError: division by zero']
+    """
+    problems = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        for output in cell.get("outputs", []) or []:
+            kind = output.get("output_type")
+            if kind == "error":
+                problems.append(f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
+                continue
+            text = output.get("text", "")
+            if kind in ("display_data", "execute_result"):
+                text = output.get("data", {}).get("text/plain", "")
+            if isinstance(text, list):
+                text = "".join(text)
+            if _TRACEBACK in text:
+                problems.append(f"cell {index}: a traceback was printed")
+    return problems
+
+
+def find_identifiers(text: str, identifiers: Iterable[str]) -> set[str]:
+    """Identifiers that occur in ``text`` as whole tokens.
+
+    A collar number such as ``4512`` is found in ``"PC 4512 visited"`` but not inside the
+    number ``145120``, so counts and coordinates do not raise false alarms.
+
+    Parameters
+    ----------
+    text : str
+        Text to search (HTML, CSV, ...).
+    identifiers : iterable of str
+        Raw officer identifiers that must not appear.
+
+    Returns
+    -------
+    set of str
+        The identifiers found.
+
+    Examples
+    --------
+    >>> sorted(find_identifiers("PC 4512 and 145120 and C-77", ["4512", "4513", "C-77"]))
+    ['4512', 'C-77']
+    """
+    ids = sorted({str(i) for i in identifiers if str(i).strip()}, key=len, reverse=True)
+    if not ids:
+        return set()
+    # Word characters on either side would make the match part of a longer token.
+    pattern = re.compile(
+        r"(?<![0-9A-Za-z_])(" + "|".join(re.escape(i) for i in ids) + r")(?![0-9A-Za-z_])"
+    )
+    return set(pattern.findall(text))
+
+
+def _html_errors(text: str) -> list[str]:
+    problems = []
+    if _TRACEBACK in text:
+        problems.append("a Python traceback is shown")
+    # papermill puts this banner above a notebook that stopped on an error.
+    if "An Exception was encountered at" in text:
+        problems.append("the notebook stopped on an error")
+    return problems
+
+
+def check_html(path: str | Path, identifiers: Iterable[str] = ()) -> list[str]:
+    """Problems in an exported page: error output, or a raw officer identifier.
+
+    Parameters
+    ----------
+    path : str or Path
+        The HTML file.
+    identifiers : iterable of str
+        Raw officer identifiers (collar numbers) that must not appear.
+
+    Returns
+    -------
+    list of str
+        One line per problem; empty when the page can be handed over.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> page = pathlib.Path(tempfile.mkdtemp()) / "p.html"
+    >>> _ = page.write_text("<p>Officer 4512 spent 14 minutes</p>")
+    >>> check_html(page, ["4512"])
+    ['p.html: raw officer identifier(s) shown: 4512']
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    problems = [f"{path.name}: {p}" for p in _html_errors(text)]
+    found = find_identifiers(text, identifiers)
+    if found:
+        shown = ", ".join(sorted(found)[:10])
+        more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+        problems.append(f"{path.name}: raw officer identifier(s) shown: {shown}{more}")
+    return problems
+
+
+def officer_identifiers(data_dir: str | Path) -> set[str]:
+    """Raw officer identifiers in the ping files of a data folder.
+
+    Reads the ``officer`` column (the contract's name for the collar number) of every
+    ``*ping*`` CSV or Parquet file in ``data_dir``. These are the strings the briefings must
+    never show.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Folder with the force's (or the sample city's) input files.
+
+    Returns
+    -------
+    set of str
+        Empty when the folder holds no ping file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "pings.csv").write_text("officer,time,x,y\\n4512,2024-01-01T00:00Z,0,0\\n")
+    >>> officer_identifiers(folder)
+    {'4512'}
+    """
+    found: set[str] = set()
+    for path in sorted(Path(data_dir).glob("*ping*")):
+        suffix = "".join(path.suffixes).lower()
+        if suffix.endswith(".parquet"):
+            frame = pd.read_parquet(path)
+        elif suffix.endswith((".csv", ".csv.gz")):
+            header = pd.read_csv(path, nrows=0).columns
+            if "officer" not in header:
+                continue
+            frame = pd.read_csv(path, usecols=["officer"], dtype=str)
+        else:
+            continue
+        if "officer" in frame.columns:
+            found |= set(frame["officer"].dropna().astype(str).unique())
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Running and exporting
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NotebookRun:
+    """One executed notebook: where its outputs went and how long it took."""
+
+    name: str
+    executed: Path
+    html: Path | None
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BriefRun:
+    """The result of :func:`run_brief`."""
+
+    out_dir: Path
+    work_dir: Path
+    notebooks: list[NotebookRun]
+    weekly: Path | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> list[Path]:
+        """Every HTML page written, notebooks first, then the weekly briefing."""
+        pages = [run.html for run in self.notebooks if run.html is not None]
+        return pages + ([self.weekly] if self.weekly is not None else [])
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        lines = [f"{run.name}: {run.seconds:.1f} s -> {run.html}" for run in self.notebooks]
+        if self.weekly is not None:
+            lines.append(f"weekly briefing -> {self.weekly}")
+        else:
+            lines.append("no weekly briefing: the work folder has no 03_tracking/compliance.csv")
+        lines.append(f"work folder: {self.work_dir}")
+        lines += [f"PROBLEM {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def _kernel_manager_class() -> type:
+    """A kernel manager talking to the kernel over local sockets (IPC) instead of TCP.
+
+    Over TCP every kernel prints a warning about unencrypted traffic, which would alarm the
+    user of ``hspwork brief``; IPC stays on this machine, so there is nothing to warn about.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class LocalKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
+    return LocalKernelManager
+
+
+def run_notebook(
+    notebook: str | Path,
+    executed: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    cwd: str | Path | None = None,
+    kernel_name: str = "python3",
+    progress: bool = False,
+) -> Any:
+    """Execute one notebook with papermill and return the executed notebook.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        The stored notebook (its ``parameters`` cell holds the defaults).
+    executed : str or Path
+        Where the executed copy is written (kept even when a cell fails, to read the error).
+    parameters : mapping, optional
+        Values injected after the ``parameters`` cell.
+    cwd : str or Path, optional
+        Working directory of the kernel; the notebook's own folder when omitted, as in
+        JupyterLab.
+    kernel_name : str
+        Jupyter kernel. ``python3`` resolves to the Python running this function, so the
+        notebooks see the same environment as the caller.
+    progress : bool
+        Show papermill's per-cell progress bar.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+
+    Raises
+    ------
+    HspworkError
+        When a cell fails; the message names the notebook, the cell and the error, and
+        where the executed copy was saved.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = Path(notebook)
+    executed = Path(executed)
+    if not notebook.is_file():
+        raise HspworkError(f"notebook {notebook} not found; expected one of {list(NOTEBOOKS)}")
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=dict(parameters or {}),
+            kernel_name=kernel_name,
+            progress_bar=progress,
+            cwd=str(cwd or notebook.parent),
+            kernel_manager_class=_kernel_manager_class(),
+        )
+    except PapermillExecutionError as error:
+        raise HspworkError(
+            f"notebook {notebook.name} failed in cell {error.exec_count}: "
+            f"{error.ename}: {error.evalue}; the executed copy is {executed}"
+        ) from error
+
+
+def export_html(
+    nb: Any,
+    html_path: str | Path,
+    *,
+    title: str | None = None,
+    show_code: bool = False,
+) -> Path:
+    """Export an executed notebook to one self-contained HTML file.
+
+    Figures are embedded as ``data:`` images and the widget state saved during execution is
+    embedded too, so interactive maps come back when the page is opened with a network; the
+    static figure beside each map carries the content offline.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode, str or Path
+        An executed notebook or its file.
+    html_path : str or Path
+        Output file.
+    title : str, optional
+        Page title; the notebook's file name when omitted.
+    show_code : bool
+        Include the code cells. Off by default: the pages are read in performance meetings;
+        analysts read the code in the notebook itself.
+
+    Returns
+    -------
+    pathlib.Path
+        ``html_path``.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    if isinstance(nb, str | Path):
+        nb = nbformat.read(str(nb), as_version=4)
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    exporter.exclude_input = not show_code
+    exporter.exclude_input_prompt = not show_code
+    exporter.exclude_output_prompt = True
+    html_path = Path(html_path)
+    resources = {"metadata": {"name": title or html_path.stem}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def run_brief(
+    data_dir: str | Path = "data/sample",
+    out_dir: str | Path = "build",
+    work_dir: str | Path | None = None,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    notebooks: Sequence[str] | None = None,
+    notebook_dir: str | Path | None = None,
+    target_compliance: float | None = None,
+    show_code: bool = False,
+    progress: bool = True,
+    kernel_name: str = "python3",
+    check: bool = True,
+) -> BriefRun:
+    """Run the workbench notebooks in order and write the HTML briefings.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The force's input files (default: the sample city).
+    out_dir : str or Path
+        Where the HTML pages go (``NN_name.html`` and ``weekly_briefing.html``); executed
+        notebooks go to ``out_dir/executed``.
+    work_dir : str or Path, optional
+        The work folder the notebooks pass results through; ``out_dir/work`` when omitted.
+    parameters : mapping, optional
+        Extra papermill parameters given to every notebook (a notebook ignores those it
+        does not declare; papermill only warns).
+    notebooks : sequence of str, optional
+        Stems to run, in order; all four by default. A later notebook needs the earlier
+        ones' outputs in the work folder.
+    notebook_dir : str or Path, optional
+        Where the notebooks are; :func:`default_notebook_dir` when omitted.
+    target_compliance : float, optional
+        Share of planned patrol minutes to deliver, for the weekly briefing; the value the
+        tracking notebook wrote to the work folder when omitted.
+    show_code : bool
+        Include code cells in the pages.
+    progress : bool
+        Show a tqdm progress bar over the notebooks.
+    kernel_name : str
+        Jupyter kernel to run the notebooks with.
+    check : bool
+        Raise :class:`~hspwork.errors.HspworkError` when a page shows an error or a raw
+        officer identifier (the problems are listed in the message).
+
+    Returns
+    -------
+    BriefRun
+    """
+    from tqdm.auto import tqdm
+
+    data_dir = Path(data_dir).resolve()
+    out_dir = Path(out_dir).resolve()
+    work_dir = Path(work_dir).resolve() if work_dir is not None else out_dir / "work"
+    source = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
+    names = list(notebooks) if notebooks is not None else list(NOTEBOOKS)
+    unknown = [n for n in names if n not in NOTEBOOKS]
+    if unknown:
+        raise HspworkError(f"unknown notebook(s) {unknown}; allowed: {list(NOTEBOOKS)}")
+    if not data_dir.is_dir():
+        raise HspworkError(
+            f"data folder {data_dir} not found; give --data a folder with crimes and pings "
+            "(the sample city is made by `python -m hspwork.sample --out data/sample`)"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    base = {"data_dir": str(data_dir), "work_dir": str(work_dir)}
+    base.update(parameters or {})
+    identifiers = officer_identifiers(data_dir)
+
+    runs: list[NotebookRun] = []
+    bar = tqdm(names, desc="hspwork brief", unit="notebook", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
+        started = time.perf_counter()
+        executed = out_dir / "executed" / f"{name}.ipynb"
+        nb = run_notebook(
+            source / f"{name}.ipynb", executed, base, cwd=work_dir, kernel_name=kernel_name
+        )
+        page = export_html(nb, out_dir / f"{name}.html", title=name, show_code=show_code)
+        problems = [f"{name}: {p}" for p in notebook_errors(nb)] + check_html(page, identifiers)
+        runs.append(NotebookRun(name, executed, page, time.perf_counter() - started, problems))
+    bar.close()
+
+    weekly = None
+    # The weekly page needs the tracking chapter's tables; without them it is reported missing.
+    if (work_dir / "03_tracking" / "compliance.csv").is_file():
+        weekly = weekly_briefing_from_work(
+            work_dir, out_dir / "weekly_briefing.html", target_compliance=target_compliance
+        )
+    result = BriefRun(out_dir, work_dir, runs, weekly)
+    result.problems = [p for run in runs for p in run.problems]
+    if weekly is not None:
+        result.problems += check_html(weekly, identifiers)
+    if check and result.problems:
+        raise HspworkError(
+            "the briefings are not fit to hand over:\n  " + "\n  ".join(result.problems)
+        )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# The weekly performance briefing
+# --------------------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{what} lacks column(s) {missing}; it has {list(frame.columns)} and needs "
+            f"{list(columns)}"
+        )
+
+
+def _figure_tag(fig: Any, alt: str) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _compliance_figure(compliance: pd.DataFrame, target: float) -> Any:
+    from matplotlib.figure import Figure
+
+    order = compliance.sort_values("compliance")
+    fig = Figure(figsize=(6.2, max(2.2, 0.22 * len(order) + 0.8)))
+    ax = fig.add_subplot()
+    colours = ["#c0392b" if c < target else "#2e7d32" for c in order["compliance"]]
+    ax.barh(order["fence_id"].astype(str), 100 * order["compliance"], color=colours)
+    ax.axvline(100 * target, color="black", linestyle="--", linewidth=1)
+    ax.text(100 * target, len(order) - 0.4, f" target {target:.0%}", va="bottom", fontsize=8)
+    ax.set_xlabel("patrol minutes delivered, % of planned")
+    ax.set_ylabel("hot spot")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title("Compliance by hot spot this week")
+    return fig
+
+
+def _outcome_figure(outcomes: pd.DataFrame) -> Any:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.2, 2.6))
+    measures = [m for m in ("crimes", "harm") if m in outcomes.columns]
+    periods = list(dict.fromkeys(outcomes["period"]))
+    for k, measure in enumerate(measures):
+        ax = fig.add_subplot(1, len(measures), k + 1)
+        table = outcomes.pivot_table(index="group", columns="period", values=measure, aggfunc="sum")
+        table = table.reindex(columns=periods)
+        table.plot.bar(ax=ax, rot=0, color=["#9e9e9e", "#1f77b4", "#ff7f0e"][: len(periods)])
+        ax.set_title("harm (days)" if measure == "harm" else "recorded crimes")
+        ax.set_xlabel("")
+        ax.legend(fontsize=7, title=None)
+    fig.tight_layout()
+    return fig
+
+
+def weekly_briefing(
+    out_path: str | Path,
+    *,
+    compliance: pd.DataFrame,
+    target_compliance: float,
+    dosage: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    exceptions: pd.DataFrame | None = None,
+    week: str | None = None,
+    max_exceptions: int = 12,
+) -> Path:
+    """Write the one-page weekly performance briefing for the performance meeting.
+
+    The page answers four questions in this order, as the College of Policing's tracking
+    guidance asks of a weekly data stocktake: did patrols reach the target (compliance),
+    how much time did each hot spot receive (dosage), what happened to crime and harm in
+    treated versus control places, and which taskings were missed (exceptions).
+
+    Parameters
+    ----------
+    out_path : str or Path
+        The HTML file to write (self-contained: figures are embedded images, no scripts).
+    compliance : DataFrame
+        One row per hot spot: ``fence_id``, ``planned_minutes``, ``delivered_minutes``;
+        ``compliance`` (delivered / planned) is computed when absent.
+    target_compliance : float
+        Share of planned minutes to deliver, in (0, 1].
+    dosage : DataFrame, optional
+        One row per hot spot: ``fence_id``, ``visits``, ``officer_minutes`` and, when known,
+        ``patrol_minutes`` (minutes with at least one officer present).
+    outcomes : DataFrame, optional
+        ``group`` ("treatment"/"control"), ``period`` (e.g. "before"/"after"), ``crimes`` and
+        optionally ``harm`` (days).
+    exceptions : DataFrame, optional
+        Taskings not performed, one row each, shown as they are (officers as pseudonyms).
+    week : str, optional
+        Label of the week, e.g. ``"week of 2024-03-04"``.
+    max_exceptions : int
+        Rows of the exception table shown; the total is always stated.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+
+    Raises
+    ------
+    SchemaError
+        When a table lacks a needed column.
+    HspworkError
+        When ``target_compliance`` is outside (0, 1].
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> compliance = pd.DataFrame({"fence_id": ["A", "B"], "planned_minutes": [300, 300],
+    ...                            "delivered_minutes": [270, 120]})
+    >>> page = weekly_briefing(pathlib.Path(tempfile.mkdtemp()) / "w.html",
+    ...                        compliance=compliance, target_compliance=0.9)
+    >>> "65%" in page.read_text()  # 390 of 600 planned minutes
+    True
+    """
+    if not 0 < target_compliance <= 1:
+        raise HspworkError(
+            f"target_compliance must be a share in (0, 1]; got {target_compliance!r}"
+        )
+    _require(compliance, ["fence_id", "planned_minutes", "delivered_minutes"], "compliance")
+    compliance = compliance.copy()
+    if "compliance" not in compliance.columns:
+        planned = compliance["planned_minutes"].astype(float)
+        compliance["compliance"] = compliance["delivered_minutes"] / planned.where(planned > 0)
+    planned_total = float(compliance["planned_minutes"].sum())
+    delivered_total = float(compliance["delivered_minutes"].sum())
+    overall = delivered_total / planned_total if planned_total > 0 else float("nan")
+    below = int((compliance["compliance"] < target_compliance).sum())
+
+    parts = [
+        "<h1>Hot spots policing: weekly performance briefing</h1>",
+        f"<p class='sub'>{html.escape(week)}</p>" if week else "",
+        "<h2>1. Compliance against target</h2>",
+        f"<p class='big'>{overall:.0%} of planned patrol minutes delivered "
+        f"(target {target_compliance:.0%}): {delivered_total:,.0f} of {planned_total:,.0f} "
+        f"minutes. {below} of {len(compliance)} hot spots are below target.</p>",
+        _figure_tag(_compliance_figure(compliance, target_compliance), "compliance by hot spot"),
+    ]
+    if dosage is not None:
+        _require(dosage, ["fence_id", "visits", "officer_minutes"], "dosage")
+        visits = float(dosage["visits"].sum())
+        minutes = float(dosage["officer_minutes"].sum())
+        text = (
+            f"{visits:,.0f} visits, {minutes:,.0f} officer-minutes in hot spots; "
+            f"{minutes / visits:.1f} minutes a visit on average"
+            if visits
+            else "no visits recorded"
+        )
+        if "patrol_minutes" in dosage.columns:
+            text += (
+                f"; {float(dosage['patrol_minutes'].sum()):,.0f} patrol-minutes "
+                "(time with at least one officer present)"
+            )
+        parts += [
+            "<h2>2. Dosage</h2>",
+            f"<p>{text}. Evidence suggests stops of 10 to 15 minutes work best (Koper 1995).</p>",
+        ]
+    if outcomes is not None:
+        _require(outcomes, ["group", "period", "crimes"], "outcomes")
+        table = outcomes.pivot_table(
+            index="group",
+            columns="period",
+            values=[c for c in ("crimes", "harm") if c in outcomes.columns],
+            aggfunc="sum",
+        )
+        parts += [
+            "<h2>3. Crime and harm: treated versus control places</h2>",
+            table.to_html(float_format=lambda v: f"{v:,.0f}", classes="t"),
+            _figure_tag(_outcome_figure(outcomes), "crime and harm, treated versus control"),
+        ]
+    if exceptions is not None:
+        shown = exceptions.head(max_exceptions)
+        parts += [
+            "<h2>4. Exceptions: taskings not performed</h2>",
+            f"<p>{len(exceptions)} exception(s) this week"
+            + (f"; the first {len(shown)} are listed." if len(exceptions) > len(shown) else ".")
+            + "</p>",
+            shown.to_html(index=False, classes="t") if len(shown) else "",
+        ]
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:1em auto;color:#222}"
+        "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.2em}.big{font-size:1.1em}"
+        ".sub{color:#555}table.t{border-collapse:collapse;font-size:.85em}"
+        "table.t td,table.t th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}"
+    )
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Weekly performance briefing</title>"
+        f"<style>{style}</style></head><body>" + "\n".join(parts) + "</body></html>"
+    )
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(page, encoding="utf-8")
+    return out_path
+
+
+def _read_optional(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def weekly_briefing_from_work(
+    work_dir: str | Path,
+    out_path: str | Path,
+    *,
+    target_compliance: float | None = None,
+) -> Path:
+    """Write the weekly briefing from the tables the notebooks left in the work folder.
+
+    Reads ``03_tracking/compliance.csv`` (required), ``03_tracking/dosage.csv``,
+    ``03_tracking/exceptions.csv``, ``04_evaluation/outcomes.csv`` and
+    ``03_tracking/briefing.json`` (``target_compliance``, ``week``) when present.
+
+    Parameters
+    ----------
+    work_dir : str or Path
+        The work folder.
+    out_path : str or Path
+        The HTML file to write.
+    target_compliance : float, optional
+        Overrides the target stored by the tracking notebook.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    work_dir = Path(work_dir)
+    tracking = work_dir / "03_tracking"
+    compliance = _read_optional(tracking / "compliance.csv")
+    if compliance is None:
+        raise HspworkError(
+            f"{tracking / 'compliance.csv'} not found; run notebook 03_tracking first"
+        )
+    meta_path = tracking / "briefing.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    target = target_compliance if target_compliance is not None else meta.get("target_compliance")
+    if target is None:
+        raise HspworkError(
+            "no compliance target: pass target_compliance or let notebook 03_tracking write "
+            f"{meta_path}"
+        )
+    return weekly_briefing(
+        out_path,
+        compliance=compliance,
+        target_compliance=float(target),
+        dosage=_read_optional(tracking / "dosage.csv"),
+        outcomes=_read_optional(work_dir / "04_evaluation" / "outcomes.csv"),
+        exceptions=_read_optional(tracking / "exceptions.csv"),
+        week=meta.get("week"),
+    )

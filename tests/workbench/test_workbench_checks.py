@@ -1,0 +1,194 @@
+"""Checks that guard the briefings, the weekly page and the command's arguments."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from hspwork.briefing import (
+    check_html,
+    find_identifiers,
+    notebook_errors,
+    officer_identifiers,
+    weekly_briefing,
+    weekly_briefing_from_work,
+)
+from hspwork.cli import build_parser, parse_param
+from hspwork.errors import HspworkError, SchemaError
+
+
+def test_find_identifiers_whole_tokens_only():
+    text = "<td>4512</td> 145120 x4513 4513y PC-0007 0007 C12"
+    found = find_identifiers(text, ["4512", "4513", "PC-0007", "C1"])
+    # 4513 only appears glued to other word characters; C1 only inside C12.
+    assert found == {"4512", "PC-0007"}
+
+
+def test_find_identifiers_empty_list_finds_nothing():
+    assert find_identifiers("anything 12", []) == set()
+    assert find_identifiers("anything 12", ["", "  "]) == set()
+
+
+def test_notebook_errors_finds_error_outputs_and_printed_tracebacks():
+    nb = nbformat.v4.new_notebook()
+    ok = nbformat.v4.new_code_cell("1")
+    ok.outputs = [nbformat.v4.new_output("stream", name="stdout", text="fine\n")]
+    bad = nbformat.v4.new_code_cell("1/0")
+    bad.outputs = [
+        nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="boom", traceback=[])
+    ]
+    printed = nbformat.v4.new_code_cell("traceback.print_exc()")
+    printed.outputs = [
+        nbformat.v4.new_output(
+            "stream", name="stderr", text=["Traceback (most recent call last):\n", "  x\n"]
+        )
+    ]
+    nb.cells = [ok, bad, printed]
+    assert notebook_errors(nb) == [
+        "cell 1: ZeroDivisionError: boom",
+        "cell 2: a traceback was printed",
+    ]
+
+
+def test_check_html_reports_identifiers_and_tracebacks(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<pre>Traceback (most recent call last)</pre><td>4512</td><td>77</td>")
+    problems = check_html(page, ["4512", "77", "9999"])
+    assert problems == [
+        "page.html: a Python traceback is shown",
+        "page.html: raw officer identifier(s) shown: 4512, 77",
+    ]
+    clean = tmp_path / "clean.html"
+    clean.write_text("<td>officer 3f9a1c</td><td>45120 pings</td>")
+    assert check_html(clean, ["4512"]) == []
+
+
+def test_officer_identifiers_reads_csv_and_parquet(tmp_path):
+    pd.DataFrame({"officer": ["4512", "4513", None], "x": [0.0, 1.0, 2.0]}).to_csv(
+        tmp_path / "pings_app.csv", index=False
+    )
+    pd.DataFrame({"officer": ["0007"], "x": [0.0]}).to_parquet(tmp_path / "pings_radio.parquet")
+    pd.DataFrame({"officer": ["nope"]}).to_csv(tmp_path / "crimes.csv", index=False)
+    # Leading zeros must survive: "0007" is not "7".
+    assert officer_identifiers(tmp_path) == {"4512", "4513", "0007"}
+    assert officer_identifiers(tmp_path / "missing") == set()
+
+
+def _compliance():
+    return pd.DataFrame(
+        {
+            "fence_id": ["A", "B", "C"],
+            "planned_minutes": [300, 300, 400],
+            "delivered_minutes": [300, 150, 270],
+        }
+    )
+
+
+def test_weekly_briefing_states_overall_compliance(tmp_path):
+    dosage = pd.DataFrame(
+        {"fence_id": ["A", "B"], "visits": [20, 10], "officer_minutes": [300, 150]}
+    )
+    outcomes = pd.DataFrame(
+        {
+            "group": ["treatment", "treatment", "control", "control"],
+            "period": ["before", "after", "before", "after"],
+            "crimes": [120, 90, 110, 108],
+            "harm": [3650.0, 2900.0, 3400.0, 3390.0],
+        }
+    )
+    exceptions = pd.DataFrame({"tasking_id": range(15), "officer": ["a1b2c3"] * 15})
+    page = weekly_briefing(
+        tmp_path / "w.html",
+        compliance=_compliance(),
+        target_compliance=0.9,
+        dosage=dosage,
+        outcomes=outcomes,
+        exceptions=exceptions,
+        week="week of 2024-03-04",
+        max_exceptions=5,
+    )
+    text = page.read_text()
+    # (300 + 150 + 270) / (300 + 300 + 400) = 720 / 1000 = 72%; B (50%) and C (67.5%) below.
+    assert "72% of planned patrol minutes delivered (target 90%)" in text
+    assert "720 of 1,000 minutes" in text
+    assert "2 of 3 hot spots are below target" in text
+    # 450 minutes over 30 visits = 15.0 minutes a visit.
+    assert "30 visits, 450 officer-minutes" in text and "15.0 minutes a visit" in text
+    assert "15 exception(s) this week; the first 5 are listed." in text
+    assert text.count("<tr>") >= 5 + 1
+    # Two embedded figures, no external resources at all.
+    assert len(re.findall(r'src="data:image/png;base64,', text)) == 2
+    assert "http://" not in text and "https://" not in text
+    assert "week of 2024-03-04" in text
+
+
+def test_weekly_briefing_outcome_table_sums_by_group_and_period(tmp_path):
+    outcomes = pd.DataFrame(
+        {
+            "group": ["treatment"] * 4 + ["control"] * 2,
+            "period": ["before", "before", "after", "after", "before", "after"],
+            "crimes": [1234, 1, 567, 2, 890, 880],
+        }
+    )
+    text = weekly_briefing(
+        tmp_path / "w.html", compliance=_compliance(), target_compliance=0.5, outcomes=outcomes
+    ).read_text()
+    section = text.split("<h2>3.")[1].split("<img")[0]
+    rows = re.findall(r"<tr>\s*<th>(\w+)</th>(.*?)</tr>", section, flags=re.S)
+    cells = {name: re.findall(r"<td>([^<]*)</td>", body) for name, body in rows}
+    cells = {name: values for name, values in cells.items() if values}
+    # Sums worked by hand, columns in pandas' sorted order (after, before):
+    # control 880 / 890; treatment 567 + 2 = 569 / 1234 + 1 = 1235.
+    assert cells == {"control": ["880", "890"], "treatment": ["569", "1235"]}
+
+
+def test_weekly_briefing_rejects_bad_target_and_missing_columns(tmp_path):
+    with pytest.raises(
+        HspworkError, match=r"target_compliance must be a share in \(0, 1\]; got 90"
+    ):
+        weekly_briefing(tmp_path / "w.html", compliance=_compliance(), target_compliance=90)
+    with pytest.raises(SchemaError, match=r"compliance lacks column\(s\) \['delivered_minutes'\]"):
+        weekly_briefing(
+            tmp_path / "w.html",
+            compliance=_compliance().drop(columns="delivered_minutes"),
+            target_compliance=0.9,
+        )
+
+
+def test_weekly_briefing_from_work_reads_tracking_tables(tmp_path):
+    with pytest.raises(HspworkError, match="run notebook 03_tracking first"):
+        weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
+    tracking = tmp_path / "03_tracking"
+    tracking.mkdir()
+    _compliance().to_csv(tracking / "compliance.csv", index=False)
+    with pytest.raises(HspworkError, match="no compliance target"):
+        weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
+    (tracking / "briefing.json").write_text('{"target_compliance": 0.6, "week": "week 9"}')
+    text = weekly_briefing_from_work(tmp_path, tmp_path / "w.html").read_text()
+    assert "72% of planned patrol minutes delivered (target 60%)" in text
+    assert "1 of 3 hot spots are below target" in text and "week 9" in text
+    text = weekly_briefing_from_work(
+        tmp_path, tmp_path / "w.html", target_compliance=0.5
+    ).read_text()
+    assert "(target 50%)" in text and "0 of 3 hot spots" in text
+
+
+def test_parse_param_and_parser():
+    assert parse_param("budget=20") == ("budget", 20)
+    assert parse_param("fdr=0.05") == ("fdr", 0.05)
+    assert parse_param("start=2024-01-01") == ("start", "2024-01-01")
+    assert parse_param('names=["a","b"]') == ("names", ["a", "b"])
+    with pytest.raises(HspworkError, match="NAME=VALUE with a Python name; got 'budget'"):
+        parse_param("budget")
+    with pytest.raises(HspworkError, match="got '2x=1'"):
+        parse_param("2x=1")
+    args = build_parser().parse_args(
+        ["brief", "--out", "o", "--only", "03_tracking", "04_evaluation", "--param", "a=1"]
+    )
+    assert (args.out, args.data, args.work) == ("o", "data/sample", None)
+    assert args.only == ["03_tracking", "04_evaluation"] and args.param == ["a=1"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["brief", "--only", "05_nothing"])
