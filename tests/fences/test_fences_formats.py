@@ -1,0 +1,131 @@
+"""Fence files: round trips through GeoJSON (RFC 7946), GeoPackage, KML and CSV with WKT."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, Polygon, box
+
+from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
+from hspwork.fences import commit_fences, from_file, make_fences, to_file
+
+T0 = pd.Timestamp("2024-01-01 08:30:15", tz="UTC")
+
+
+@pytest.fixture
+def fence_set():
+    # A square written clockwise and a square with a hole, in central London (BNG).
+    cw = Polygon([(530000, 180000), (530000, 180100), (530100, 180100), (530100, 180000)])
+    holed = Polygon(
+        [(531000, 180000), (531120, 180000), (531120, 180120), (531000, 180120)],
+        [[(531040, 180040), (531080, 180040), (531080, 180080), (531040, 180080)]],
+    )
+    f = make_fences(
+        gpd.GeoDataFrame({"p": ["north", "yard"], "n": ["High St, north end", "Depot yard"]}, geometry=[cw, holed], crs=27700),
+        id_col="p",
+        name_col="n",
+        valid_from=T0,
+        buffer_m=35,
+        notes="from targeting",
+    )
+    f.loc[1, "role"] = "control"
+    moved = f.iloc[[0]].assign(geometry=[box(530000, 180000, 530150, 180100)])
+    return commit_fences(f, moved, at="2024-02-01T12:00Z", note="widened")
+
+
+def assert_same_set(back, orig, tol_m):
+    assert back.crs.equals(orig.crs)
+    cols = ["fence_id", "name", "role", "version", "buffer_m", "notes"]
+    pd.testing.assert_frame_equal(back[cols].reset_index(drop=True), orig[cols].reset_index(drop=True), check_dtype=False)
+    for c in ("valid_from", "valid_to"):
+        pd.testing.assert_series_equal(back[c], orig[c], check_names=False)
+    d = shapely.hausdorff_distance(back.geometry.to_numpy(), orig.geometry.to_numpy())
+    assert (d < tol_m).all(), d
+    # Seven decimals of a degree (RFC 7946 default) move a vertex by up to ~1 cm: a 100 m square
+    # then changes by at most ~4 m² (perimeter x 1 cm), i.e. 4e-4 relative; we see 3e-5.
+    np.testing.assert_allclose(back.area, orig.area, rtol=1e-4 if tol_m > 1e-6 else 1e-12)
+
+
+@pytest.mark.parametrize(("suffix", "tol_m"), [(".geojson", 0.05), (".gpkg", 1e-9), (".kml", 0.05), (".csv", 0.05)])
+def test_round_trip(tmp_path, fence_set, suffix, tol_m):
+    path = to_file(fence_set, tmp_path / f"fences{suffix}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataDroppedWarning)
+        back = from_file(path)
+    assert_same_set(back, fence_set, tol_m)
+    assert back.attrs["load_report"].rows_kept == len(fence_set)
+
+
+def signed_area(ring):
+    x, y = np.asarray(ring, dtype=float).T
+    return 0.5 * np.sum(x[:-1] * y[1:] - x[1:] * y[:-1])
+
+
+def test_geojson_is_rfc7946(tmp_path, fence_set):
+    doc = json.loads(to_file(fence_set, tmp_path / "f.geojson").read_text())
+    assert "crs" not in doc  # RFC 7946: WGS84 implied, no crs member
+    for feat in doc["features"]:
+        rings = feat["geometry"]["coordinates"]
+        lon, lat = np.asarray(rings[0]).T
+        assert (abs(lon + 0.1) < 0.1).all() and (abs(lat - 51.5) < 0.1).all()  # London lon/lat
+        assert signed_area(rings[0]) > 0  # exterior counter-clockwise
+        for hole in rings[1:]:
+            assert signed_area(hole) < 0  # holes clockwise
+    props = doc["features"][0]["properties"]
+    assert props["valid_from"] == "2024-01-01T08:30:15.000000Z"
+
+
+def test_csv_has_wkt_in_lonlat(tmp_path, fence_set):
+    table = pd.read_csv(to_file(fence_set, tmp_path / "f.csv"))
+    assert table.columns.tolist()[-1] == "wkt"
+    g = shapely.from_wkt(table["wkt"].to_numpy())
+    ref = fence_set.to_crs(4326).geometry.to_numpy()
+    assert (shapely.hausdorff_distance(g, ref) < 1e-7).all()
+
+
+def test_foreign_file_gets_defaults_and_drops_are_counted(tmp_path):
+    # A tracking system's export: names only, one line and one empty row among the polygons.
+    raw = gpd.GeoDataFrame(
+        {"Name": ["Bus station", "Route", "Park", "Nothing"]},
+        geometry=[
+            box(-0.128, 51.507, -0.127, 51.5078),
+            LineString([(-0.12, 51.5), (-0.11, 51.5)]),
+            box(-0.125, 51.507, -0.124, 51.5078),
+            None,
+        ],
+        crs=4326,
+    )
+    path = tmp_path / "export.geojson"
+    raw.to_file(path, driver="GeoJSON")
+    with pytest.warns(DataDroppedWarning, match="read 4 rows, kept 2, dropped 2 \\(no geometry: 1, not a polygon: 1\\)"):
+        f = from_file(path, valid_from="2024-06-01T00:00Z", role="control")
+    assert f["fence_id"].tolist() == ["Bus station", "Park"]
+    assert f["role"].tolist() == ["control", "control"]
+    assert f["version"].tolist() == [1, 1] and f["buffer_m"].tolist() == [0.0, 0.0]
+    assert f.crs.to_epsg() == 27700
+    assert "fence_id taken from the name column" in f.attrs["load_report"].notes
+
+
+def test_from_file_errors(tmp_path, fence_set):
+    with pytest.raises(HspworkError, match="cannot tell the format of 'f.shp' from its suffix '.shp'"):
+        to_file(fence_set, tmp_path / "f.shp")
+    with pytest.raises(HspworkError, match="no file"):
+        from_file(tmp_path / "missing.geojson")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("fence_id,wkt\na,POLYGON((0 0, 1 0\n")
+    with pytest.raises(SchemaError, match="column 'wkt' holds text that is not WKT"):
+        from_file(bad)
+    nowkt = tmp_path / "nowkt.csv"
+    nowkt.write_text("fence_id,lon,lat\na,0,51\n")
+    with pytest.raises(SchemaError, match="has no WKT column"):
+        from_file(nowkt)
+    pts = tmp_path / "p.geojson"
+    gpd.GeoDataFrame({"fence_id": ["x"]}, geometry=[Point(0, 51)], crs=4326).to_file(pts)
+    with pytest.raises(HspworkError, match="p.geojson holds no polygon .*not a polygon: 1"):
+        from_file(pts, valid_from="2024-01-01T00:00Z")
