@@ -187,7 +187,9 @@ def from_file(
     ledger.drop(~_polygonal(geoms), "not a polygon")
     keep = ledger.keep
     if not keep.any():
-        raise HspworkError(f"{path.name} holds no polygon to make a fence of ({ledger.report().summary()})")
+        raise HspworkError(
+            f"{path.name} holds no polygon to make a fence of ({ledger.report().summary()})"
+        )
     f = raw[keep].reset_index(drop=True)
     if "fence_id" not in f.columns:
         if id_col is not None:

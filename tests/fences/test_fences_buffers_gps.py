@@ -33,7 +33,7 @@ def test_catchment_of_a_disc_is_a_wider_disc_and_core_is_untouched():
     assert band.geometry.iloc[0].intersection(f.geometry.iloc[0]).area < 1e-6
     assert f.geometry.iloc[0].equals(disc_fence(100).geometry.iloc[0])
     assert_allclose(catchments(f, buffer_m=50)["area_m2"].iloc[0], math.pi * 150**2, rtol=2e-4)
-    with pytest.raises(HspworkError, match="buffer_m must be metres >= 0"):
+    with pytest.raises(HspworkError, match=r"buffer_m must be metres >= 0"):
         catchments(f, buffer_m=-1)
 
 
@@ -41,7 +41,9 @@ def test_rings_of_a_disc_and_exclusion_of_other_fences():
     f = disc_fence(100)
     r = rings(f, edges_m=(0, 150, 300))
     assert r[["ring", "inner_m", "outer_m"]].values.tolist() == [[1, 0, 150], [2, 150, 300]]
-    assert_allclose(r["area_m2"], [math.pi * (250**2 - 100**2), math.pi * (400**2 - 250**2)], rtol=5e-4)
+    assert_allclose(
+        r["area_m2"], [math.pi * (250**2 - 100**2), math.pi * (400**2 - 250**2)], rtol=5e-4
+    )
     # A second fence 300 m east sits in the first fence's rings and must be cut out of them.
     two = pd.concat([f, disc_fence(50, centre=(300, 0)).assign(fence_id="east")], ignore_index=True)
     two = gpd.GeoDataFrame(two, crs=27700)
@@ -60,7 +62,7 @@ def test_rings_of_a_disc_and_exclusion_of_other_fences():
     assert_allclose(r["area_m2"].iloc[1] - first["area_m2"].iloc[1], math.pi * 50**2, rtol=1e-3)
     kept = rings(two, edges_m=(0, 150, 300), exclude_fences=False)
     assert_allclose(kept[kept.fence_id == "0"]["area_m2"], r["area_m2"], rtol=1e-9)
-    with pytest.raises(HspworkError, match="edges_m must be at least two increasing distances"):
+    with pytest.raises(HspworkError, match=r"edges_m must be at least two increasing distances"):
         rings(f, edges_m=(150, 0))
 
 
@@ -76,11 +78,24 @@ def rayleigh_pings(sigmas, n_per=4000, seed=11):
         err = rng.normal(0, sigma, size=(n_per, 2))
         frames.append(
             pd.DataFrame(
-                {"officer": officer, "time": times, "x": true[0] + err[:, 0], "y": true[1] + err[:, 1], "source": source}
+                {
+                    "officer": officer,
+                    "time": times,
+                    "x": true[0] + err[:, 0],
+                    "y": true[1] + err[:, 1],
+                    "source": source,
+                }
             )
         )
         sessions.append(
-            {"officer": officer, "start": times[0], "end": times[-1], "x": true[0], "y": true[1], "area": "centre"}
+            {
+                "officer": officer,
+                "start": times[0],
+                "end": times[-1],
+                "x": true[0],
+                "y": true[1],
+                "area": "centre",
+            }
         )
     pings = pd.concat(frames, ignore_index=True)
     # Pings outside any session: before the first one starts.
@@ -92,8 +107,10 @@ def rayleigh_pings(sigmas, n_per=4000, seed=11):
 
 def test_rayleigh_quantile_closed_form():
     assert_allclose(rayleigh_quantile(1.0, 50), math.sqrt(2 * math.log(2)), rtol=1e-12)
-    assert_allclose(rayleigh_quantile(30.0, [90, 95]), 30 * np.sqrt(-2 * np.log([0.1, 0.05])), rtol=1e-12)
-    with pytest.raises(HspworkError, match="percentile must be between 0 and 100"):
+    assert_allclose(
+        rayleigh_quantile(30.0, [90, 95]), 30 * np.sqrt(-2 * np.log([0.1, 0.05])), rtol=1e-12
+    )
+    with pytest.raises(HspworkError, match=r"percentile must be between 0 and 100"):
         rayleigh_quantile(1.0, 100)
 
 
@@ -112,10 +129,16 @@ def test_calibration_recovers_known_error_distribution_per_source():
         assert_allclose(s.loc[source, "p50_m"], sigma * math.sqrt(2 * math.log(2)), rtol=0.05)
         assert_allclose(s.loc[source, "mean_m"], sigma * math.sqrt(math.pi / 2), rtol=0.04)
     rec = cal.recommend_buffer(95).set_index("source")
-    assert_allclose(rec.loc["radio", "buffer_m"], np.ceil(np.percentile(cal.errors.query("source == 'radio'")["error_m"], 95)))
+    assert_allclose(
+        rec.loc["radio", "buffer_m"],
+        np.ceil(np.percentile(cal.errors.query("source == 'radio'")["error_m"], 95)),
+    )
     assert rec["buffer_m"].map(float.is_integer).all()
     ray = cal.recommend_buffer(90, method="rayleigh").set_index("source")
-    assert_allclose(ray.loc["radio", "buffer_m"], math.ceil(rayleigh_quantile(s.loc["radio", "rayleigh_sigma_m"], 90)))
+    assert_allclose(
+        ray.loc["radio", "buffer_m"],
+        math.ceil(rayleigh_quantile(s.loc["radio", "rayleigh_sigma_m"], 90)),
+    )
     assert isinstance(cal.plot(), Figure)
 
 
@@ -123,7 +146,9 @@ def test_calibration_errors_are_exact_for_hand_pings_and_sessions_in_lonlat():
     pings = pd.DataFrame(
         {
             "officer": ["A", "A", "B"],
-            "time": pd.to_datetime(["2024-05-01 10:00", "2024-05-01 10:01", "2024-05-01 10:00"], utc=True),
+            "time": pd.to_datetime(
+                ["2024-05-01 10:00", "2024-05-01 10:01", "2024-05-01 10:00"], utc=True
+            ),
             "x": [530003.0, 530000.0, 530100.0],
             "y": [180004.0, 179990.0, 180000.0],
             "source": "radio",
@@ -132,7 +157,9 @@ def test_calibration_errors_are_exact_for_hand_pings_and_sessions_in_lonlat():
     pings.attrs["crs"] = "EPSG:27700"
     true = gpd.GeoSeries([Point(530000, 180000)], crs=27700).to_crs(4326)
     sessions = gpd.GeoDataFrame(
-        {"officer": ["A"], "start": [pings.time[0]], "end": [pings.time[1]]}, geometry=true, crs=4326
+        {"officer": ["A"], "start": [pings.time[0]], "end": [pings.time[1]]},
+        geometry=true,
+        crs=4326,
     )
     cal = calibrate_gps(pings, sessions)
     assert_allclose(cal.errors["error_m"], [5.0, 10.0], atol=1e-3)
@@ -143,16 +170,16 @@ def test_calibration_errors_name_the_problem():
     pings, sessions = rayleigh_pings({"app": 5.0}, n_per=10)
     no_crs = pings.copy()
     no_crs.attrs = {}
-    with pytest.raises(CRSError, match="pings.attrs\\['crs'\\] is not set"):
+    with pytest.raises(CRSError, match=r"pings.attrs\['crs'\] is not set"):
         calibrate_gps(no_crs, sessions)
-    with pytest.raises(SchemaError, match="sessions lacks end"):
+    with pytest.raises(SchemaError, match=r"sessions lacks end"):
         calibrate_gps(pings, sessions.drop(columns="end"))
-    with pytest.raises(SchemaError, match="by names shift, found in neither pings nor sessions"):
+    with pytest.raises(SchemaError, match=r"by names shift, found in neither pings nor sessions"):
         calibrate_gps(pings, sessions, by=("shift",))
-    with pytest.raises(HspworkError, match="no ping fell inside a calibration session"):
+    with pytest.raises(HspworkError, match=r"no ping fell inside a calibration session"):
         calibrate_gps(pings, sessions.assign(officer="nobody"))
     naive = sessions.assign(start=sessions["start"].dt.tz_localize(None))
-    with pytest.raises(SchemaError, match="sessions.start must be tz-aware"):
+    with pytest.raises(SchemaError, match=r"sessions.start must be tz-aware"):
         calibrate_gps(pings, naive)
 
 

@@ -71,32 +71,32 @@ def test_make_fences_role_column_and_bad_inputs():
         {"arm": ["treatment", "control"]}, geometry=[box(0, 0, 9, 9), box(20, 0, 29, 9)], crs=27700
     )
     assert make_fences(g, role="arm", valid_from=T0)["role"].tolist() == ["treatment", "control"]
-    with pytest.raises(SchemaError, match="role 'patrol' is neither a role"):
+    with pytest.raises(SchemaError, match=r"role 'patrol' is neither a role"):
         make_fences(g, role="patrol", valid_from=T0)
-    with pytest.raises(SchemaError, match="no column 'cell'"):
+    with pytest.raises(SchemaError, match=r"no column 'cell'"):
         make_fences(g, id_col="cell", valid_from=T0)
-    with pytest.raises(SchemaError, match="without a time zone"):
+    with pytest.raises(SchemaError, match=r"without a time zone"):
         make_fences(g, valid_from="2024-01-01 00:00")
     pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=27700)
-    with pytest.raises(SchemaError, match="is a Point; allowed geometry: Polygon or MultiPolygon"):
+    with pytest.raises(SchemaError, match=r"is a Point; allowed geometry: Polygon or MultiPolygon"):
         make_fences(pts, valid_from=T0)
-    with pytest.raises(CRSError, match="places has no CRS"):
+    with pytest.raises(CRSError, match=r"places has no CRS"):
         make_fences(gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)]), valid_from=T0)
 
 
 def test_check_fences_rejects_broken_sets():
     f = fences_of(box(0, 0, 10, 10))
-    with pytest.raises(SchemaError, match="lacks column\\(s\\) buffer_m"):
+    with pytest.raises(SchemaError, match=r"lacks column\(s\) buffer_m"):
         check_fences(f.drop(columns="buffer_m"))
     two = pd.concat([f, f.assign(version=2)], ignore_index=True)
-    with pytest.raises(SchemaError, match="fence 'A' has two versions in force at once"):
+    with pytest.raises(SchemaError, match=r"fence 'A' has two versions in force at once"):
         check_fences(gpd.GeoDataFrame(two, crs=f.crs))
     bad = f.assign(valid_to=pd.Timestamp("2023-06-01", tz="UTC"))
-    with pytest.raises(SchemaError, match="version 1 ends .* before or when it starts"):
+    with pytest.raises(SchemaError, match=r"version 1 ends .* before or when it starts"):
         check_fences(bad)
-    with pytest.raises(SchemaError, match="negative buffer_m"):
+    with pytest.raises(SchemaError, match=r"negative buffer_m"):
         check_fences(f.assign(buffer_m=-5.0))
-    with pytest.raises(SchemaError, match="repeats \\(fence_id, version\\) for fence\\(s\\) A"):
+    with pytest.raises(SchemaError, match=r"repeats \(fence_id, version\) for fence\(s\) A"):
         later = f.assign(valid_from=pd.Timestamp("2025-01-01", tz="UTC"))
         first = f.assign(valid_to=pd.Timestamp("2024-06-01", tz="UTC"))
         check_fences(gpd.GeoDataFrame(pd.concat([first, later]), crs=f.crs))
@@ -155,7 +155,7 @@ def test_validate_invalid_geometry_is_an_error_first_and_repair_fixes_it():
 def test_repair_refuses_to_lose_a_fence():
     flat = Polygon([(0, 0), (10, 0), (20, 0), (0, 0)])
     f = fences_of(flat, ids=["flat"])
-    with pytest.raises(HspworkError, match="fence 'flat' has no area left after repair"):
+    with pytest.raises(HspworkError, match=r"fence 'flat' has no area left after repair"):
         repair_fences(f)
 
 
@@ -172,9 +172,11 @@ def test_validate_thresholds_are_metres_in_a_feet_crs():
 
 def test_validate_rejects_bad_thresholds_and_respects_at():
     f = fences_of(box(0, 0, 10, 10))
-    with pytest.raises(HspworkError, match="max_radius_m must be a positive number of metres, got -1"):
+    with pytest.raises(
+        HspworkError, match=r"max_radius_m must be a positive number of metres, got -1"
+    ):
         validate_fences(f, max_radius_m=-1)
-    with pytest.raises(HspworkError, match="gps_error_m must be a number of metres >= 0"):
+    with pytest.raises(HspworkError, match=r"gps_error_m must be a number of metres >= 0"):
         validate_fences(f, gps_error_m=float("nan"))
     assert validate_fences(f, at="2023-01-01T00:00Z").empty  # nothing in force yet
 
@@ -192,7 +194,9 @@ def test_fence_figures_counts_and_harm_against_brute_force():
     f = fences_of(*geoms)
     xy = rng.uniform(-50, 750, size=(3000, 2))
     harm = rng.choice([1.0, 2.0, 365.0], size=3000)
-    crimes = gpd.GeoDataFrame({"harm": harm}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=27700)
+    crimes = gpd.GeoDataFrame(
+        {"harm": harm}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=27700
+    )
     fig = fence_figures(f, crimes)
     for i, g in enumerate(geoms):
         inside = np.array([g.covers(Point(p)) for p in xy])

@@ -27,7 +27,11 @@ def fence_set():
         [[(531040, 180040), (531080, 180040), (531080, 180080), (531040, 180080)]],
     )
     f = make_fences(
-        gpd.GeoDataFrame({"p": ["north", "yard"], "n": ["High St, north end", "Depot yard"]}, geometry=[cw, holed], crs=27700),
+        gpd.GeoDataFrame(
+            {"p": ["north", "yard"], "n": ["High St, north end", "Depot yard"]},
+            geometry=[cw, holed],
+            crs=27700,
+        ),
         id_col="p",
         name_col="n",
         valid_from=T0,
@@ -42,7 +46,9 @@ def fence_set():
 def assert_same_set(back, orig, tol_m):
     assert back.crs.equals(orig.crs)
     cols = ["fence_id", "name", "role", "version", "buffer_m", "notes"]
-    pd.testing.assert_frame_equal(back[cols].reset_index(drop=True), orig[cols].reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        back[cols].reset_index(drop=True), orig[cols].reset_index(drop=True), check_dtype=False
+    )
     for c in ("valid_from", "valid_to"):
         pd.testing.assert_series_equal(back[c], orig[c], check_names=False)
     d = shapely.hausdorff_distance(back.geometry.to_numpy(), orig.geometry.to_numpy())
@@ -52,7 +58,9 @@ def assert_same_set(back, orig, tol_m):
     np.testing.assert_allclose(back.area, orig.area, rtol=1e-4 if tol_m > 1e-6 else 1e-12)
 
 
-@pytest.mark.parametrize(("suffix", "tol_m"), [(".geojson", 0.05), (".gpkg", 1e-9), (".kml", 0.05), (".csv", 0.05)])
+@pytest.mark.parametrize(
+    ("suffix", "tol_m"), [(".geojson", 0.05), (".gpkg", 1e-9), (".kml", 0.05), (".csv", 0.05)]
+)
 def test_round_trip(tmp_path, fence_set, suffix, tol_m):
     path = to_file(fence_set, tmp_path / f"fences{suffix}")
     with warnings.catch_warnings():
@@ -103,7 +111,10 @@ def test_foreign_file_gets_defaults_and_drops_are_counted(tmp_path):
     )
     path = tmp_path / "export.geojson"
     raw.to_file(path, driver="GeoJSON")
-    with pytest.warns(DataDroppedWarning, match="read 4 rows, kept 2, dropped 2 \\(no geometry: 1, not a polygon: 1\\)"):
+    with pytest.warns(
+        DataDroppedWarning,
+        match=r"read 4 rows, kept 2, dropped 2 \(no geometry: 1, not a polygon: 1\)",
+    ):
         f = from_file(path, valid_from="2024-06-01T00:00Z", role="control")
     assert f["fence_id"].tolist() == ["Bus station", "Park"]
     assert f["role"].tolist() == ["control", "control"]
@@ -113,19 +124,21 @@ def test_foreign_file_gets_defaults_and_drops_are_counted(tmp_path):
 
 
 def test_from_file_errors(tmp_path, fence_set):
-    with pytest.raises(HspworkError, match="cannot tell the format of 'f.shp' from its suffix '.shp'"):
+    with pytest.raises(
+        HspworkError, match=r"cannot tell the format of 'f.shp' from its suffix '.shp'"
+    ):
         to_file(fence_set, tmp_path / "f.shp")
-    with pytest.raises(HspworkError, match="no file"):
+    with pytest.raises(HspworkError, match=r"no file"):
         from_file(tmp_path / "missing.geojson")
     bad = tmp_path / "bad.csv"
     bad.write_text("fence_id,wkt\na,POLYGON((0 0, 1 0\n")
-    with pytest.raises(SchemaError, match="column 'wkt' holds text that is not WKT"):
+    with pytest.raises(SchemaError, match=r"column 'wkt' holds text that is not WKT"):
         from_file(bad)
     nowkt = tmp_path / "nowkt.csv"
     nowkt.write_text("fence_id,lon,lat\na,0,51\n")
-    with pytest.raises(SchemaError, match="has no WKT column"):
+    with pytest.raises(SchemaError, match=r"has no WKT column"):
         from_file(nowkt)
     pts = tmp_path / "p.geojson"
     gpd.GeoDataFrame({"fence_id": ["x"]}, geometry=[Point(0, 51)], crs=4326).to_file(pts)
-    with pytest.raises(HspworkError, match="p.geojson holds no polygon .*not a polygon: 1"):
+    with pytest.raises(HspworkError, match=r"p.geojson holds no polygon .*not a polygon: 1"):
         from_file(pts, valid_from="2024-01-01T00:00Z")

@@ -51,7 +51,13 @@ def history():
 
 def test_commit_makes_versions_with_effective_dates(history):
     h = history
-    assert h[["fence_id", "version"]].values.tolist() == [["a", 1], ["a", 2], ["a", 3], ["b", 1], ["c", 1]]
+    assert h[["fence_id", "version"]].values.tolist() == [
+        ["a", 1],
+        ["a", 2],
+        ["a", 3],
+        ["b", 1],
+        ["c", 1],
+    ]
     assert h["valid_from"].tolist() == [T0, T1, T2, T0, T2]
     assert h["valid_to"].iloc[:2].tolist() == [T1, T2] and pd.isna(h["valid_to"].iloc[2])
     assert h["valid_to"].iloc[3] == T1 and pd.isna(h["valid_to"].iloc[4])
@@ -83,7 +89,10 @@ def test_commit_renames_without_touching_geometry(history):
 
 
 def test_commit_refuses_a_change_before_the_version_it_ends(history):
-    with pytest.raises(HspworkError, match="at=2024-02-15 00:00:00\\+00:00 is not after the start of fence 'a' version 3"):
+    with pytest.raises(
+        HspworkError,
+        match=r"at=2024-02-15 00:00:00\+00:00 is not after the start of fence 'a' version 3",
+    ):
         commit_fences(history, history[history.valid_to.isna()], at="2024-02-15T00:00Z")
 
 
@@ -121,7 +130,9 @@ def test_epochs_partition_time(history):
     assert ep["start"].tolist() == [T0, T1, T2]
     assert ep["end"].iloc[:2].tolist() == [T1, T2] and pd.isna(ep["end"].iloc[2])
     assert ep["rows"].tolist() == [[0, 3], [1], [2, 4]]
-    t = pd.DatetimeIndex([T0 - pd.Timedelta("1s"), T0, T1 - pd.Timedelta("1s"), T1, T2 + pd.Timedelta("900D")])
+    t = pd.DatetimeIndex(
+        [T0 - pd.Timedelta("1s"), T0, T1 - pd.Timedelta("1s"), T1, T2 + pd.Timedelta("900D")]
+    )
     assert_array_equal(epoch_of(history, t), [-1, 0, 0, 1, 2])
     # Every fence in an epoch is the one versions_at picks for any time inside it.
     for e, rows in enumerate(ep["rows"]):
@@ -131,9 +142,9 @@ def test_epochs_partition_time(history):
 
 
 def test_versions_at_rejects_mismatched_input(history):
-    with pytest.raises(HspworkError, match="fence_ids has 2 values but times has 1"):
+    with pytest.raises(HspworkError, match=r"fence_ids has 2 values but times has 1"):
         versions_at(history, ["a", "b"], [T0])
-    with pytest.raises(HspworkError, match="times has 1 missing value"):
+    with pytest.raises(HspworkError, match=r"times has 1 missing value"):
         versions_at(history, ["a"], [pd.NaT])
 
 
@@ -154,9 +165,9 @@ def test_history_and_compare_with_hand_figures(history):
     assert_allclose(c.area.iloc[0], 11000)
     default = compare_versions(history, "a")
     assert (default["version_a"].iloc[0], default["version_b"].iloc[0]) == (2, 3)
-    with pytest.raises(HspworkError, match="fence 'c' has only version 1: nothing to compare"):
+    with pytest.raises(HspworkError, match=r"fence 'c' has only version 1: nothing to compare"):
         compare_versions(history, "c")
-    with pytest.raises(HspworkError, match="fence 'a' has no version 9; versions: \\[1, 2, 3\\]"):
+    with pytest.raises(HspworkError, match=r"fence 'a' has no version 9; versions: \[1, 2, 3\]"):
         compare_versions(history, "a", 1, 9)
-    with pytest.raises(HspworkError, match="no fence 'q'; fences: a, b, c"):
+    with pytest.raises(HspworkError, match=r"no fence 'q'; fences: a, b, c"):
         fence_history(history, "q")
