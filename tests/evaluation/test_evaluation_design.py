@@ -220,7 +220,7 @@ def test_mde_agrees_with_analytic_inversion():
 
 
 def test_power_errors():
-    with pytest.raises(HspworkError, match="dispersion must be at least 1; received 0.5"):
+    with pytest.raises(HspworkError, match=r"dispersion must be at least 1; received 0\.5"):
         power_simulation(10, rate_per_year=5, irr=0.8, dispersion=0.5)
     with pytest.raises(HspworkError, match="received 1 treated"):
         power_simulation(1, rate_per_year=5, irr=0.8)
