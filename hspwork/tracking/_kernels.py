@@ -149,67 +149,10 @@ def exit_fraction(px, py, qx, qy, poly, poly_ring_start, ring_start, cx, cy):
 
 
 @njit(cache=True)
-def credited_intervals(pair_ping, pair_fence, pair_poly, off, t, x, y, src, gap_ns_by_src,
-                       interpolate, poly_ring_start, ring_start, cx, cy):  # fmt: skip
-    """One credited interval per (inside ping, fence), by the rule documented in ``dwell``.
+def merge_visits(fence, officer, start, end, count, dist, merge_ns):
+    """Merge runs (sorted by fence, officer, start) into visits.
 
-    Pairs must be sorted by fence, then ping index; pings sorted by officer, then time.
-    Returns start_ns, end_ns and the distance moved during the credited time (CRS units).
-    """
-    m = pair_ping.shape[0]
-    n = t.shape[0]
-    start = np.empty(m, dtype=np.int64)
-    end = np.empty(m, dtype=np.int64)
-    dist = np.zeros(m, dtype=np.float64)
-    for k in range(m):
-        i = pair_ping[k]
-        f = pair_fence[k]
-        poly = pair_poly[k]
-        o = off[i]
-        prev_in = k > 0 and pair_fence[k - 1] == f and pair_ping[k - 1] == i - 1
-        next_in = k + 1 < m and pair_fence[k + 1] == f and pair_ping[k + 1] == i + 1
-        s0 = t[i]
-        e0 = t[i]
-        if i > 0 and off[i - 1] == o and not prev_in:
-            g = t[i] - t[i - 1]
-            lim = max(gap_ns_by_src[src[i - 1]], gap_ns_by_src[src[i]])
-            if g <= lim:
-                frac = 0.5
-                if interpolate:
-                    fr = exit_fraction(x[i], y[i], x[i - 1], y[i - 1], poly,
-                                       poly_ring_start, ring_start, cx, cy)  # fmt: skip
-                    if fr >= 0.0:
-                        frac = fr
-                c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
-                s0 = t[i] - c
-                dist[k] += frac * np.hypot(x[i] - x[i - 1], y[i] - y[i - 1])
-        if i + 1 < n and off[i + 1] == o:
-            g = t[i + 1] - t[i]
-            lim = max(gap_ns_by_src[src[i + 1]], gap_ns_by_src[src[i]])
-            if g <= lim:
-                if next_in:
-                    frac = 1.0
-                    c = g
-                else:
-                    frac = 0.5
-                    if interpolate:
-                        fr = exit_fraction(x[i], y[i], x[i + 1], y[i + 1], poly,
-                                           poly_ring_start, ring_start, cx, cy)  # fmt: skip
-                        if fr >= 0.0:
-                            frac = fr
-                    c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
-                e0 = t[i] + c
-                dist[k] += frac * np.hypot(x[i + 1] - x[i], y[i + 1] - y[i])
-        start[k] = s0
-        end[k] = e0
-    return start, end, dist
-
-
-@njit(cache=True)
-def merge_visits(fence, officer, start, end, dist, merge_ns):
-    """Merge intervals (sorted by fence, officer, start) into visits.
-
-    Consecutive intervals of one officer in one fence join when the time between them is
+    Consecutive runs of one officer in one fence join when the time between them is
     shorter than ``merge_ns`` (or zero). Visits with no credited time are left out.
     """
     m = start.shape[0]
@@ -228,7 +171,7 @@ def merge_visits(fence, officer, start, end, dist, merge_ns):
         cs = start[k]
         ce = end[k]
         cred = end[k] - start[k]
-        cn = 1
+        cn = count[k]
         cd = dist[k]
         j = k + 1
         while j < m and fence[j] == cf and officer[j] == co:
@@ -238,7 +181,7 @@ def merge_visits(fence, officer, start, end, dist, merge_ns):
             if end[j] > ce:
                 ce = end[j]
             cred += end[j] - start[j]
-            cn += 1
+            cn += count[j]
             cd += dist[j]
             j += 1
         if cred > 0:
@@ -308,3 +251,199 @@ def order_ties(perm, off, t, x, y):
                 perm[b + 1] = v
         i = j
     return perm
+
+
+@njit(cache=True, parallel=True)
+def sort_officer_time(off, t, n_off):
+    """Permutation sorting rows by officer code, then time.
+
+    A counting sort by officer (one pass) followed by a time sort within each officer, run in
+    parallel over officers: faster than one global sort of n rows on a few cores.
+    """
+    n = off.shape[0]
+    start = np.zeros(n_off + 1, dtype=np.int64)
+    for i in range(n):
+        start[off[i] + 1] += 1
+    for g in range(n_off):
+        start[g + 1] += start[g]
+    fill = start[:-1].copy()
+    perm = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        g = off[i]
+        perm[fill[g]] = i
+        fill[g] += 1
+    for g in prange(n_off):
+        a = start[g]
+        b = start[g + 1]
+        if b - a > 1:
+            seg = perm[a:b].copy()
+            o = np.argsort(t[seg], kind="mergesort")
+            perm[a:b] = seg[o]
+    return perm
+
+
+@njit(cache=True, inline="always")
+def _has_fence(pair_fence, a, b, f):
+    for q in range(a, b):
+        if pair_fence[q] == f:
+            return True
+    return False
+
+
+@njit(cache=True)
+def credited_runs(pair_start, pair_ping, pair_fence, pair_poly, off, t, x, y, src,
+                  gap_ns_by_src, interpolate, n_fences, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+    """Credited time per (inside ping, fence), joined into runs of abutting credit.
+
+    Pings are sorted by officer, then time; ``pair_*`` list, for each ping in that order, the
+    fences containing it (``pair_start[i]:pair_start[i + 1]``), as :func:`pip_fill` writes
+    them. Each inside ping credits ``[t - back, t + forward]`` by the rule documented in
+    ``dwell``; consecutive credits of one officer in one fence that touch form a run. A run
+    is emitted when its officer's next credit in that fence does not touch it, or when the
+    officer's pings end. Returns, per run: fence, officer, start_ns, end_ns, inside pings,
+    distance moved during the credited time (CRS units).
+    """
+    n = t.shape[0]
+    m = pair_ping.shape[0]
+    r_f = np.empty(m, dtype=np.int32)
+    r_o = np.empty(m, dtype=np.int32)
+    r_s = np.empty(m, dtype=np.int64)
+    r_e = np.empty(m, dtype=np.int64)
+    r_n = np.empty(m, dtype=np.int64)
+    r_d = np.empty(m, dtype=np.float64)
+    act = np.zeros(n_fences, dtype=np.bool_)
+    a_s = np.zeros(n_fences, dtype=np.int64)
+    a_e = np.zeros(n_fences, dtype=np.int64)
+    a_n = np.zeros(n_fences, dtype=np.int64)
+    a_d = np.zeros(n_fences, dtype=np.float64)
+    active = np.empty(n_fences, dtype=np.int32)
+    n_active = 0
+    nr = 0
+    cur_off = -1
+    for k in range(m):
+        i = pair_ping[k]
+        f = pair_fence[k]
+        o = off[i]
+        if o != cur_off:  # a new officer: close every open run of the previous one
+            for q in range(n_active):
+                g = active[q]
+                r_f[nr] = g
+                r_o[nr] = cur_off
+                r_s[nr] = a_s[g]
+                r_e[nr] = a_e[g]
+                r_n[nr] = a_n[g]
+                r_d[nr] = a_d[g]
+                nr += 1
+                act[g] = False
+            n_active = 0
+            cur_off = o
+        # a ping inside two versions of one fence counts once
+        if _has_fence(pair_fence, pair_start[i], k, f):
+            continue
+        poly = pair_poly[k]
+        prev_in = (
+            i > 0
+            and off[i - 1] == o
+            and _has_fence(pair_fence, pair_start[i - 1], pair_start[i], f)
+        )
+        next_in = (
+            i + 1 < n
+            and off[i + 1] == o
+            and _has_fence(pair_fence, pair_start[i + 1], pair_start[i + 2], f)
+        )
+        s0 = t[i]
+        e0 = t[i]
+        d0 = 0.0
+        if i > 0 and off[i - 1] == o and not prev_in:
+            g = t[i] - t[i - 1]
+            if g <= max(gap_ns_by_src[src[i - 1]], gap_ns_by_src[src[i]]):
+                frac = 0.5
+                if interpolate:
+                    fr = exit_fraction(x[i], y[i], x[i - 1], y[i - 1], poly,
+                                       poly_ring_start, ring_start, cx, cy)  # fmt: skip
+                    if fr >= 0.0:
+                        frac = fr
+                c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
+                s0 = t[i] - c
+                d0 += frac * np.hypot(x[i] - x[i - 1], y[i] - y[i - 1])
+        if i + 1 < n and off[i + 1] == o:
+            g = t[i + 1] - t[i]
+            if g <= max(gap_ns_by_src[src[i + 1]], gap_ns_by_src[src[i]]):
+                if next_in:
+                    frac = 1.0
+                    c = g
+                else:
+                    frac = 0.5
+                    if interpolate:
+                        fr = exit_fraction(x[i], y[i], x[i + 1], y[i + 1], poly,
+                                           poly_ring_start, ring_start, cx, cy)  # fmt: skip
+                        if fr >= 0.0:
+                            frac = fr
+                    c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
+                e0 = t[i] + c
+                d0 += frac * np.hypot(x[i + 1] - x[i], y[i + 1] - y[i])
+        if act[f] and s0 == a_e[f] and prev_in:
+            a_e[f] = e0
+            a_n[f] += 1
+            a_d[f] += d0
+        else:
+            if act[f]:
+                r_f[nr] = f
+                r_o[nr] = o
+                r_s[nr] = a_s[f]
+                r_e[nr] = a_e[f]
+                r_n[nr] = a_n[f]
+                r_d[nr] = a_d[f]
+                nr += 1
+            else:
+                act[f] = True
+                active[n_active] = f
+                n_active += 1
+            a_s[f] = s0
+            a_e[f] = e0
+            a_n[f] = 1
+            a_d[f] = d0
+    for q in range(n_active):
+        g = active[q]
+        r_f[nr] = g
+        r_o[nr] = cur_off
+        r_s[nr] = a_s[g]
+        r_e[nr] = a_e[g]
+        r_n[nr] = a_n[g]
+        r_d[nr] = a_d[g]
+        nr += 1
+    return r_f[:nr], r_o[:nr], r_s[:nr], r_e[:nr], r_n[:nr], r_d[:nr]
+
+
+@njit(cache=True)
+def observed_ns(off, t, src, gap_ns_by_src, n_off):
+    """Observed and unobserved nanoseconds per officer (pings sorted by officer, time)."""
+    obs = np.zeros(n_off, dtype=np.int64)
+    unobs = np.zeros(n_off, dtype=np.int64)
+    for i in range(1, t.shape[0]):
+        if off[i] == off[i - 1]:
+            g = t[i] - t[i - 1]
+            if g > max(gap_ns_by_src[src[i]], gap_ns_by_src[src[i - 1]]):
+                unobs[off[i]] += g
+            else:
+                obs[off[i]] += g
+    return obs, unobs
+
+
+@njit(cache=True, parallel=True)
+def gather(perm, off, t, x, y, src):
+    """The five ping arrays reordered by ``perm``, in parallel."""
+    n = perm.shape[0]
+    o2 = np.empty(n, dtype=off.dtype)
+    t2 = np.empty(n, dtype=t.dtype)
+    x2 = np.empty(n, dtype=x.dtype)
+    y2 = np.empty(n, dtype=y.dtype)
+    s2 = np.empty(n, dtype=src.dtype)
+    for i in prange(n):
+        p = perm[i]
+        o2[i] = off[p]
+        t2[i] = t[p]
+        x2[i] = x[p]
+        y2[i] = y[p]
+        s2[i] = src[p]
+    return o2, t2, x2, y2, s2

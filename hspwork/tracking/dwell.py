@@ -5,8 +5,8 @@ See :func:`dwell` for the rule. The work is split into stages that other modules
 * :func:`prepare_pings` checks the frame, converts times to UTC nanoseconds, puts coordinates
   into the fences' CRS and sorts by officer, time (ties by position, so row order never matters);
 * :class:`FenceIndex` flattens polygons (all versions) into arrays with a coarse grid index;
-* :func:`credited_intervals` gives one credited interval per (inside ping, fence);
-* :func:`visits_from_intervals` merges intervals into visits and counts patrol-minutes.
+* :func:`credited_runs` gives the runs of abutting credited time per officer and fence;
+* :func:`visits_from_runs` merges runs into visits and counts patrol-minutes.
 """
 
 from __future__ import annotations
@@ -172,27 +172,28 @@ def prepare_pings(pings: pd.DataFrame, target_crs, max_gap=None, crs=None) -> Pr
         src = np.zeros(len(t), dtype=np.int32)
         sources = ["all"]
     else:
-        src, uniq = _codes(source_col.fillna("unknown").astype(str))
+        src, uniq = _codes(source_col)
         sources = [str(s) for s in uniq]
+        if (src < 0).any():  # missing source: its own label, so the defaults cannot apply
+            src = np.where(src < 0, len(sources), src).astype(np.int32)
+            sources.append("missing")
     gap_ns = max_gap_table(sources, max_gap)
     if K.is_sorted_pair(off, t):
         perm = np.arange(len(t), dtype=np.int64)
     else:
-        span = int(t.max() - t.min()) + 1 if len(t) else 1
-        if len(officers) * span < 2**62:  # one int64 key sorts faster than lexsort
-            key = off.astype(np.int64) * span + (t - t.min())
-            perm = np.argsort(key, kind="stable")
-        else:
-            perm = np.lexsort((t, off))
+        perm = K.sort_officer_time(off, t, len(officers))
     perm = K.order_ties(perm, off, t, x, y)
+    off, t, x, y, src = K.gather(
+        perm, off, t, np.ascontiguousarray(x), np.ascontiguousarray(y), src
+    )
     return PreparedPings(
         officers=officers,
         sources=sources,
-        off=off[perm],
-        t=t[perm],
-        x=x[perm],
-        y=y[perm],
-        src=src[perm],
+        off=off,
+        t=t,
+        x=x,
+        y=y,
+        src=src,
         gap_ns_by_src=gap_ns,
         order=perm,
         report=ledger.report(),
@@ -306,48 +307,36 @@ class FenceIndex:
 
 
 @dataclass
-class Intervals:
-    """Credited intervals as arrays, sorted by fence, officer, start."""
+class Runs:
+    """Runs of abutting credited time (one officer, one fence), as arrays in any order."""
 
     fence: np.ndarray
     officer: np.ndarray
     start: np.ndarray
     end: np.ndarray
+    n: np.ndarray
     dist: np.ndarray
 
 
-def interval_arrays(pp: PreparedPings, index: FenceIndex, interpolate: bool) -> Intervals:
-    """Credited intervals for prepared pings against a fence index (see :func:`dwell`)."""
-    ping, poly = index.contains(pp.x, pp.y, pp.t)
+def credited_runs(pp: PreparedPings, index: FenceIndex, interpolate: bool) -> Runs:
+    """Runs of credited time for prepared pings against a fence index (see :func:`dwell`)."""
+    x = pp.x
+    counts = K.pip_count(x, pp.y, pp.t, *index._geo_args())
+    pair_start = np.zeros(len(x) + 1, dtype=np.int64)
+    np.cumsum(counts, out=pair_start[1:])
+    ping, poly = K.pip_fill(x, pp.y, pp.t, pair_start, *index._geo_args())
     fence = index.poly_fence[poly]
-    o = np.argsort(fence, kind="stable")  # pairs are ping-major already: keep that order
-    ping, poly, fence = ping[o], poly[o], fence[o]
-    if len(ping) > 1:  # one ping inside two versions of one fence counts once
-        dup = np.zeros(len(ping), dtype=bool)
-        dup[1:] = (fence[1:] == fence[:-1]) & (ping[1:] == ping[:-1])
-        if dup.any():
-            ping, poly, fence = ping[~dup], poly[~dup], fence[~dup]
-    start, end, dist = K.credited_intervals(
-        ping, fence, poly, pp.off, pp.t, pp.x, pp.y, pp.src, pp.gap_ns_by_src,
-        bool(interpolate), index.poly_ring_start, index.ring_start, index.cx, index.cy,
+    f, o, s, e, n, d = K.credited_runs(
+        pair_start, ping, fence, poly, pp.off, pp.t, pp.x, pp.y, pp.src, pp.gap_ns_by_src,
+        bool(interpolate), index.n_fences, index.poly_ring_start, index.ring_start,
+        index.cx, index.cy,
     )  # fmt: skip
-    return Intervals(fence=fence, officer=pp.off[ping], start=start, end=end, dist=dist)
+    return Runs(fence=f, officer=o, start=s, end=e, n=n, dist=d)
 
 
 def observed_by_officer(pp: PreparedPings) -> pd.DataFrame:
     """Observed and unobserved minutes per officer (gaps within / beyond max_gap)."""
-    n_off = len(pp.officers)
-    if len(pp.t) < 2:
-        obs = np.zeros(n_off)
-        unobs = np.zeros(n_off)
-    else:
-        same = pp.off[1:] == pp.off[:-1]
-        gap = np.diff(pp.t)
-        lim = np.maximum(pp.gap_ns_by_src[pp.src[1:]], pp.gap_ns_by_src[pp.src[:-1]])
-        big = gap > lim
-        o = pp.off[:-1]
-        obs = np.bincount(o[same & ~big], weights=gap[same & ~big], minlength=n_off)
-        unobs = np.bincount(o[same & big], weights=gap[same & big], minlength=n_off)
+    obs, unobs = K.observed_ns(pp.off, pp.t, pp.src, pp.gap_ns_by_src, len(pp.officers))
     return pd.DataFrame(
         {
             "officer": pp.officers,
@@ -357,21 +346,19 @@ def observed_by_officer(pp: PreparedPings) -> pd.DataFrame:
     )
 
 
-def visits_from_intervals(
-    iv: Intervals,
+def visits_from_runs(
+    runs: Runs,
     officers: np.ndarray,
     fence_ids: np.ndarray,
     merge_within,
     unit_m: float = 1.0,
-    presorted: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Merge credited intervals into visits; also officer- and patrol-minutes per fence."""
+    """Merge credited runs into visits; also officer- and patrol-minutes per fence."""
     merge_ns = round(to_minutes(merge_within, "merge_within") * NS_PER_MINUTE)
-    f, o, s, e, d = iv.fence, iv.officer, iv.start, iv.end, iv.dist
-    if not presorted:
-        k = np.lexsort((s, o, f))
-        f, o, s, e, d = f[k], o[k], s[k], e[k], d[k]
-    vf, vo, vs, ve, vcred, vn, vd = K.merge_visits(f, o, s, e, d, np.int64(merge_ns))
+    k = np.lexsort((runs.start, runs.officer, runs.fence))
+    f, o, s, e = runs.fence[k], runs.officer[k], runs.start[k], runs.end[k]
+    cnt, d = runs.n[k], runs.dist[k]
+    vf, vo, vs, ve, vcred, vn, vd = K.merge_visits(f, o, s, e, cnt, d, np.int64(merge_ns))
     minutes = vcred / NS_PER_MINUTE
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(vcred > 0, vd * unit_m / (vcred / 1e9), np.nan)
@@ -491,9 +478,9 @@ def dwell(
     """
     index = FenceIndex(fences, catchment=catchment)
     pp = prepare_pings(pings, index.crs, max_gap=max_gap, crs=crs)
-    iv = interval_arrays(pp, index, interpolate)
-    visits, per_fence = visits_from_intervals(
-        iv, pp.officers, index.fence_ids, merge_within, unit_to_metres(index.crs)
+    runs = credited_runs(pp, index, interpolate)
+    visits, per_fence = visits_from_runs(
+        runs, pp.officers, index.fence_ids, merge_within, unit_to_metres(index.crs)
     )
     obs = observed_by_officer(pp)
     return _attach(visits, per_fence, obs, pp, max_gap, merge_within, interpolate, catchment)
