@@ -49,8 +49,10 @@ def select_spots(
     counts = tree.query_ball_point(nxy, r=SEARCH_RADIUS_M, return_length=True)
     order = np.lexsort((used_nodes, -counts))
     chosen: list[int] = []
-    for k in order:  # a greedy pass over at most a few thousand junctions
-        if all(np.hypot(*(nxy[k] - nxy[j])) >= MIN_CENTRE_GAP_M + 20 for j in chosen):
+    # a greedy pass over at most a few thousand junctions; the 50 m margin keeps the fences'
+    # centroids (not only the junctions) 500 m apart
+    for k in order:
+        if all(np.hypot(*(nxy[k] - nxy[j])) >= MIN_CENTRE_GAP_M + 50 for j in chosen):
             chosen.append(int(k))
             if len(chosen) == N_SPOTS:
                 break
