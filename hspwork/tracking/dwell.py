@@ -77,7 +77,8 @@ def max_gap_table(sources, max_gap) -> np.ndarray:
         minutes = [table[s] for s in sources]
     else:
         minutes = [to_minutes(max_gap, "max_gap")] * len(sources)
-    return np.asarray(np.round(np.asarray(minutes) * NS_PER_MINUTE), dtype=np.int64)
+    ns = np.minimum(np.round(np.asarray(minutes, dtype=float) * NS_PER_MINUTE), 2.0**62)
+    return ns.astype(np.int64)
 
 
 def time_ns(series: pd.Series, name: str = "time") -> np.ndarray:
