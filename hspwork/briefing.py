@@ -26,7 +26,9 @@ import base64
 import html
 import io
 import json
+import os
 import re
+import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +59,10 @@ __all__ = [
 NOTEBOOKS: tuple[str, ...] = ("01_targeting", "02_geofences", "03_tracking", "04_evaluation")
 
 _TRACEBACK = "Traceback (most recent call last)"
+_DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")
+# Column names under which exports carry the officer identifier (compared after lower-casing
+# and turning anything but letters and digits into "_", as hspwork.io does).
+_OFFICER_COLUMNS = ("officer", "collar_no", "collar_number", "collar", "officer_id", "issi")
 
 
 def default_notebook_dir() -> Path:
@@ -147,13 +153,20 @@ def find_identifiers(text: str, identifiers: Iterable[str]) -> set[str]:
     --------
     >>> sorted(find_identifiers("PC 4512 and 145120 and C-77", ["4512", "4513", "C-77"]))
     ['4512', 'C-77']
+    >>> find_identifiers("4513.5 metres, 24,513 pings", ["4513", "513"])
+    set()
     """
     ids = sorted({str(i) for i in identifiers if str(i).strip()}, key=len, reverse=True)
     if not ids:
         return set()
-    # Word characters on either side would make the match part of a longer token.
+    # Embedded images are base64: any digit run in them is noise, not a shown identifier.
+    text = _DATA_URI.sub("", text)
+    # A match glued to word characters, or inside a number such as 1234.5 or 12,345, is part
+    # of a longer token (a count, a coordinate), not an identifier shown to the reader.
     pattern = re.compile(
-        r"(?<![0-9A-Za-z_])(" + "|".join(re.escape(i) for i in ids) + r")(?![0-9A-Za-z_])"
+        r"(?<![0-9A-Za-z_])(?<![0-9][.,])("
+        + "|".join(re.escape(i) for i in ids)
+        + r")(?![0-9A-Za-z_])(?![.,][0-9])"
     )
     return set(pattern.findall(text))
 
@@ -202,12 +215,19 @@ def check_html(path: str | Path, identifiers: Iterable[str] = ()) -> list[str]:
     return problems
 
 
+def _officer_column(columns: Iterable[str]) -> str | None:
+    for column in columns:
+        if re.sub(r"[^a-z0-9]+", "_", str(column).strip().lower()).strip("_") in _OFFICER_COLUMNS:
+            return column
+    return None
+
+
 def officer_identifiers(data_dir: str | Path) -> set[str]:
     """Raw officer identifiers in the ping files of a data folder.
 
-    Reads the ``officer`` column (the contract's name for the collar number) of every
-    ``*ping*`` CSV or Parquet file in ``data_dir``. These are the strings the briefings must
-    never show.
+    Reads the officer column (``officer``, ``collar_no``, ``Collar No``, ``officer_id``, a radio's ``issi``, ...)
+    of every ``*ping*`` CSV or Parquet file in ``data_dir``. These are the strings the
+    briefings must never show.
 
     Parameters
     ----------
@@ -223,24 +243,30 @@ def officer_identifiers(data_dir: str | Path) -> set[str]:
     --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "pings.csv").write_text("officer,time,x,y\\n4512,2024-01-01T00:00Z,0,0\\n")
+    >>> _ = (folder / "pings.csv").write_text("Collar No,time,x,y\\n4512,2024-01-01T00:00Z,0,0\\n")
     >>> officer_identifiers(folder)
     {'4512'}
     """
+    import pyarrow.parquet as pq
+
     found: set[str] = set()
     for path in sorted(Path(data_dir).glob("*ping*")):
-        suffix = "".join(path.suffixes).lower()
-        if suffix.endswith(".parquet"):
-            frame = pd.read_parquet(path)
-        elif suffix.endswith((".csv", ".csv.gz")):
-            header = pd.read_csv(path, nrows=0).columns
-            if "officer" not in header:
+        name = path.name.lower()
+        if name.endswith(".parquet"):
+            column = _officer_column(pq.read_schema(path).names)
+            if column is None:
                 continue
-            frame = pd.read_csv(path, usecols=["officer"], dtype=str)
+            values = pq.read_table(path, columns=[column]).column(0).to_pandas()
+        elif name.endswith((".csv", ".csv.gz")):
+            column = _officer_column(pd.read_csv(path, nrows=0).columns)
+            if column is None:
+                continue
+            # Read as text so leading zeros survive: collar "0042" is not 42.
+            values = pd.read_csv(path, usecols=[column], dtype=str)[column]
         else:
             continue
-        if "officer" in frame.columns:
-            found |= set(frame["officer"].dropna().astype(str).unique())
+        found |= set(values.dropna().astype(str).str.strip().unique())
+    found.discard("")
     return found
 
 
@@ -269,6 +295,7 @@ class BriefRun:
     notebooks: list[NotebookRun]
     weekly: Path | None
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> list[Path]:
@@ -284,6 +311,7 @@ class BriefRun:
         else:
             lines.append("no weekly briefing: the work folder has no 03_tracking/compliance.csv")
         lines.append(f"work folder: {self.work_dir}")
+        lines += [f"note: {n}" for n in self.notes]
         lines += [f"PROBLEM {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -413,6 +441,35 @@ def export_html(
     return html_path
 
 
+def _run_all(
+    names: Sequence[str],
+    source: Path,
+    out_dir: Path,
+    work_dir: Path,
+    parameters: Mapping[str, Any],
+    identifiers: set[str],
+    kernel_name: str,
+    show_code: bool,
+    progress: bool,
+) -> list[NotebookRun]:
+    from tqdm.auto import tqdm
+
+    runs: list[NotebookRun] = []
+    bar = tqdm(names, desc="hspwork brief", unit="notebook", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
+        started = time.perf_counter()
+        executed = out_dir / "executed" / f"{name}.ipynb"
+        nb = run_notebook(
+            source / f"{name}.ipynb", executed, parameters, cwd=work_dir, kernel_name=kernel_name
+        )
+        page = export_html(nb, out_dir / f"{name}.html", title=name, show_code=show_code)
+        problems = [f"{name}: {p}" for p in notebook_errors(nb)] + check_html(page, identifiers)
+        runs.append(NotebookRun(name, executed, page, time.perf_counter() - started, problems))
+    bar.close()
+    return runs
+
+
 def run_brief(
     data_dir: str | Path = "data/sample",
     out_dir: str | Path = "build",
@@ -426,6 +483,7 @@ def run_brief(
     progress: bool = True,
     kernel_name: str = "python3",
     check: bool = True,
+    make_sample: bool = False,
 ) -> BriefRun:
     """Run the workbench notebooks in order and write the HTML briefings.
 
@@ -458,13 +516,15 @@ def run_brief(
     check : bool
         Raise :class:`~hspwork.errors.HspworkError` when a page shows an error or a raw
         officer identifier (the problems are listed in the message).
+    make_sample : bool
+        When ``data_dir`` is missing or empty, generate the sample city into it first
+        (``hspwork brief`` does this for its default ``data/sample``, so a fresh checkout
+        works without a separate step).
 
     Returns
     -------
     BriefRun
     """
-    from tqdm.auto import tqdm
-
     data_dir = Path(data_dir).resolve()
     out_dir = Path(out_dir).resolve()
     work_dir = Path(work_dir).resolve() if work_dir is not None else out_dir / "work"
@@ -473,6 +533,12 @@ def run_brief(
     unknown = [n for n in names if n not in NOTEBOOKS]
     if unknown:
         raise HspworkError(f"unknown notebook(s) {unknown}; allowed: {list(NOTEBOOKS)}")
+    notes = []
+    if make_sample and (not data_dir.is_dir() or not any(data_dir.iterdir())):
+        from hspwork.sample import make_sample_city
+
+        make_sample_city(data_dir)
+        notes.append(f"generated the sample city into {data_dir}")
     if not data_dir.is_dir():
         raise HspworkError(
             f"data folder {data_dir} not found; give --data a folder with crimes and pings "
@@ -484,19 +550,25 @@ def run_brief(
     base.update(parameters or {})
     identifiers = officer_identifiers(data_dir)
 
-    runs: list[NotebookRun] = []
-    bar = tqdm(names, desc="hspwork brief", unit="notebook", disable=not progress)
-    for name in bar:
-        bar.set_postfix_str(name)
-        started = time.perf_counter()
-        executed = out_dir / "executed" / f"{name}.ipynb"
-        nb = run_notebook(
-            source / f"{name}.ipynb", executed, base, cwd=work_dir, kernel_name=kernel_name
+    from hspwork.privacy import KEY_ENV
+
+    one_off_key = not os.environ.get(KEY_ENV)
+    if one_off_key:
+        # Pseudonyms need a secret key (hspwork ships none). Without the programme's key, a
+        # random key for this run keeps the pages free of collar numbers; the tokens then do
+        # not match other weeks' pages.
+        os.environ[KEY_ENV] = secrets.token_hex(24)
+        notes.append(
+            f"officer pseudonyms use a one-off key; set {KEY_ENV} to the programme's secret "
+            "to keep them the same from week to week"
         )
-        page = export_html(nb, out_dir / f"{name}.html", title=name, show_code=show_code)
-        problems = [f"{name}: {p}" for p in notebook_errors(nb)] + check_html(page, identifiers)
-        runs.append(NotebookRun(name, executed, page, time.perf_counter() - started, problems))
-    bar.close()
+    try:
+        runs = _run_all(
+            names, source, out_dir, work_dir, base, identifiers, kernel_name, show_code, progress
+        )
+    finally:
+        if one_off_key:
+            os.environ.pop(KEY_ENV, None)
 
     weekly = None
     # The weekly page needs the tracking chapter's tables; without them it is reported missing.
@@ -504,7 +576,7 @@ def run_brief(
         weekly = weekly_briefing_from_work(
             work_dir, out_dir / "weekly_briefing.html", target_compliance=target_compliance
         )
-    result = BriefRun(out_dir, work_dir, runs, weekly)
+    result = BriefRun(out_dir, work_dir, runs, weekly, notes=notes)
     result.problems = [p for run in runs for p in run.problems]
     if weekly is not None:
         result.problems += check_html(weekly, identifiers)

@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     brief.add_argument("--out", default="build", help="folder for the HTML pages (build)")
     brief.add_argument(
-        "--data", default="data/sample", help="folder with crimes and pings (data/sample)"
+        "--data",
+        default=None,
+        help="folder with crimes and pings (default data/sample, generated there if missing)",
     )
     brief.add_argument(
         "--work", default=None, help="work folder passed between notebooks (OUT/work)"
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.target_compliance is not None:
             parameters["target_compliance"] = args.target_compliance
         result = run_brief(
-            data_dir=args.data,
+            data_dir=args.data or "data/sample",
             out_dir=args.out,
             work_dir=args.work,
             parameters=parameters,
@@ -113,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target_compliance=args.target_compliance,
             show_code=args.show_code,
             progress=not args.quiet,
+            make_sample=args.data is None,
         )
     except HspworkError as error:
         print(f"hspwork brief: {error}", file=sys.stderr)

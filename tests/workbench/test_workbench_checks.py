@@ -27,6 +27,17 @@ def test_find_identifiers_whole_tokens_only():
     assert found == {"4512", "PC-0007"}
 
 
+def test_find_identifiers_ignores_numbers_and_embedded_images():
+    ids = ["4854", "9947"]
+    text = (
+        "<td>4854.5</td><td>12,4854</td><td>9,947</td><td>0.4854</td>"
+        '<img src="data:image/png;base64,AAAA+4854/BBBB+9947="> '
+    )
+    assert find_identifiers(text, ids) == set()
+    assert find_identifiers("<td>4854</td>", ids) == {"4854"}
+    assert find_identifiers("officer 9947, then", ids) == {"9947"}
+
+
 def test_find_identifiers_empty_list_finds_nothing():
     assert find_identifiers("anything 12", []) == set()
     assert find_identifiers("anything 12", ["", "  "]) == set()
@@ -70,10 +81,11 @@ def test_officer_identifiers_reads_csv_and_parquet(tmp_path):
     pd.DataFrame({"officer": ["4512", "4513", None], "x": [0.0, 1.0, 2.0]}).to_csv(
         tmp_path / "pings_app.csv", index=False
     )
-    pd.DataFrame({"officer": ["0007"], "x": [0.0]}).to_parquet(tmp_path / "pings_radio.parquet")
+    pd.DataFrame({"collar_no": ["0007"], "x": [0.0]}).to_parquet(tmp_path / "pings_radio.parquet")
+    pd.DataFrame({"Collar No": ["0042 "]}).to_csv(tmp_path / "pings_week.csv", index=False)
     pd.DataFrame({"officer": ["nope"]}).to_csv(tmp_path / "crimes.csv", index=False)
     # Leading zeros must survive: "0007" is not "7".
-    assert officer_identifiers(tmp_path) == {"4512", "4513", "0007"}
+    assert officer_identifiers(tmp_path) == {"4512", "4513", "0007", "0042"}
     assert officer_identifiers(tmp_path / "missing") == set()
 
 
@@ -188,7 +200,7 @@ def test_parse_param_and_parser():
     args = build_parser().parse_args(
         ["brief", "--out", "o", "--only", "03_tracking", "04_evaluation", "--param", "a=1"]
     )
-    assert (args.out, args.data, args.work) == ("o", "data/sample", None)
+    assert (args.out, args.data, args.work) == ("o", None, None)
     assert args.only == ["03_tracking", "04_evaluation"] and args.param == ["a=1"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["brief", "--only", "05_nothing"])
