@@ -10,6 +10,7 @@ from hspwork.evaluation.design import (
     minimum_detectable_effect,
     power_simulation,
 )
+from hspwork.evaluation.displacement import DisplacementResult, displacement, ring_areas
 from hspwork.evaluation.effects import (
     EffectResult,
     EventStudyResult,
@@ -19,10 +20,12 @@ from hspwork.evaluation.effects import (
     randomisation_inference,
 )
 from hspwork.evaluation.measures import RIRRResult, WDDResult, WDQResult, rirr, wdd, wdq
+from hspwork.evaluation.panel import crime_panel
 
 __all__ = [
     "Assignment",
     "DesignRecord",
+    "DisplacementResult",
     "EffectResult",
     "EventStudyResult",
     "PowerResult",
@@ -32,12 +35,15 @@ __all__ = [
     "WDQResult",
     "assign",
     "balance_table",
+    "crime_panel",
+    "displacement",
     "estimate_dispersion",
     "estimate_effect",
     "event_study",
     "minimum_detectable_effect",
     "power_simulation",
     "randomisation_inference",
+    "ring_areas",
     "rirr",
     "wdd",
     "wdq",
