@@ -68,7 +68,7 @@ def test_crime_panel_counts_by_hand():
 
 def test_crime_panel_errors():
     c = crimes([(50, 50, "2025-08-20T10:00Z", "Robbery", 1.0)])
-    with pytest.raises(HspworkError, match="start must carry a time zone.*'2025-08-18'"):
+    with pytest.raises(HspworkError, match=r"start must carry a time zone.*'2025-08-18'"):
         crime_panel(c, fences(), start="2025-08-18", end="2025-09-15T00:00Z", trial_start=TS)
     with pytest.raises(SchemaError, match="roles found \\['other'\\]"):
         crime_panel(
