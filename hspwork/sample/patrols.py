@@ -106,9 +106,10 @@ class _Track:
         if n > 0:
             ang = rng.uniform(0, 2 * np.pi, n)
             r = radius_m * np.sqrt(rng.uniform(0, 1, n))
-            ts = self.t[-1] + step_s * np.arange(1, n + 1)
-            for tk, a, rk in zip(ts, ang, r):
-                self.to(tk, x0 + rk * np.cos(a), y0 + rk * np.sin(a))
+            ts = self.t[-1] + step_s * np.arange(1, n + 1)  # strictly increasing already
+            self.t.extend(ts.tolist())
+            self.x.extend((x0 + r * np.cos(ang)).tolist())
+            self.y.extend((y0 + r * np.sin(ang)).tolist())
         self.to(until, x0, y0)
 
     def travel(self, x1: float, y1: float, rng: np.random.Generator) -> float:
@@ -234,18 +235,26 @@ def simulate_patrols(
     knots_t, knots_x, knots_y, knots_track = [], [], [], []
     track_rows = []  # track, officer, start_s, end_s
     dwell = np.full((n, 2), np.nan)
-    for tr, grp in plan.groupby("track", sort=True):
-        idx = grp.index.to_numpy()
-        first = grp.iloc[0]
-        s0, s1, _ = SHIFTS[first["shift"]]
-        t_start, t_end = _local_to_utc_s([f"{first['date']} {s0}", f"{first['date']} {s1}"])
+    # plain arrays for the loop below (one pass per officer-shift, not per ping)
+    shift_arr = plan["shift"].to_numpy()
+    shift_start = _local_to_utc_s(plan["date"] + " " + [SHIFTS[s][0] for s in shift_arr])
+    shift_end = _local_to_utc_s(plan["date"] + " " + [SHIFTS[s][1] for s in shift_arr])
+    spot_arr, planned = plan["spot"].to_numpy(), plan["planned_utc"].to_numpy()
+    officer_arr = plan["officer"].to_numpy()
+    cx_arr, cy_arr = tab["cx"].to_numpy(), tab["cy"].to_numpy()
+    track_arr = plan["track"].to_numpy()
+    by_track = np.argsort(track_arr, kind="stable")
+    bounds = np.flatnonzero(np.diff(track_arr[by_track])) + 1
+    for idx in np.split(by_track, bounds):
+        tr = int(track_arr[idx[0]])
+        t_start, t_end = shift_start[idx[0]], shift_end[idx[0]]
         track = _Track(float(t_start), float(station[0]), float(station[1]))
         track.wait(t_start + rng.uniform(5, 15) * 60, rng, 15.0, 240.0)
         for i in idx:
             if not done[i]:
                 continue
-            sx, sy = tab["cx"].iat[plan["spot"].iat[i]], tab["cy"].iat[plan["spot"].iat[i]]
-            target = plan["planned_utc"].iat[i] + jitter_s[i]
+            sx, sy = float(cx_arr[spot_arr[i]]), float(cy_arr[spot_arr[i]])
+            target = planned[i] + jitter_s[i]
             leave = target - travel_time_s(track.x[-1], track.y[-1], sx, sy)
             if leave > track.t[-1]:
                 track.wait(leave, rng, 25.0, 240.0)
@@ -263,7 +272,7 @@ def simulate_patrols(
         knots_x.append(track.x)
         knots_y.append(track.y)
         knots_track.append(np.full(len(track.t), tr))
-        track_rows.append((tr, int(first["officer"]), int(t_start), int(track.t[-1])))
+        track_rows.append((tr, int(officer_arr[idx[0]]), int(t_start), int(track.t[-1])))
     tracks = pd.DataFrame(track_rows, columns=["track", "officer", "start_s", "end_s"])
     key_knots = np.concatenate(knots_track) * float(TRACK_SPAN_S) + np.concatenate(knots_t)
     kx, ky = np.concatenate(knots_x), np.concatenate(knots_y)
