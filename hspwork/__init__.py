@@ -13,7 +13,7 @@ from hspwork.errors import (
     SchemaError,
 )
 from hspwork.harm import harm_table, harm_weights
-from hspwork.io import read_crimes, read_pings
+from hspwork.io import read_crimes, read_fences, read_pings, read_streets, write_fences
 from hspwork.report import LoadReport, RowLedger
 
 __version__ = "0.1.0"
@@ -30,5 +30,8 @@ __all__ = [
     "harm_table",
     "harm_weights",
     "read_crimes",
+    "read_fences",
     "read_pings",
+    "read_streets",
+    "write_fences",
 ]

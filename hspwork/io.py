@@ -343,6 +343,14 @@ def _to_utc(
 # --------------------------------------------------------------------------------------------
 
 
+def _blank(values: pd.Series) -> pd.Series:
+    """Missing or empty cells (numeric columns: NaN)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.isna()
+    text = values.fillna("").astype(str).str.strip()
+    return (text == "") | (text.str.lower() == "nan")
+
+
 def _numbers(text: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(text):
         return text.astype(float)
@@ -373,9 +381,8 @@ def _coordinates(
             "EPSG code of your export)."
         )
     kx, ky = ("x", "y") if use_xy else ("lon", "lat")
-    tx, ty = _text(frame, cols[kx]), _text(frame, cols[ky])
     vx, vy = _numbers(frame[cols[kx]]), _numbers(frame[cols[ky]])
-    empty = (tx == "") | (tx.str.lower() == "nan") | (ty == "") | (ty.str.lower() == "nan")
+    empty = _blank(frame[cols[kx]]) | _blank(frame[cols[ky]])
     ledger.drop(empty.to_numpy(), "no location")
     ledger.drop((vx.isna() | vy.isna()).to_numpy(), "non-numeric coordinates")
     ledger.drop(((vx == 0) & (vy == 0)).to_numpy(), "zero coordinates (0, 0)")
@@ -784,7 +791,9 @@ def read_pings(
     # October change the same local text is written twice, an hour apart. Same officer and
     # time with another position is left for tracking's cleaner to flag (it may be two devices).
     time_cols = [cols[k] for k in ("time", "date", "clock") if k in cols]
-    key = raw.drop(columns=time_cols).astype(str).assign(_utc=times.astype(str).to_numpy())
+    row_hash = pd.util.hash_pandas_object(raw.drop(columns=time_cols), index=False).to_numpy()
+    utc_ns = pd.DatetimeIndex(times).as_unit("ns").asi8  # NaT rows are already dropped
+    key = pd.DataFrame({"row": row_hash, "utc": utc_ns})
     ledger.drop(key.duplicated().to_numpy() & ledger.keep, "duplicate row")
     _drop_outside(x, y, area, out_crs, ledger, "outside the force area")
     keep = ledger.keep
@@ -817,4 +826,78 @@ def read_pings(
     out["time"] = pd.to_datetime(out["time"], utc=True)
     out = out.sort_values(["officer", "time"], kind="stable").reset_index(drop=True)
     out.attrs["crs"] = out_crs.to_string()
+    return _finish(out, ledger, warn)
+
+
+# --------------------------------------------------------------------------------------------
+# Fences and streets
+# --------------------------------------------------------------------------------------------
+
+
+def read_fences(path: str | Path, **kwargs) -> gpd.GeoDataFrame:
+    """Read a fence set from GeoJSON, GeoPackage, KML, CSV with WKT or any file pyogrio reads.
+
+    A thin door to :func:`hspwork.fences.from_file`, which holds the format logic and takes the
+    same keyword arguments (``crs``, ``id_col``, ``role``, ``valid_from``, ``layer``,
+    ``format``). Rows dropped (no geometry, not a polygon) are counted in
+    ``attrs["load_report"]``.
+    """
+    from hspwork.fences.formats import from_file
+
+    return from_file(path, **kwargs)
+
+
+def write_fences(fences: gpd.GeoDataFrame, path: str | Path, format: str | None = None) -> Path:
+    """Write a fence set; the suffix picks GeoJSON (RFC 7946, WGS84), GeoPackage, KML or CSV.
+
+    A thin door to :func:`hspwork.fences.to_file`.
+    """
+    from hspwork.fences.formats import to_file
+
+    return to_file(fences, path, format=format)
+
+
+def read_streets(
+    path: str | Path | gpd.GeoDataFrame,
+    *,
+    layer: str | None = None,
+    to_crs: CRS | str | int | None = None,
+    warn: bool = True,
+) -> gpd.GeoDataFrame:
+    """Read a street network (centrelines) into metres, accounting for every row.
+
+    Rows with no geometry, or with a geometry that is not a line, are dropped by reason.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, Point
+    >>> raw = gpd.GeoDataFrame({"name": ["High St", "a point"]},
+    ...     geometry=[LineString([(0, 0), (100, 0)]), Point(5, 5)], crs=27700)
+    >>> streets = read_streets(raw, warn=False)
+    >>> streets.attrs["load_report"].summary()
+    'table: read 2 rows, kept 1, dropped 1 (not a line: 1)'
+    """
+    if isinstance(path, gpd.GeoDataFrame):
+        raw, source = path.reset_index(drop=True), "table"
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise HspworkError(f"{p} does not exist")
+        try:
+            raw = (
+                gpd.read_parquet(p)
+                if p.suffix.lower() in (".parquet", ".pq")
+                else gpd.read_file(p, layer=layer)
+            )
+        except Exception as err:  # pyogrio raises its own error classes
+            raise HspworkError(f"{p} could not be read as a vector file: {err}") from err
+        source = str(p)
+    crs_policy.require_crs(raw, source)
+    ledger = RowLedger(len(raw), source)
+    geom = raw.geometry
+    ledger.drop((geom.isna() | geom.is_empty).to_numpy(), "no geometry")
+    ledger.drop(~geom.geom_type.isin(["LineString", "MultiLineString"]).to_numpy(), "not a line")
+    out = raw.loc[ledger.keep].reset_index(drop=True)
+    out = out.to_crs(to_crs) if to_crs is not None else crs_policy.to_metric(out, source)
     return _finish(out, ledger, warn)
