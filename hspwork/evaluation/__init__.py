@@ -11,6 +11,7 @@ from hspwork.evaluation.design import (
     power_simulation,
 )
 from hspwork.evaluation.displacement import DisplacementResult, displacement, ring_areas
+from hspwork.evaluation.economics import CostBenefitResult, cost_benefit, officer_hours, unit_costs
 from hspwork.evaluation.effects import (
     EffectResult,
     EventStudyResult,
@@ -24,6 +25,7 @@ from hspwork.evaluation.panel import crime_panel
 
 __all__ = [
     "Assignment",
+    "CostBenefitResult",
     "DesignRecord",
     "DisplacementResult",
     "EffectResult",
@@ -35,16 +37,19 @@ __all__ = [
     "WDQResult",
     "assign",
     "balance_table",
+    "cost_benefit",
     "crime_panel",
     "displacement",
     "estimate_dispersion",
     "estimate_effect",
     "event_study",
     "minimum_detectable_effect",
+    "officer_hours",
     "power_simulation",
     "randomisation_inference",
     "ring_areas",
     "rirr",
+    "unit_costs",
     "wdd",
     "wdq",
 ]
