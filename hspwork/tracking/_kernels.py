@@ -143,7 +143,7 @@ def exit_fraction(px, py, qx, qy, poly, poly_ring_start, ring_start, cx, cy):
             wy = ay - py
             s = (wx * ey - wy * ex) / den
             u = (wx * dy - wy * dx) / den
-            if s > 0.0 and s <= 1.0 and u >= 0.0 and u <= 1.0 and s < best:
+            if s >= 0.0 and s <= 1.0 and u >= 0.0 and u <= 1.0 and s < best:
                 best = s
     return best if best <= 1.0 else -1.0
 
