@@ -49,6 +49,7 @@ FILES = (
     "pings_app.parquet",
     "pings_radio.parquet",
     "pings_app_week.csv",
+    "activity_log.csv",
     "ground_truth.json",
     "README.md",
 )
@@ -220,6 +221,7 @@ def make_sample_city(
                     ("accuracy_m", 1)):  # fmt: skip
         wk[col] = _write.fmt_float(wk[col].to_numpy(), nd)
     _write.write_csv(wk, out / "pings_app_week.csv")
+    _write.write_csv(patrols.activity, out / "activity_log.csv")
 
     rows = {
         "boundary.geojson": 1,
@@ -233,6 +235,7 @@ def make_sample_city(
         "pings_app.parquet": len(app),
         "pings_radio.parquet": len(patrols.pings_radio),
         "pings_app_week.csv": len(wk),
+        "activity_log.csv": len(patrols.activity),
     }
     truth = _ground_truth(
         seed, crimes_per_year, trial_days, trial_end_local, town, crimes, spots, effect,

@@ -74,6 +74,7 @@ class Patrols:
     pings_app: pd.DataFrame
     pings_radio: pd.DataFrame
     officers: pd.DataFrame  # collar_no, crew, member, device, issi, sector
+    activity: pd.DataFrame  # officer, time (UTC ISO), type, x, y
     truth: dict = field(default_factory=dict)
 
 
@@ -289,6 +290,7 @@ def simulate_patrols(
         tracks, officers, true_xy, rng, cfg, town, spots, offset_beat, low_power, left_running,
         lr_day, days, station,
     )  # fmt: skip
+    activity = _activity_log(plan, done, dwell, tracks, officers, true_xy, rng)
     plan_out = pd.DataFrame(
         {
             "tasking_id": plan["tasking_id"],
@@ -308,7 +310,43 @@ def simulate_patrols(
         },
         **dev_truth,
     }
-    return Patrols(plan_out, truth_visits, app, radio, officers, truth)
+    truth["activity_counts"] = activity["type"].value_counts().sort_index().to_dict()
+    return Patrols(plan_out, truth_visits, app, radio, officers, activity, truth)
+
+
+ACTIVITY_TYPES = ("engagement", "stop", "problem-solving", "arrest")
+_ACTIVITY_P = (0.6, 0.2, 0.15, 0.05)
+
+
+def _activity_log(plan, done, dwell, tracks, officers, true_xy, rng) -> pd.DataFrame:
+    """What officers logged: events during visits (about 0.6 a visit) and on patrol elsewhere
+    (about 1.5 a shift), at the officer's true position to 1 m, times in UTC."""
+    di = np.flatnonzero(done)
+    n_v = rng.poisson(0.6, len(di))
+    vi = np.repeat(di, n_v)
+    t_v = dwell[vi, 0] + rng.uniform(0, 1, len(vi)) * (dwell[vi, 1] - dwell[vi, 0])
+    tr_v = plan["track"].to_numpy()[vi]
+    n_p = rng.poisson(1.5, len(tracks))
+    tr_p = np.repeat(tracks["track"].to_numpy(), n_p)
+    start, end = tracks["start_s"].to_numpy()[tr_p], tracks["end_s"].to_numpy()[tr_p]
+    t_p = start + rng.uniform(0, 1, len(tr_p)) * (end - start)
+    tr = np.concatenate([tr_v, tr_p])
+    t = np.floor(np.concatenate([t_v, t_p]))
+    x, y = true_xy(tr, t)
+    kind = np.array(ACTIVITY_TYPES, dtype=object)[
+        rng.choice(len(ACTIVITY_TYPES), size=len(t), p=_ACTIVITY_P)
+    ]
+    collar = officers["collar_no"].to_numpy()[tracks["officer"].to_numpy()[tr]]
+    order = np.lexsort((collar, t))
+    return pd.DataFrame(
+        {
+            "officer": collar[order],
+            "time": _utc_iso(t[order]),
+            "type": kind[order],
+            "x": np.round(x[order]).astype(np.int64),
+            "y": np.round(y[order]).astype(np.int64),
+        }
+    )
 
 
 def _truth_visits(plan, done, dwell, spots, officers, true_xy) -> pd.DataFrame:

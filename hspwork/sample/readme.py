@@ -30,6 +30,7 @@ Europe/London clock, written as naive text as forces export them; UTC times end 
 | `pings_app.parquet` | ~220,000 | phone-app location export, every 30-60 s while the app runs |
 | `pings_radio.parquet` | ~48,000 | Airwave radio location export, every 2-5 min |
 | `pings_app_week.csv` | ~18,000 | one week (Mon 20 - Sun 26 Oct 2025) of the app export, as CSV |
+| `activity_log.csv` | ~4,000 | what officers logged: stops, engagements, arrests, problem-solving |
 | `ground_truth.json` | - | every planted number: seed, dates, spots, effect, compliance, device faults |
 
 Exact row counts are in `ground_truth.json` under `rows`.
@@ -114,6 +115,12 @@ crime's street segment; empty for about 2% of rows, whose `Location` is "No loca
 - `issi` (str, the radio's ISSI), `collar_no` (str), `timestamp` (UTC ISO with "Z"),
   `easting`, `northing` (int, BNG m, noise of about 12 m).
 - Radio dead spots (`devices.dead_spots`, one over a treatment spot) send no pings.
+
+### activity_log.csv
+- `officer` (str, collar number), `time` (UTC ISO "YYYY-MM-DDTHH:MM:SSZ"), `type`
+  ("engagement", "stop", "problem-solving" or "arrest"), `x`, `y` (int, BNG m: where the
+  officer really was).
+- About 0.6 events per delivered visit (inside the fence) and 1.5 per shift elsewhere.
 
 ### ground_truth.json
 Every planted number: `seed`; `dates` (data, pre-period, trial, clock change); `rows` per file;

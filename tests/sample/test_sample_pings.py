@@ -164,3 +164,24 @@ def test_sample_week_csv_is_the_parquet_week(app):
     assert (wk["recorded_at"] == sub["recorded_at"]).all()
     for col in ("latitude", "longitude", "speed_kmh", "heading", "accuracy_m"):
         assert_allclose(wk[col], sub[col], atol=1e-9, err_msg=col)
+
+
+def test_sample_activity_log(truth):
+    log = pd.read_csv(SAMPLE / "activity_log.csv", dtype={"officer": str})
+    assert list(log.columns) == ["officer", "time", "type", "x", "y"]
+    assert set(log["type"]) == {"engagement", "stop", "problem-solving", "arrest"}
+    assert log["type"].value_counts().sort_index().to_dict() == truth["devices"]["activity_counts"]
+    officers = set(truth["officers"]["app"]) | set(truth["officers"]["radio"])
+    assert set(log["officer"]) <= officers
+    t = pd.to_datetime(log["time"], format="%Y-%m-%dT%H:%M:%SZ", utc=True)
+    assert t.min() >= pd.Timestamp("2025-09-01", tz=TZ)
+    assert t.max() < pd.Timestamp("2025-11-30", tz=TZ)
+    spots = gpd.read_file(SAMPLE / "hotspots.geojson")
+    inside = {}
+    for role in ("treatment", "control"):
+        geom = shapely.union_all(spots.loc[spots["role"] == role, "geometry"].to_numpy())
+        inside[role] = shapely.contains_xy(geom, log["x"], log["y"]).mean()
+    # about 0.6 events per delivered visit happen in the visited (treated) fence; controls
+    # see only officers passing through
+    assert inside["treatment"] >= 0.6
+    assert inside["control"] <= 0.02
