@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import esda
@@ -97,10 +98,32 @@ def test_permutation_matches_exact_distribution():
     assert_allclose(ge[0] / perms, 0.2, atol=4 * np.sqrt(0.16 / perms))
 
 
-@pytest.mark.slow  # esda compiles its numba kernels on first use
-def test_permutation_p_close_to_esda():
+def test_permutation_matches_enumeration_with_ties():
+    # Tied counts: enumerate every set of 3 values from the other 48 units for the corner cells
+    # (C(48, 3) = 17,296 equally likely draws) and compare the exact P(I_rand >= I_obs).
     rng = np.random.default_rng(9)
     y = rng.poisson(2.0, 7 * 7).astype(float)
+    y[[16, 17, 23, 24]] += 8
+    units = lattice_units(7, 7, y)
+    perms = 20_000
+    out = lisa(units, "crimes", permutations=perms, alternative="greater", seed=5, fdr=None)
+    ge = out["lisa_p_sim"].to_numpy() * (perms + 1) - 1
+    z = (y - y.mean()) / y.std()
+    combos = np.array(list(itertools.combinations(range(48), 3)))
+    for corner, nbrs in [(0, [1, 7, 8]), (42, [35, 36, 43]), (48, [40, 41, 47])]:
+        others = np.delete(z, corner)
+        lag_obs = z[nbrs].mean()
+        lags = others[combos].mean(axis=1)
+        exact = np.mean(z[corner] * lags >= z[corner] * lag_obs - 1e-12)
+        assert_allclose(ge[corner] / perms, exact, atol=4 * np.sqrt(0.25 / perms))
+
+
+@pytest.mark.slow  # esda compiles its numba kernels on first use
+def test_permutation_p_close_to_esda():
+    # continuous values: with many tied counts esda's float comparison drops ties at random
+    # (see test_permutation_matches_enumeration_with_ties for the exact reference there)
+    rng = np.random.default_rng(9)
+    y = rng.gamma(2.0, 1.0, 7 * 7)
     y[[16, 17, 23, 24]] += 8
     units = lattice_units(7, 7, y)
     perms = 9999
