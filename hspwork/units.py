@@ -8,11 +8,14 @@ street segment) are counted by reason in a :class:`~hspwork.report.LoadReport`.
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import substring
 
 from hspwork.crs import metres_to_crs_units, require_crs, to_metric, unit_to_metres
 from hspwork.errors import HspworkError, SchemaError
@@ -27,7 +30,9 @@ def _area_geometry(area) -> tuple[BaseGeometry, object, bool]:
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
         area = to_metric(area, "area")
         crs = require_crs(area, "area")
-        geoms = np.asarray(area.geometry.values if isinstance(area, gpd.GeoDataFrame) else area.values)
+        geoms = np.asarray(
+            area.geometry.values if isinstance(area, gpd.GeoDataFrame) else area.values
+        )
         if len(geoms) == 0:
             raise HspworkError("area is empty: give a boundary polygon or a frame of crimes")
         polygonal = bool(np.isin(shapely.get_type_id(geoms), (3, 6)).all())
@@ -107,7 +112,11 @@ def grid(area, cell_size_m: float, shape: str = "square") -> gpd.GeoDataFrame:
     if polygonal:
         keep = shapely.intersects(cells, geom) & ~shapely.touches(cells, geom)
     else:
-        bbox = shapely.box(minx, miny, maxx, maxy) if maxx > minx and maxy > miny else geom.buffer(s / 2)
+        bbox = (
+            shapely.box(minx, miny, maxx, maxy)
+            if maxx > minx and maxy > miny
+            else geom.buffer(s / 2)
+        )
         keep = shapely.intersects(cells, bbox)
     cells = cells[keep]
     out = gpd.GeoDataFrame({"unit_id": np.arange(cells.size)}, geometry=cells, crs=crs)
@@ -196,7 +205,9 @@ def street_segments(
     if not crs.is_projected:
         streets = to_metric(streets, "streets")
         crs = require_crs(streets, "streets")
-    geoms = np.asarray(streets.geometry.values if isinstance(streets, gpd.GeoDataFrame) else streets.values)
+    geoms = np.asarray(
+        streets.geometry.values if isinstance(streets, gpd.GeoDataFrame) else streets.values
+    )
     types = shapely.get_type_id(geoms)
     if not np.isin(types, (1, 5)).all():
         raise SchemaError("streets must be LineString or MultiLineString geometries")
@@ -214,7 +225,10 @@ def street_segments(
             cuts = np.linspace(0.0, 1.0, k + 1)
             pieces.append(
                 np.array(
-                    [shapely.ops.substring(parts[i], a, b, normalized=True) for a, b in zip(cuts[:-1], cuts[1:])],
+                    [
+                        substring(parts[i], a, b, normalized=True)
+                        for a, b in itertools.pairwise(cuts)
+                    ],
                     dtype=object,
                 )
             )
@@ -284,7 +298,9 @@ def _assign(crimes, units, *, max_distance_m):
     line_units = np.isin(shapely.get_type_id(ugeoms), (1, 5)).all()
     if line_units:
         reach = metres_to_crs_units(float(max_distance_m), crs)
-        src, dst = tree.query_nearest(pts[ok], max_distance=reach, return_distance=False, all_matches=False)
+        src, dst = tree.query_nearest(
+            pts[ok], max_distance=reach, return_distance=False, all_matches=False
+        )
         idx[ok[src]] = dst
         dist[ok[src]] = shapely.distance(pts[ok[src]], ugeoms[dst]) * unit_to_metres(crs)
         ledger.drop(idx < 0, f"farther than {float(max_distance_m):g} m from every segment")
@@ -406,7 +422,9 @@ def period_starts(
     else:
         q_month = 3 * ((lo_day.month - 1) // 3) + 1
         first = lo_day.replace(month=q_month, day=1)
-        edges = pd.date_range(first, hi + pd.offsets.QuarterBegin(1, startingMonth=1), freq="QS-JAN")
+        edges = pd.date_range(
+            first, hi + pd.offsets.QuarterBegin(1, startingMonth=1), freq="QS-JAN"
+        )
     edges = edges[: int(np.searchsorted(edges, hi, side="right")) + 1]
     which = np.searchsorted(edges.asi8, local.asi8, side="right") - 1
     which[(which < 0) | (which >= len(edges) - 1)] = -1
@@ -475,7 +493,9 @@ def count_by_period(
     n_p = len(edges) - 1
     flat = pos * n_p + which[keep]
     if value == "crimes":
-        cube = np.bincount(flat, minlength=len(units) * n_p).reshape(len(units), n_p).astype(np.int64)
+        cube = (
+            np.bincount(flat, minlength=len(units) * n_p).reshape(len(units), n_p).astype(np.int64)
+        )
     else:
         w = np.nan_to_num(np.asarray(placed["harm"], dtype="float64")[keep])
         cube = np.bincount(flat, weights=w, minlength=len(units) * n_p).reshape(len(units), n_p)

@@ -88,7 +88,9 @@ def test_street_segments_split_at_intersections_and_max_length():
 
 
 def test_snapping_drops_far_crimes_with_reason():
-    seg = street_segments(gpd.GeoSeries([LineString([(0, 0), (100, 0)])], crs=27700), max_length_m=None)
+    seg = street_segments(
+        gpd.GeoSeries([LineString([(0, 0), (100, 0)])], crs=27700), max_length_m=None
+    )
     crimes = gpd.GeoDataFrame(
         {"crime_id": ["a", "b", "c", "d"]},
         geometry=[Point(10, 5), Point(50, -29), Point(50, 31), None],
@@ -128,10 +130,14 @@ def test_count_crimes_and_harm_by_hand():
 
 
 def test_user_polygons_keep_ids():
-    f = gpd.GeoDataFrame({"beat": ["N1", "N2"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=27700)
+    f = gpd.GeoDataFrame(
+        {"beat": ["N1", "N2"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=27700
+    )
     u = polygons(f, "beat")
     assert u["unit_id"].tolist() == ["N1", "N2"]
-    dup = gpd.GeoDataFrame({"beat": ["N1", "N1"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=27700)
+    dup = gpd.GeoDataFrame(
+        {"beat": ["N1", "N1"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=27700
+    )
     with pytest.raises(SchemaError, match="must be unique; repeated: \\['N1'\\]"):
         polygons(dup, "beat")
     pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=27700)
@@ -143,14 +149,19 @@ def test_user_polygons_keep_ids():
 
 def _crimes_at(times, xs):
     return gpd.GeoDataFrame(
-        {"occurred_from": pd.to_datetime(times, utc=True, format="ISO8601"), "harm": np.arange(1.0, len(times) + 1)},
+        {
+            "occurred_from": pd.to_datetime(times, utc=True, format="ISO8601"),
+            "harm": np.arange(1.0, len(times) + 1),
+        },
         geometry=[Point(x, 5) for x in xs],
         crs=27700,
     )
 
 
 def test_count_by_period_month_week_quarter_28d():
-    u = gpd.GeoDataFrame({"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700)
+    u = gpd.GeoDataFrame(
+        {"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700
+    )
     times = ["2024-01-01 00:30", "2024-01-07 23:00", "2024-01-08 00:00", "2024-02-15", "2024-04-01"]
     c = _crimes_at(times, [1, 1, 15, 15, 1])
     m = count_by_period(u, c, "month")
