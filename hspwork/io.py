@@ -183,7 +183,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise HspworkError(f"{path} is empty (0 bytes): there is no header row to read")
     if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises several error classes for a bad file
+            raise HspworkError(f"{path} could not be read as Parquet: {err}") from err
     last_error: Exception | None = None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -553,11 +556,15 @@ def read_crimes(
 
 
 def _read_parquet_maybe_geo(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise HspworkError(f"{path} does not exist")
     try:
         return gpd.read_parquet(path)
     except (ValueError, KeyError):
         # A plain Parquet table (no "geo" metadata) is read like a CSV export.
-        return pd.read_parquet(path)
+        return read_table(path)
+    except Exception as err:  # pyarrow raises several error classes for a bad file
+        raise HspworkError(f"{path} could not be read as Parquet: {err}") from err
 
 
 def _police_uk(raw: pd.DataFrame, ledger: RowLedger, tz: str, to_crs) -> gpd.GeoDataFrame:

@@ -120,3 +120,14 @@ def test_output_sorted_and_order_independent():
     a = read_pings(_app(rows), source="app", tz="Europe/London")
     b = read_pings(_app(rows[::-1]), source="app", tz="Europe/London")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_corrupt_parquet_is_a_clear_error(tmp_path):
+    from hspwork.io import read_crimes
+
+    bad = tmp_path / "pings.parquet"
+    bad.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(HspworkError, match="could not be read as Parquet"):
+        read_pings(bad, source="app", tz="UTC")
+    with pytest.raises(HspworkError, match="could not be read as Parquet"):
+        read_crimes(bad, tz="UTC")
