@@ -1,6 +1,15 @@
 """Officer tracking: clean pings, time in fences (dwell), dosage, and dask scale-out."""
 
 from hspwork.tracking.clean import FLAGS, flag_pings, quality_report, remove_flagged
+from hspwork.tracking.dosage import (
+    activity_summary,
+    dosage,
+    flag_drive_throughs,
+    join_activities,
+    plot_visit_lengths,
+    shift_of,
+    visit_length_distribution,
+)
 from hspwork.tracking.dwell import (
     DEFAULT_MAX_GAP_MINUTES,
     FenceIndex,
@@ -8,15 +17,24 @@ from hspwork.tracking.dwell import (
     dwell_summary,
     unobserved_table,
 )
+from hspwork.tracking.scale import dwell_dask
 
 __all__ = [
     "DEFAULT_MAX_GAP_MINUTES",
     "FLAGS",
     "FenceIndex",
+    "activity_summary",
+    "dosage",
     "dwell",
+    "dwell_dask",
     "dwell_summary",
+    "flag_drive_throughs",
     "flag_pings",
+    "join_activities",
+    "plot_visit_lengths",
     "quality_report",
     "remove_flagged",
+    "shift_of",
     "unobserved_table",
+    "visit_length_distribution",
 ]
