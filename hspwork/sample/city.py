@@ -136,6 +136,8 @@ def make_sample_city(
     ...     s = make_sample_city(tmp, seed=7, crimes_per_year=1500, trial_days=60)
     >>> s.truth["effect"]["irr_treated"], len(s.truth["spots"])
     (0.8, 40)
+    >>> s.rows["tasking_plan.csv"], "compliance" in s.summary()
+    (3600, True)
     """
     if trial_days < 56 or trial_days > 90:
         raise ValueError(
@@ -387,12 +389,12 @@ def load_truth(path: str | Path) -> dict:
 
     Examples
     --------
-    >>> import tempfile
+    >>> import pathlib, tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     _ = make_sample_city(tmp, seed=3, crimes_per_year=1500, trial_days=60)
-    ...     truth = load_truth(tmp)
-    >>> truth["seed"], truth["dates"]["trial_start"]
-    (3, '2025-09-01')
+    ...     _ = pathlib.Path(tmp, "ground_truth.json").write_text('{"seed": 3}')
+    ...     truth = load_truth(tmp)  # the folder or the file itself
+    >>> truth["seed"]
+    3
     """
     p = Path(path)
     if p.is_dir():

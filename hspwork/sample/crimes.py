@@ -115,7 +115,19 @@ class CrimeDraw:
 
 
 def segment_rates(town: Town, rng: np.random.Generator) -> np.ndarray:
-    """Latent relative crime rate of each street segment (sums to 1)."""
+    """Latent relative crime rate of each street segment (sums to 1).
+
+    Examples
+    --------
+    >>> from hspwork.sample.town import build_town
+    >>> rng = np.random.default_rng(2)
+    >>> w = segment_rates(build_town(rng), rng)
+    >>> round(float(w.sum()), 9)
+    1.0
+    >>> top = np.sort(w)[::-1]
+    >>> bool(0.15 < top[: len(w) // 100].sum() < 0.45)  # about a quarter on 1% of segments
+    True
+    """
     st = town.streets
     mx = (st["x0"].to_numpy() + st["x1"].to_numpy()) / 2
     my = (st["y0"].to_numpy() + st["y1"].to_numpy()) / 2
@@ -208,7 +220,20 @@ def _local_text(t_utc_s: np.ndarray, fmt: str) -> np.ndarray:
 
 
 def force_export(c: CrimeDraw) -> pd.DataFrame:
-    """The force's crime export: local clock text, a from-to window where not exact."""
+    """The force's crime export: local clock text, a from-to window where not exact.
+
+    Examples
+    --------
+    >>> t = int(pd.Timestamp("2025-10-26 00:30", tz="UTC").value // 10**9)
+    >>> c = CrimeDraw(np.array(["Robbery", "Vehicle crime"], dtype=object), np.array([0, 1]),
+    ...               np.array([518000.0, 518100.0]), np.array([298500.0, 298600.0]),
+    ...               np.array([t, t]), np.array([t, t - 3600]), np.array([-1, t + 7200]))
+    >>> out = force_export(c)  # 00:30 UTC on 26 Oct 2025 is 01:30 BST, before the change
+    >>> out["crime_ref"].tolist(), out["offence_code"].tolist()
+    (['SP/25/000001', 'SP/25/000002'], ['34B', '45'])
+    >>> out["committed_from"].tolist(), out["committed_to"].tolist()
+    (['2025-10-26 01:30', '2025-10-26 00:30'], ['', '2025-10-26 02:30'])
+    """
     year = pd.to_datetime(c.t_from, unit="s", utc=True).tz_convert(LOCAL_TZ).year.to_numpy()
     seq = np.arange(1, len(c.offence) + 1)
     ref = [f"SP/{y % 100:02d}/{k:06d}" for y, k in zip(year, seq)]
@@ -234,6 +259,20 @@ def police_uk_export(
     Points are snapped to the midpoint of the crime's street segment (the anonymised point),
     about 2% of rows lose their location, anti-social behaviour rows have no Crime ID, and
     the month comes from the local date of the start of the window.
+
+    Examples
+    --------
+    >>> from hspwork.sample.town import build_town
+    >>> rng = np.random.default_rng(4)
+    >>> town = build_town(rng)
+    >>> c = draw_crimes(town, rng, start_local="2024-03-01", end_local="2024-04-01",
+    ...                 crimes_per_year=6000)
+    >>> refs = force_export(c)["crime_ref"].tolist()
+    >>> puk, info = police_uk_export(c, refs, town, rng, seed=4)
+    >>> puk["Month"].unique().tolist()
+    ['2024-03']
+    >>> bool((puk["Crime ID"] == "").sum() == info["rows_without_crime_id"])
+    True
     """
     n = len(c.offence)
     st = town.streets

@@ -151,7 +151,26 @@ def simulate_patrols(
     cfg: PatrolConfig,
     offset_beat: str,
 ) -> Patrols:
-    """Plan the taskings, walk the patrols and sample the devices."""
+    """Plan the taskings, walk the patrols and sample the devices.
+
+    Examples
+    --------
+    >>> from hspwork.sample.town import build_town
+    >>> from hspwork.sample.crimes import draw_crimes
+    >>> from hspwork.sample.trial import select_spots
+    >>> rng = np.random.default_rng(8)
+    >>> town = build_town(rng)
+    >>> crimes = draw_crimes(town, rng, start_local="2024-09-01", end_local="2025-09-01",
+    ...                      crimes_per_year=6000)
+    >>> spots = select_spots(town, crimes, int(crimes.t_true.max()) + 1, rng)
+    >>> p = simulate_patrols(town, spots, rng, trial_start_local="2025-09-01", n_days=56,
+    ...                      cfg=PatrolConfig(), offset_beat="B2")
+    >>> len(p.plan) == 20 * 3 * 56, list(p.pings_radio.columns)
+    (True, ['issi', 'collar_no', 'timestamp', 'easting', 'northing'])
+    >>> tv = p.truth_visits
+    >>> bool(0.6 <= tv["minutes"].sum() / p.plan["minutes"].sum() <= 0.8)
+    True
+    """
     tab = spots.table
     treat = np.flatnonzero(tab["role"].to_numpy() == "treatment")
     tx, ty = tab["cx"].to_numpy()[treat], tab["cy"].to_numpy()[treat]

@@ -39,6 +39,20 @@ def select_spots(
     the first 90 m of every street leaving the junction, 22 m either side, as a convex
     polygon (radius <= ~115 m). Spots are sorted by pre-period crime inside the fence and
     cut into blocks of four; two of each block are treated, drawn from ``rng``.
+
+    Examples
+    --------
+    >>> from hspwork.sample.town import build_town
+    >>> from hspwork.sample.crimes import draw_crimes
+    >>> rng = np.random.default_rng(5)
+    >>> town = build_town(rng)
+    >>> crimes = draw_crimes(town, rng, start_local="2024-01-01", end_local="2025-01-01",
+    ...                      crimes_per_year=8000)
+    >>> spots = select_spots(town, crimes, int(crimes.t_true.max()) + 1, rng)
+    >>> spots.table["role"].value_counts().to_dict()
+    {'treatment': 20, 'control': 20}
+    >>> bool(spots.table.groupby("block")["role"].nunique().eq(2).all())
+    True
     """
     pre = crimes.t_true < pre_end_utc_s
     px, py = crimes.x[pre], crimes.y[pre]
@@ -126,6 +140,26 @@ def apply_effect(
 
     Thinning a Poisson process by p leaves a Poisson process with rate p times the original,
     so the expected incident rate ratio against the counterfactual is exactly ``irr_treated``.
+
+    Examples
+    --------
+    >>> from hspwork.sample.town import build_town
+    >>> from hspwork.sample.crimes import draw_crimes
+    >>> rng = np.random.default_rng(5)
+    >>> town = build_town(rng)
+    >>> crimes = draw_crimes(town, rng, start_local="2024-01-01", end_local="2025-01-01",
+    ...                      crimes_per_year=8000)
+    >>> cut = int(crimes.t_true.min()) + 300 * 86400  # the last ~two months as a "trial"
+    >>> spots = select_spots(town, crimes, cut, rng)
+    >>> eff = apply_effect(crimes, spots, cut, int(crimes.t_true.max()) + 1,
+    ...                    irr_treated=0.5, irr_ring=1.0, rng=rng)
+    >>> ps = eff.per_spot
+    >>> bool((ps.loc[ps.role == "control", "trial_observed"]
+    ...       == ps.loc[ps.role == "control", "trial_counterfactual"]).all())
+    True
+    >>> t = ps[ps.role == "treatment"]
+    >>> bool(0.35 < t.trial_observed.sum() / t.trial_counterfactual.sum() < 0.65)
+    True
     """
     n = len(crimes.x)
     in_trial = (crimes.t_true >= trial_start_utc_s) & (crimes.t_true < trial_end_utc_s)
