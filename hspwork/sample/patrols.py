@@ -282,7 +282,7 @@ def simulate_patrols(
             dwell[i] = arrive, arrive + dwell_min[i] * 60
             track.wait(dwell[i, 1], rng, 15.0, 150.0)  # 15 m stays inside the fence
             # move off to a waiting place 260+ m from any fence, near this spot
-            near = free_tree.query_ball_point([sx, sy], r=650.0)
+            near = free_tree.query_ball_point([sx, sy], r=650.0, return_sorted=True)
             px, py = free[rng.choice(near)] if near else free[free_tree.query([sx, sy])[1]]
             track.travel(float(px), float(py), rng)
         track.travel(float(station[0]), float(station[1]), rng)
