@@ -11,6 +11,12 @@ from hspwork.evaluation.design import (
     power_simulation,
 )
 from hspwork.evaluation.displacement import DisplacementResult, displacement, ring_areas
+from hspwork.evaluation.dose import (
+    ComplierResult,
+    DoseResponseResult,
+    complier_effect,
+    dose_response,
+)
 from hspwork.evaluation.economics import CostBenefitResult, cost_benefit, officer_hours, unit_costs
 from hspwork.evaluation.effects import (
     EffectResult,
@@ -25,9 +31,11 @@ from hspwork.evaluation.panel import crime_panel
 
 __all__ = [
     "Assignment",
+    "ComplierResult",
     "CostBenefitResult",
     "DesignRecord",
     "DisplacementResult",
+    "DoseResponseResult",
     "EffectResult",
     "EventStudyResult",
     "PowerResult",
@@ -37,9 +45,11 @@ __all__ = [
     "WDQResult",
     "assign",
     "balance_table",
+    "complier_effect",
     "cost_benefit",
     "crime_panel",
     "displacement",
+    "dose_response",
     "estimate_dispersion",
     "estimate_effect",
     "event_study",
