@@ -21,7 +21,13 @@ import shapely
 from pyproj import CRS, Transformer
 
 from hspwork.crs import metres_to_crs_units, to_metric, unit_to_metres
-from hspwork.errors import CRSError, CRSMismatchWarning, HspworkError, SchemaError
+from hspwork.errors import (
+    CRSError,
+    CRSMismatchWarning,
+    HspworkError,
+    HspworkWarning,
+    SchemaError,
+)
 from hspwork.report import RowLedger
 from hspwork.tracking import _kernels as K
 
@@ -479,12 +485,36 @@ def dwell(
     """
     index = FenceIndex(fences, catchment=catchment)
     pp = prepare_pings(pings, index.crs, max_gap=max_gap, crs=crs)
+    warn_outside_validity(pp.t, index)
     runs = credited_runs(pp, index, interpolate)
     visits, per_fence = visits_from_runs(
         runs, pp.officers, index.fence_ids, merge_within, unit_to_metres(index.crs)
     )
     obs = observed_by_officer(pp)
     return _attach(visits, per_fence, obs, pp, max_gap, merge_within, interpolate, catchment)
+
+
+def warn_outside_validity(t: np.ndarray, index: FenceIndex) -> None:
+    """Warn when pings fall before every fence version starts or after every one ends.
+
+    The usual cause is a fence set made today (``valid_from`` defaults to now) used on last
+    month's pings; dwell then rightly credits nothing to those pings.
+    """
+    if len(t) == 0 or len(index.vfrom) == 0:
+        return
+    first, last = index.vfrom.min(), index.vto.max()
+    outside = int(((t < first) | (t >= last)).sum())
+    if outside:
+        span = pd.to_datetime([first, min(last, np.iinfo(np.int64).max - 1)], utc=True)
+        warnings.warn(
+            f"{outside:,} of {len(t):,} pings are outside every fence version's validity "
+            f"(earliest valid_from {span[0]}, latest valid_to "
+            f"{'open' if last == np.iinfo(np.int64).max else span[1]}); they count in no fence. "
+            "If the fences were meant to apply then, set valid_from (e.g. "
+            "read_fences(path, valid_from='2025-09-01T00:00Z')).",
+            HspworkWarning,
+            stacklevel=3,
+        )
 
 
 def _attach(visits, per_fence, obs, pp, max_gap, merge_within, interpolate, catchment):

@@ -10,10 +10,12 @@ and all times are integer nanoseconds, so the answer is exactly the in-memory on
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from hspwork.errors import CRSError, SchemaError
+from hspwork.errors import CRSError, HspworkWarning, SchemaError
 from hspwork.report import LoadReport
 from hspwork.tracking import _kernels as K
 from hspwork.tracking.dwell import (
@@ -37,7 +39,13 @@ _RUN_META = {
     "n": "int64",
     "dist": "float64",
 }
-_OBS_META = {"officer": "object", "obs_ns": "int64", "unobs_ns": "int64", "dropped": "int64"}
+_OBS_META = {
+    "officer": "object",
+    "obs_ns": "int64",
+    "unobs_ns": "int64",
+    "dropped": "int64",
+    "outside_validity": "int64",
+}
 
 
 def _partition(part: pd.DataFrame, index: FenceIndex, crs, max_gap, interpolate, what: str):
@@ -65,14 +73,17 @@ def _partition(part: pd.DataFrame, index: FenceIndex, crs, max_gap, interpolate,
         )
     obs_ns, unobs_ns = K.observed_ns(pp.off, pp.t, pp.src, pp.gap_ns_by_src, len(pp.officers))
     dropped = np.zeros(len(obs_ns), dtype=np.int64)
-    if len(obs_ns):
-        dropped[0] = pp.report.rows_dropped  # counted once per partition
+    outside = np.zeros(len(obs_ns), dtype=np.int64)
+    if len(obs_ns):  # counted once per partition
+        dropped[0] = pp.report.rows_dropped
+        outside[0] = int(((pp.t < index.vfrom.min()) | (pp.t >= index.vto.max())).sum())
     return pd.DataFrame(
         {
             "officer": np.asarray(pp.officers, dtype=object),
             "obs_ns": obs_ns,
             "unobs_ns": unobs_ns,
             "dropped": dropped,
+            "outside_validity": outside,
         }
     )
 
@@ -146,6 +157,14 @@ def dwell_dask(
         }
     )
     n_dropped = int(obs_df["dropped"].sum())
+    n_outside = int(obs_df["outside_validity"].sum())
+    if n_outside:
+        warnings.warn(
+            f"{n_outside:,} pings are outside every fence version's validity; they count in no "
+            "fence. If the fences were meant to apply then, set valid_from.",
+            HspworkWarning,
+            stacklevel=2,
+        )
     n_rows = int(pings.shape[0].compute()) if hasattr(pings.shape[0], "compute") else len(pings)
     report = LoadReport(
         "pings (dask)",

@@ -242,3 +242,13 @@ def test_rows_without_position_are_counted():
     rep = v.attrs["load_report"]
     assert rep.dropped == {"no time or position": 1}
     assert rep.rows_read == len(p)
+
+
+def test_pings_before_every_fence_version_warn():
+    from hspwork.errors import HspworkWarning
+
+    p = walk()
+    f = square(valid_from=pd.Timestamp("2030-01-01", tz="UTC"))
+    with pytest.warns(HspworkWarning, match=r"12 of 12 pings are outside every fence version"):
+        v = dwell(p, f)
+    assert len(v) == 0
