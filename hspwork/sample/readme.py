@@ -30,7 +30,7 @@ Europe/London clock, written as naive text as forces export them; UTC times end 
 | `pings_app.parquet` | ~220,000 | phone-app location export, every 30-60 s while the app runs |
 | `pings_radio.parquet` | ~48,000 | Airwave radio location export, every 2-5 min |
 | `pings_app_week.csv` | ~18,000 | one week (Mon 20 - Sun 26 Oct 2025) of the app export, as CSV |
-| `activity_log.csv` | ~4,000 | what officers logged: stops, engagements, arrests, problem-solving |
+| `activity_log.csv` | ~3,500 | what officers logged: stops, engagements, arrests, problem-solving |
 | `ground_truth.json` | - | every planted number: seed, dates, spots, effect, compliance, device faults |
 
 Exact row counts are in `ground_truth.json` under `rows`.
