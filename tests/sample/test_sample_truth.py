@@ -183,3 +183,16 @@ def test_sample_visits_do_not_overlap_per_officer(visits):
     same = d["collar_no"].eq(d["collar_no"].shift())
     assert (d["s"][same] >= d["e"].shift()[same]).all()
     assert_allclose((d["e"] - d["s"]).dt.total_seconds() / 60, d["minutes_y"], atol=0.006)
+
+
+def test_sample_trial_dates_span_the_clock_change(truth):
+    d = truth["dates"]
+    assert (d["trial_start"], d["trial_end"], d["trial_days"]) == ("2025-09-01", "2025-11-29", 90)
+    start, end = pd.Timestamp(d["trial_start"]), pd.Timestamp(d["trial_end"])
+    assert (end - start).days + 1 == 90
+    change = pd.Timestamp(d["clock_change"])
+    assert start < change < end
+    # 26 Oct 2025 really is the day British Summer Time ends
+    before = pd.Timestamp("2025-10-26 00:30", tz=TZ).utcoffset()
+    after = pd.Timestamp("2025-10-26 03:00", tz=TZ).utcoffset()
+    assert (before, after) == (pd.Timedelta(hours=1), pd.Timedelta(0))
