@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hspwork.sample._write import bng_to_lonlat, fmt_float
-from hspwork.sample.town import TOWN_NAME, Town, lsoa_of
+from hspwork.sample.town import CENTRE, TOWN_NAME, Town, lsoa_of
 
 LOCAL_TZ = "Europe/London"
 FORCE_NAME = f"{TOWN_NAME} Police"
@@ -131,8 +131,6 @@ def segment_rates(town: Town, rng: np.random.Generator) -> np.ndarray:
     st = town.streets
     mx = (st["x0"].to_numpy() + st["x1"].to_numpy()) / 2
     my = (st["y0"].to_numpy() + st["y1"].to_numpy()) / 2
-    from hspwork.sample.town import CENTRE
-
     d = np.hypot(mx - CENTRE[0], my - CENTRE[1])
     kind = st["kind"].to_numpy()
     kind_mult = np.where(kind == "high street", 4.0, np.where(kind == "main road", 1.8, 1.0))

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from hspwork.sample._write import bng_to_lonlat
 from hspwork.sample.crimes import LOCAL_TZ, _local_text
 from hspwork.sample.town import CENTRE, Town
 from hspwork.sample.trial import Spots
@@ -467,8 +468,6 @@ def _pings(tracks, officers, true_xy, rng, cfg, town, spots, offset_beat, low_po
     in_off = shapely.contains_xy(beat_geom, x, y)
     ox = x + ex + np.where(in_off, cfg.offset_m[0], 0.0)
     oy = y + ey + np.where(in_off, cfg.offset_m[1], 0.0)
-    from hspwork.sample._write import bng_to_lonlat
-
     lon, lat = bng_to_lonlat(ox, oy)
     speed_kmh = np.maximum(speed * 3.6 + rng.normal(0, 0.6, m), 0.0)
     heading = np.where(speed > 0.3, np.degrees(np.arctan2(vx, vy)) % 360.0, np.nan)
