@@ -148,3 +148,17 @@ def test_wdq_bootstrap_interval_is_seeded_and_brackets_estimate():
 def test_wdq_errors():
     with pytest.raises(HspworkError, match=r"control area needs counts above zero.*\(0.0, 5.0\)"):
         wdq(treated=(1, 2), buffer=(1, 1), control=(0, 5))
+
+
+def test_wdd_published_example_wheeler_ratcliffe_2018():
+    # Wheeler & Ratcliffe (2018, Crime Science 7:11) worked example: treated 207 -> 110,
+    # control 308 -> 318, displacement area 178 -> 157, its control 150 -> 140; the paper
+    # reports WDD -118, variance 1568, z -2.98 and a 95% interval of -196 to -40.
+    r = wdd(
+        treated=(207, 110), control=(308, 318), displaced=(178, 157), displaced_control=(150, 140)
+    )
+    assert r.estimate == -118
+    assert_allclose(r.se**2, 1568)
+    assert round(r.z, 2) == -2.98
+    assert [round(v) for v in r.ci] == [-196, -40]
+    assert r.local == -107 and r.displacement == -11
