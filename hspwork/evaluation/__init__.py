@@ -27,7 +27,7 @@ from hspwork.evaluation.effects import (
     randomisation_inference,
 )
 from hspwork.evaluation.measures import RIRRResult, WDDResult, WDQResult, rirr, wdd, wdq
-from hspwork.evaluation.panel import crime_panel
+from hspwork.evaluation.panel import crime_panel, place_table
 
 __all__ = [
     "Assignment",
@@ -55,6 +55,7 @@ __all__ = [
     "event_study",
     "minimum_detectable_effect",
     "officer_hours",
+    "place_table",
     "power_simulation",
     "randomisation_inference",
     "ring_areas",

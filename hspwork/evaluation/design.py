@@ -316,9 +316,10 @@ def balance_table(
         x = pd.to_numeric(f[c], errors="coerce").to_numpy(dtype=float)
         xt, xc = x[t == 1], x[t == 0]
         mt, mc = np.nanmean(xt), np.nanmean(xc)
-        st, sc = np.nanstd(xt, ddof=1), np.nanstd(xc, ddof=1)
+        # a group with fewer than two values has no standard deviation (NaN, not a warning)
+        st, sc = (np.nanstd(v, ddof=1) if np.isfinite(v).sum() > 1 else np.nan for v in (xt, xc))
         pooled = np.sqrt((st**2 + sc**2) / 2)
-        d = (mt - mc) / pooled if pooled > 0 else 0.0
+        d = (mt - mc) / pooled if pooled > 0 else (0.0 if pooled == 0 else np.nan)
         rows[c] = {
             "mean_treated": mt,
             "mean_control": mc,

@@ -12,11 +12,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from hspwork.crs import align_crs, require_crs
+from hspwork.crs import align_crs, require_crs, unit_to_metres
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.report import RowLedger
 
-__all__ = ["crime_panel"]
+__all__ = ["crime_panel", "place_table"]
 
 
 def _utc(value, what: str) -> pd.Timestamp:
@@ -187,4 +187,64 @@ def crime_panel(
         if col in areas_used.columns:
             out[col] = np.repeat(areas_used[col].to_numpy(), n_k)
     out.attrs["load_report"] = ledger.report()
+    return out
+
+
+def place_table(
+    panel: pd.DataFrame,
+    areas: gpd.GeoDataFrame | None = None,
+    *,
+    id_column: str = "fence_id",
+) -> pd.DataFrame:
+    """One row per place: assignment, pre- and post-period totals and area, for balance checks.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        A panel from :func:`crime_panel` (``treated``, ``post``, ``crimes``, optional
+        ``harm`` and ``block``).
+    areas : GeoDataFrame, optional
+        The areas, to add ``area_m2`` (from a projected CRS in metres).
+    id_column : str, default "fence_id"
+
+    Returns
+    -------
+    DataFrame
+        Index: place id. Columns ``treated``, ``block`` (when present), ``pre_crimes``,
+        ``post_crimes``, ``pre_harm`` and ``post_harm`` (when present), ``area_m2`` (when
+        areas are given). Feed it to :func:`~hspwork.evaluation.balance_table` and
+        ``pre_crimes`` to :func:`~hspwork.evaluation.estimate_dispersion`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> panel = pd.DataFrame({"fence_id": ["A", "A", "B", "B"], "post": [0, 1, 0, 1],
+    ...                       "treated": [1, 1, 0, 0], "crimes": [5, 2, 4, 4]})
+    >>> place_table(panel).to_dict("index")
+    {'A': {'treated': 1, 'pre_crimes': 5, 'post_crimes': 2}, 'B': {'treated': 0, 'pre_crimes': 4, 'post_crimes': 4}}
+    """
+    need = [id_column, "treated", "post", "crimes"]
+    missing = [c for c in need if c not in panel.columns]
+    if missing:
+        raise SchemaError(f"panel lacks columns {missing}; it has {list(panel.columns)}")
+    g = panel.groupby(id_column, sort=True)
+    out = g[["treated"]].first()
+    if "block" in panel.columns:
+        out["block"] = g["block"].first()
+    for col in ("crimes", "harm"):
+        if col in panel.columns:
+            by = panel.pivot_table(
+                index=id_column, columns="post", values=col, aggfunc="sum", fill_value=0
+            )
+            out[f"pre_{col}"] = by.get(0, 0)
+            out[f"post_{col}"] = by.get(1, 0)
+    if areas is not None:
+        crs = require_crs(areas, "areas")
+        if not crs.is_projected:
+            raise HspworkError(
+                f"areas must be in a projected CRS to measure area; received {crs.name}"
+            )
+        k = unit_to_metres(crs)
+        area = pd.Series(areas.geometry.area.to_numpy() * k * k, index=areas[id_column])
+        out["area_m2"] = area.groupby(level=0).first().reindex(out.index)
     return out

@@ -8,7 +8,15 @@ from numpy.testing import assert_allclose
 from shapely.geometry import Point, box
 
 from hspwork.errors import HspworkError, SchemaError
-from hspwork.evaluation import crime_panel, displacement, ring_areas, wdd, wdq
+from hspwork.evaluation import (
+    balance_table,
+    crime_panel,
+    displacement,
+    place_table,
+    ring_areas,
+    wdd,
+    wdq,
+)
 from hspwork.fences import make_fences
 
 TS = "2025-09-01T00:00Z"
@@ -164,3 +172,24 @@ def test_displacement_unequal_windows_skip_wdd():
             after=(TS, "2025-10-01T00:00Z"),
             outcome="x",
         )
+
+
+def test_place_table_totals_and_areas_by_hand():
+    c = crimes(
+        [
+            (50, 50, "2025-08-20T10:00Z", "Robbery", 365.0),
+            (60, 50, "2025-08-31T23:59Z", "Robbery", 365.0),
+            (50, 50, "2025-09-01T00:00Z", "Criminal damage", 2.0),
+            (3050, 50, "2025-09-02T00:00Z", "Shoplifting", 1.0),
+        ]
+    )
+    f = fences()
+    p = crime_panel(c, f, start="2025-08-18T00:00Z", end="2025-09-15T00:00Z", trial_start=TS)
+    t = place_table(p, f)
+    assert t.loc["T1", ["pre_crimes", "post_crimes"]].tolist() == [2, 1]
+    assert t.loc["T1", ["pre_harm", "post_harm"]].tolist() == [730.0, 2.0]
+    assert t.loc["C1", ["treated", "pre_crimes", "post_crimes"]].tolist() == [0, 0, 1]
+    assert t.loc["T2", "block"] == 2
+    assert_allclose(t["area_m2"], 100 * 100)
+    b = balance_table(t, columns=["pre_crimes", "area_m2"])
+    assert_allclose(b.loc["pre_crimes", "mean_treated"], 1.0)
