@@ -15,10 +15,14 @@ import pytest
 
 import hspwork
 from hspwork.evaluation import (
+    assign,
+    balance_table,
     crime_panel,
     displacement,
+    estimate_dispersion,
     estimate_effect,
     event_study,
+    place_table,
     randomisation_inference,
     ring_areas,
 )
@@ -97,3 +101,30 @@ def test_recovers_sign_of_planted_diffusion(city):
     assert abs(d.table.loc["treated", "after"] - truth["effect"]["treated_observed"]) <= 25
     assert abs(d.table.loc["control", "after"] - truth["effect"]["control_observed"]) <= 25
     assert np.isfinite(d.wdq[1].ci).all()
+
+
+def test_design_tools_reproduce_the_sample_blocks(city):
+    truth, crimes, fences, window = city
+    panel = crime_panel(crimes, fences, period_days=28, **window)
+    places = place_table(panel, fences)
+    spots = {s["fence_id"]: s for s in truth["spots"]}
+    # pre-period crimes per fence agree with the generator's own count (recorded start times
+    # can fall a few minutes either side of the period boundary)
+    gt_pre = np.array([spots[i]["pre_period_crimes"] for i in places.index])
+    assert np.abs(places["pre_crimes"].to_numpy() - gt_pre).max() <= 2
+    # blocks of four formed on pre-period crime are the generator's blocks
+    a = assign(
+        places.reset_index(),
+        method="block",
+        by="pre_crimes",
+        n_blocks=10,
+        id_column="fence_id",
+        seed=1,
+    )
+    ours = a.table.set_index("fence_id")["block"]
+    crossed = pd.crosstab(ours, places["block"])
+    assert ((crossed > 0).sum(axis=1) == 1).all() and (crossed.max(axis=1) == 4).all()
+    assert (a.table.groupby("block")["treated"].sum() == 2).all()
+    b = balance_table(places, columns=["pre_crimes", "pre_harm", "area_m2"])
+    assert np.isfinite(b["std_diff"]).all()
+    assert estimate_dispersion(places["pre_crimes"]) > 1  # crime at hot spots is overdispersed
