@@ -321,12 +321,21 @@ def _kernel_manager_class() -> type:
 
     Over TCP every kernel prints a warning about unencrypted traffic, which would alarm the
     user of ``hspwork brief``; IPC stays on this machine, so there is nothing to warn about.
+    The kernel process's own log (start-up and shut-down chatter) is silenced too: what a
+    cell prints reaches the notebook over the kernel protocol, and a kernel that dies is
+    reported by papermill as an error.
     """
+    import subprocess
+
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum
 
     class LocalKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return LocalKernelManager
 
@@ -733,22 +742,34 @@ def weekly_briefing(
     ]
     if dosage is not None:
         _require(dosage, ["fence_id", "visits", "officer_minutes"], "dosage")
-        visits = float(dosage["visits"].sum())
-        minutes = float(dosage["officer_minutes"].sum())
+        patrolled = dosage
+        control_text = ""
+        if "role" in dosage.columns:
+            # Dosage is the treatment: report it for the patrolled places, and the time spent
+            # in control places separately (it should be low; if not, the controls are patrolled).
+            patrolled = dosage[dosage["role"] == "treatment"]
+            control = dosage[dosage["role"] == "control"]
+            control_text = (
+                f" Control places received {float(control['officer_minutes'].sum()):,.0f} "
+                "officer-minutes."
+            )
+        visits = float(patrolled["visits"].sum())
+        minutes = float(patrolled["officer_minutes"].sum())
         text = (
-            f"{visits:,.0f} visits, {minutes:,.0f} officer-minutes in hot spots; "
+            f"{visits:,.0f} visits, {minutes:,.0f} officer-minutes in the patrolled hot spots; "
             f"{minutes / visits:.1f} minutes a visit on average"
             if visits
-            else "no visits recorded"
+            else "no visits recorded in the patrolled hot spots"
         )
-        if "patrol_minutes" in dosage.columns:
+        if "patrol_minutes" in patrolled.columns:
             text += (
-                f"; {float(dosage['patrol_minutes'].sum()):,.0f} patrol-minutes "
+                f"; {float(patrolled['patrol_minutes'].sum()):,.0f} patrol-minutes "
                 "(time with at least one officer present)"
             )
         parts += [
             "<h2>2. Dosage</h2>",
-            f"<p>{text}. Evidence suggests stops of 10 to 15 minutes work best (Koper 1995).</p>",
+            f"<p>{text}.{control_text} Evidence suggests stops of 10 to 15 minutes work best "
+            "(Koper 1995).</p>",
         ]
     if outcomes is not None:
         _require(outcomes, ["group", "period", "crimes"], "outcomes")
@@ -758,6 +779,9 @@ def weekly_briefing(
             values=[c for c in ("crimes", "harm") if c in outcomes.columns],
             aggfunc="sum",
         )
+        # Periods in the order given (before, after), not alphabetical.
+        periods = list(dict.fromkeys(outcomes["period"]))
+        table = table.reindex(columns=periods, level=1)
         parts += [
             "<h2>3. Crime and harm: treated versus control places</h2>",
             table.to_html(float_format=lambda v: f"{v:,.0f}", classes="t"),

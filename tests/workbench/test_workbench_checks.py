@@ -101,7 +101,12 @@ def _compliance():
 
 def test_weekly_briefing_states_overall_compliance(tmp_path):
     dosage = pd.DataFrame(
-        {"fence_id": ["A", "B"], "visits": [20, 10], "officer_minutes": [300, 150]}
+        {
+            "fence_id": ["A", "B", "K"],
+            "role": ["treatment", "treatment", "control"],
+            "visits": [20, 10, 3],
+            "officer_minutes": [300, 150, 45],
+        }
     )
     outcomes = pd.DataFrame(
         {
@@ -128,7 +133,10 @@ def test_weekly_briefing_states_overall_compliance(tmp_path):
     assert "720 of 1,000 minutes" in text
     assert "2 of 3 hot spots are below target" in text
     # 450 minutes over 30 visits = 15.0 minutes a visit.
-    assert "30 visits, 450 officer-minutes" in text and "15.0 minutes a visit" in text
+    # Control place K is reported apart: 300 + 150 = 450 minutes over 20 + 10 visits = 15.0.
+    assert "30 visits, 450 officer-minutes in the patrolled hot spots" in text
+    assert "15.0 minutes a visit" in text
+    assert "Control places received 45 officer-minutes." in text
     assert "15 exception(s) this week; the first 5 are listed." in text
     assert text.count("<tr>") >= 5 + 1
     # Two embedded figures, no external resources at all.
@@ -152,9 +160,9 @@ def test_weekly_briefing_outcome_table_sums_by_group_and_period(tmp_path):
     rows = re.findall(r"<tr>\s*<th>(\w+)</th>(.*?)</tr>", section, flags=re.S)
     cells = {name: re.findall(r"<td>([^<]*)</td>", body) for name, body in rows}
     cells = {name: values for name, values in cells.items() if values}
-    # Sums worked by hand, columns in pandas' sorted order (after, before):
-    # control 880 / 890; treatment 567 + 2 = 569 / 1234 + 1 = 1235.
-    assert cells == {"control": ["880", "890"], "treatment": ["569", "1235"]}
+    # Sums worked by hand, columns in the order given (before, after):
+    # control 890 / 880; treatment 1234 + 1 = 1235 / 567 + 2 = 569.
+    assert cells == {"control": ["890", "880"], "treatment": ["1235", "569"]}
 
 
 def test_weekly_briefing_rejects_bad_target_and_missing_columns(tmp_path):

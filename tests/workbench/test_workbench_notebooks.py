@@ -1,0 +1,120 @@
+"""The four notebooks on the sample city, end to end: executed, exported, read in Chromium.
+
+One run of ``run_brief`` is shared by the tests of this module (it takes a minute or two), so
+they are grouped on one xdist worker.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hspwork.briefing import NOTEBOOKS, find_identifiers, officer_identifiers, run_brief
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workbench")]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "workbench"
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory) -> Path:
+    committed = ROOT / "data" / "sample"
+    if (committed / "pings_app.parquet").is_file():
+        return committed
+    from hspwork.sample import make_sample_city
+
+    folder = tmp_path_factory.mktemp("sample")
+    make_sample_city(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def brief(sample_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("brief")
+    # check=True: any error output or raw collar number fails the run itself.
+    return run_brief(sample_dir, out, progress=False, check=True)
+
+
+def test_all_four_notebooks_ran_and_exported(brief):
+    assert [run.name for run in brief.notebooks] == list(NOTEBOOKS)
+    for run in brief.notebooks:
+        assert run.executed.is_file() and run.html.is_file()
+        assert run.problems == []
+    assert brief.problems == []
+
+
+def test_notebooks_wrote_their_work_files(brief):
+    work = brief.work_dir
+    for name in ("units.parquet", "hotspots.geojson", "selection.geojson", "selection.csv"):
+        assert (work / "01_targeting" / name).is_file(), name
+    selection = pd.read_csv(work / "01_targeting" / "selection.csv")
+    assert len(selection) == 20 and selection["rank"].tolist() == list(range(1, 21))
+    for name in ("fences.geojson", "fences.parquet", "catchments.geojson", "findings.csv"):
+        assert (work / "02_geofences" / name).is_file(), name
+    for name in ("visits.csv", "dosage.csv", "compliance.csv", "exceptions.csv", "quality.csv"):
+        assert (work / "03_tracking" / name).is_file(), name
+    for name in ("outcomes.csv", "effects.csv", "displacement.csv", "cost.csv", "panel.csv"):
+        assert (work / "04_evaluation" / name).is_file(), name
+    assert brief.weekly is not None and brief.weekly.is_file()
+
+
+def test_tracking_tables_are_consistent(brief):
+    tracking = brief.work_dir / "03_tracking"
+    compliance = pd.read_csv(tracking / "compliance.csv")
+    by_shift = pd.read_csv(tracking / "compliance_by_shift.csv")
+    # The sample plan: 3 visits of 15 minutes a day at each of 20 patrolled places; a week
+    # therefore plans 20 x 7 x 3 = 420 visits and 6,300 minutes.
+    assert compliance["planned_visits"].sum() == 420
+    assert compliance["planned_minutes"].sum() == 6300
+    assert (compliance["delivered_minutes"] <= compliance["planned_minutes"] + 1e-9).all()
+    # Exceptions are exactly the planned visits not performed that week.
+    exceptions = pd.read_csv(tracking / "exceptions.csv")
+    assert len(exceptions) == compliance["planned_visits"].sum() - compliance["performed"].sum()
+    assert exceptions["tasking_id"].is_unique
+    assert (by_shift["performed"] <= by_shift["planned_visits"]).all()
+    visits = pd.read_csv(tracking / "visits.csv")
+    assert visits["officer"].str.match(r"^OFF-[0-9a-f]{6}$").all()
+
+
+def test_evaluation_recovers_the_planted_effect(brief, sample_dir):
+    import json
+
+    truth = json.loads((sample_dir / "ground_truth.json").read_text())["effect"]
+    effects = pd.read_csv(brief.work_dir / "04_evaluation" / "effects.csv")
+    model = effects.iloc[0]
+    # The sample town plants an IRR of 0.8 in treated places; the estimate's interval covers it.
+    assert model["ci_low"] <= truth["irr_treated"] <= model["ci_high"]
+    assert model["irr"] < 1
+
+
+def test_no_collar_number_in_any_page_or_work_file(brief, sample_dir):
+    collars = officer_identifiers(sample_dir)
+    assert len(collars) >= 12  # the sample city's app and radio officers
+    texts = {page.name: page.read_text(encoding="utf-8") for page in brief.pages}
+    for path in brief.work_dir.rglob("*"):
+        if path.suffix in (".csv", ".geojson", ".json"):
+            texts[str(path.relative_to(brief.work_dir))] = path.read_text(encoding="utf-8")
+    leaks = {name: sorted(find_identifiers(text, collars)) for name, text in texts.items()}
+    assert {k: v for k, v in leaks.items() if v} == {}
+
+
+def test_pages_show_no_error_output(brief):
+    for page in brief.pages:
+        text = page.read_text(encoding="utf-8")
+        assert "Traceback" not in text, page.name
+        assert not re.search(r"\b\w+Error: ", text), page.name
+
+
+@pytest.mark.browser
+def test_pages_render_their_figures_offline(brief, open_page):
+    for page in brief.pages:
+        seen = open_page(page, ARTIFACTS / f"{page.stem}.png")
+        assert seen["images"] >= 1, page.name
+        assert seen["broken_images"] == 0, page.name
+        assert seen["min_image_width"] > 100, page.name
+        assert seen["page_errors"] == [], page.name
+        assert (ARTIFACTS / f"{page.stem}.png").stat().st_size > 10_000
