@@ -27,7 +27,7 @@ from hspwork.evaluation.effects import (
     randomisation_inference,
 )
 from hspwork.evaluation.measures import RIRRResult, WDDResult, WDQResult, rirr, wdd, wdq
-from hspwork.evaluation.panel import crime_panel, place_table
+from hspwork.evaluation.panel import add_patrol, crime_panel, place_table
 
 __all__ = [
     "Assignment",
@@ -43,6 +43,7 @@ __all__ = [
     "RandomisationResult",
     "WDDResult",
     "WDQResult",
+    "add_patrol",
     "assign",
     "balance_table",
     "complier_effect",

@@ -16,7 +16,7 @@ from hspwork.crs import align_crs, require_crs, unit_to_metres
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.report import RowLedger
 
-__all__ = ["crime_panel", "place_table"]
+__all__ = ["add_patrol", "crime_panel", "place_table"]
 
 
 def _utc(value, what: str) -> pd.Timestamp:
@@ -247,4 +247,92 @@ def place_table(
         k = unit_to_metres(crs)
         area = pd.Series(areas.geometry.area.to_numpy() * k * k, index=areas[id_column])
         out["area_m2"] = area.groupby(level=0).first().reindex(out.index)
+    return out
+
+
+def add_patrol(
+    panel: pd.DataFrame,
+    visits: pd.DataFrame,
+    *,
+    trial_start,
+    period_days: int = 7,
+    id_column: str = "fence_id",
+    start_column: str = "start",
+    minutes_column: str = "minutes",
+) -> pd.DataFrame:
+    """Add patrol minutes per place and period (from tracking's visits) to a crime panel.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        From :func:`crime_panel` with the same ``trial_start`` and ``period_days``.
+    visits : DataFrame
+        Tracking's visits: ``fence_id``, ``start`` (UTC), ``minutes`` (see
+        docs/contracts.md). A visit counts in the period in which it started.
+    trial_start, period_days
+        As given to :func:`crime_panel`.
+    id_column, start_column, minutes_column : str
+
+    Returns
+    -------
+    DataFrame
+        The panel with ``patrol_minutes`` (0 where no visit) and ``visits`` columns;
+        ``attrs["patrol_report"]`` accounts for every visit (used, or dropped by reason).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> panel = pd.DataFrame({"fence_id": ["A", "A"], "period": [-1, 0],
+    ...                       "treated": [1, 1], "post": [0, 1], "crimes": [3, 1]})
+    >>> visits = pd.DataFrame({"fence_id": ["A", "A", "Z"],
+    ...     "start": pd.to_datetime(["2025-09-02 10:00", "2025-09-03 10:00",
+    ...                              "2025-09-02 11:00"], utc=True),
+    ...     "minutes": [15.0, 12.0, 9.0]})
+    >>> out = add_patrol(panel, visits, trial_start="2025-09-01T00:00Z")
+    >>> out["patrol_minutes"].tolist(), out.attrs["patrol_report"].dropped
+    ([0.0, 27.0], {'place not in the panel': 1})
+    """
+    for frame, cols, what in (
+        (panel, [id_column, "period"], "panel"),
+        (visits, [id_column, start_column, minutes_column], "visits"),
+    ):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise SchemaError(f"{what} lack columns {missing}; they have {list(frame.columns)}")
+    ts = _utc(trial_start, "trial_start")
+    if period_days <= 0:
+        raise HspworkError(f"period_days must be positive; received {period_days!r}")
+    start = pd.to_datetime(visits[start_column], utc=True)
+    minutes = pd.to_numeric(visits[minutes_column], errors="coerce")
+    ledger = RowLedger(len(visits), "visits for the evaluation panel")
+    ledger.drop(start.isna().to_numpy(), "no start time")
+    ledger.drop((minutes.isna() | (minutes < 0)).to_numpy(), "missing or negative minutes")
+    places = pd.Index(panel[id_column].unique())
+    ledger.drop(~visits[id_column].isin(places).to_numpy(), "place not in the panel")
+    since = (start - ts).to_numpy(dtype="timedelta64[ns]").view(np.int64)
+    period = np.floor_divide(since, pd.Timedelta(days=period_days).value)
+    periods = pd.Index(panel["period"].unique())
+    ledger.drop(~np.isin(period, periods.to_numpy()), "outside the panel's periods")
+    keep = ledger.keep
+    sums = (
+        pd.DataFrame(
+            {
+                id_column: visits[id_column].to_numpy()[keep],
+                "period": period[keep],
+                "patrol_minutes": minutes.to_numpy(dtype=float)[keep],
+            }
+        )
+        .groupby([id_column, "period"])["patrol_minutes"]
+        .agg(["sum", "size"])
+    )
+    out = panel.merge(
+        sums.rename(columns={"sum": "patrol_minutes", "size": "visits"}),
+        left_on=[id_column, "period"],
+        right_index=True,
+        how="left",
+    )
+    out["patrol_minutes"] = out["patrol_minutes"].fillna(0.0)
+    out["visits"] = out["visits"].fillna(0).astype(np.int64)
+    out.attrs = dict(panel.attrs)
+    out.attrs["patrol_report"] = ledger.report()
     return out

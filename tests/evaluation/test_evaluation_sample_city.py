@@ -15,13 +15,18 @@ import pytest
 
 import hspwork
 from hspwork.evaluation import (
+    add_patrol,
     assign,
     balance_table,
+    complier_effect,
+    cost_benefit,
     crime_panel,
     displacement,
+    dose_response,
     estimate_dispersion,
     estimate_effect,
     event_study,
+    officer_hours,
     place_table,
     randomisation_inference,
     ring_areas,
@@ -57,7 +62,8 @@ def city():
 
 def test_recovers_planted_effect(city):
     truth, crimes, fences, window = city
-    panel = crime_panel(crimes, fences, period_days=28, **window)
+    # quarters: the fixed-effects IRR is the same for any period length here, fits are faster
+    panel = crime_panel(crimes, fences, period_days=91, **window)
     assert panel["fence_id"].nunique() == 40 and panel["treated"].sum() > 0
     planted = truth["effect"]["irr_treated"]
     for model in ("negbin", "quasipoisson"):
@@ -128,3 +134,49 @@ def test_design_tools_reproduce_the_sample_blocks(city):
     b = balance_table(places, columns=["pre_crimes", "pre_harm", "area_m2"])
     assert np.isfinite(b["std_diff"]).all()
     assert estimate_dispersion(places["pre_crimes"]) > 1  # crime at hot spots is overdispersed
+
+
+def test_patrol_complier_effect_and_cost_on_sample(city):
+    # truth_visits.csv stands in for tracking's visits here (same columns as the contract);
+    # tracking's own tests cover how visits are recovered from pings
+    truth, crimes, fences, window = city
+    visits = pd.read_csv(SAMPLE / "truth_visits.csv")
+    visits = visits[visits["status"] == "delivered"].rename(columns={"collar_no": "officer"})
+    panel = crime_panel(crimes, fences, period_days=14, **window)
+    p = add_patrol(panel, visits, trial_start=window["trial_start"], period_days=14)
+    assert p.attrs["patrol_report"].rows_kept == truth["compliance"]["delivered_visits"]
+    assert abs(p["patrol_minutes"].sum() - truth["compliance"]["delivered_minutes"]) < 1.0
+    assert p.loc[p["treated"] == 0, "patrol_minutes"].sum() == 0  # controls got no tasking
+    c = complier_effect(
+        p,
+        outcome="crimes",
+        dose="patrol_minutes",
+        assigned="treated",
+        post="post",
+        unit="fence_id",
+        period="period",
+        itt_model="quasipoisson",
+    )
+    assert c.itt.ci[0] < truth["effect"]["irr_treated"] < c.itt.ci[1]
+    assert c.first_stage_f > 10 and c.first_stage > 0
+    assert c.late_per_unit < 0
+    # ratio identity: complier effect = linear ITT / first stage (per hour)
+    assert abs(c.late_per_unit - c.itt_change / (c.first_stage / 60)) < 1e-9
+    d = dose_response(p, outcome="crimes", dose="patrol_minutes", unit="fence_id", period="period")
+    assert "Patrol follows crime" in d.summary()
+    trial = (crimes["occurred_from"] >= window["trial_start"]) & (
+        crimes["occurred_from"] < window["end"]
+    )
+    inside = crimes.geometry.within(fences[fences["role"] == "treatment"].union_all())
+    observed = crimes.loc[trial & inside, "offence"].value_counts()
+    assert observed.sum() == p.loc[(p["treated"] == 1) & (p["post"] == 1), "crimes"].sum()
+    cb = cost_benefit(
+        observed,
+        irr=c.itt.irr,
+        irr_ci=c.itt.ci,
+        officer_hours=officer_hours(visits),
+        hourly_cost_gbp=40.0,
+    )
+    assert abs(cb.officer_hours - truth["compliance"]["delivered_minutes"] / 60) < 0.1
+    assert cb.crimes_prevented[1] > 0 and cb.benefit_cost_ratio[0] > 1
+    assert "Shoplifting" in cb.uncosted
