@@ -1,0 +1,89 @@
+"""Place profiles: aoristic apportioning against minute-by-minute counting."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from shapely.geometry import Point, box
+
+from hspwork.errors import HspworkError, SchemaError
+from hspwork.targeting.profile import aoristic_weights, place_profile
+
+
+def brute_force(start, end, tz):
+    # walk each window minute by minute in local wall-clock time
+    out = np.zeros((len(start), 168))
+    for i, (s, e) in enumerate(zip(start, end)):
+        ls = s.tz_convert(tz).tz_localize(None)
+        le = e.tz_convert(tz).tz_localize(None)
+        minutes = pd.date_range(ls, le, freq="min", inclusive="left") + pd.Timedelta(seconds=30)
+        if len(minutes) == 0:
+            out[i, ls.day_of_week * 24 + ls.hour] = 1.0
+            continue
+        b = minutes.day_of_week * 24 + minutes.hour
+        out[i] = np.bincount(b, minlength=168) / len(minutes)
+    return out
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Europe/London"])
+def test_aoristic_matches_minute_counting(tz):
+    rng = np.random.default_rng(0)
+    base = pd.Timestamp("2024-03-25", tz="UTC")  # the week after the clocks go forward
+    start = base + pd.to_timedelta(rng.integers(0, 14 * 24 * 60, 40), unit="min")
+    length = pd.to_timedelta(rng.integers(0, 3 * 24 * 60, 40), unit="min")
+    length = length.where(np.arange(40) % 5 != 0, pd.Timedelta(0))  # some exact times
+    end = start + length
+    w = aoristic_weights(pd.Series(start), pd.Series(end), tz=tz)
+    assert_allclose(w, brute_force(start, end, tz), atol=1e-9)
+    assert_allclose(w.sum(axis=1), 1.0)
+
+
+def test_windows_longer_than_a_week_and_missing_ends():
+    s = pd.Series(pd.to_datetime(["2024-01-01 00:00", "2024-01-03 05:20"], utc=True))
+    e = pd.Series([pd.Timestamp("2024-01-15 00:00", tz="UTC"), pd.NaT])
+    w = aoristic_weights(s, e)
+    assert_allclose(w[0], 1 / 168)  # exactly two weeks: every hour alike
+    assert w[1, 2 * 24 + 5] == 1.0  # Wednesday 05:xx, exact
+
+
+def test_place_profile_harm_offence_mix_and_monthly():
+    t = pd.to_datetime(
+        ["2024-01-01 22:00", "2024-01-06 22:30", "2024-03-03 09:00", "2024-03-05 09:00"], utc=True
+    )
+    c = gpd.GeoDataFrame(
+        {
+            "occurred_from": t,
+            "occurred_to": t,
+            "offence": ["Robbery", "Robbery", "Shoplifting", "Robbery"],
+            "harm": [365.0, 365.0, 1.0, 365.0],
+        },
+        geometry=[Point(1, 1), Point(2, 2), Point(3, 3), Point(500, 500)],
+        crs=27700,
+    )
+    p = place_profile(
+        c, gpd.GeoSeries([box(0, 0, 10, 10)], crs=27700), value="harm", name="Market Sq"
+    )
+    assert p.n_crimes == 3
+    assert p.heat.loc["Mon", 22] == 365.0 and p.heat.loc["Sun", 9] == 1.0
+    assert p.monthly.tolist() == [730.0, 0.0, 1.0]  # February kept at zero
+    assert p.offence_mix["offence"].tolist() == ["Robbery", "Shoplifting"]
+    assert_allclose(p.offence_mix["share"], [730 / 731, 1 / 731])
+    assert p.offence_mix["crimes"].tolist() == [2, 1]
+    assert "Market Sq: 3 crimes; peak Mon 22:00-23:00" in p.summary()
+    # a buffer brings in the far crime
+    assert place_profile(c, box(0, 0, 10, 10), buffer_m=800).n_crimes == 4
+    fig = p.plot()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    with pytest.raises(SchemaError, match="lacks \\['harm'\\]"):
+        place_profile(c.drop(columns="harm"), value="harm")
+    with pytest.raises(HspworkError, match="value='risk'"):
+        place_profile(c, value="risk")
