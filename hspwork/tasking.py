@@ -764,6 +764,8 @@ def exception_report(
 
     * ``device_silent`` - no expected officer's device sent any ping in the window, so the
       tracking data cannot say whether the visit happened ("no data" is not "not there");
+      ``officers_silent`` counts the expected officers whose devices were silent (with a
+      team, some may be silent while others were heard elsewhere);
     * ``pings_in_window`` and ``closest_m`` - how many pings, and the closest any came to the
       fence, when the devices were heard.
 
@@ -771,7 +773,8 @@ def exception_report(
     -------
     DataFrame
         One row per exception: the plan columns, ``status``, ``delivered_minutes``,
-        ``officers_expected``, ``officers_heard``, ``pings_in_window``, ``closest_m``,
+        ``officers_expected``, ``officers_heard``, ``officers_silent``, ``pings_in_window``,
+        ``closest_m``,
         ``device_silent``, and ``reason`` in words.
     """
     _need(matched, [*PLAN_COLUMNS, "status", "delivered_minutes"], "matched plan")
@@ -823,8 +826,9 @@ def exception_report(
                 closest[k] = float(shapely.distance(g, shapely.points(x[i0:i1], y[i0:i1])).min())
     pairs["pings"] = n_pings
     pairs["closest"] = closest
+    pairs["heard"] = pairs["pings"] > 0
     agg = pairs.groupby("_row").agg(
-        officers_expected=("officer", "size"), officers_heard=("pings", lambda s: int((s > 0).sum())),
+        officers_expected=("officer", "size"), officers_heard=("heard", "sum"),
         pings_in_window=("pings", "sum"), closest_m=("closest", "min"),
     )  # fmt: skip
     ex = ex.join(agg, on="_row")
@@ -832,7 +836,8 @@ def exception_report(
     ex["officers_heard"] = ex["officers_heard"].fillna(0).astype(np.int64)
     ex["pings_in_window"] = ex["pings_in_window"].fillna(0).astype(np.int64)
     ex["closest_m"] = ex["closest_m"].replace(np.inf, np.nan)
-    ex["device_silent"] = ex["pings_in_window"] == 0
+    ex["officers_silent"] = ex["officers_expected"] - ex["officers_heard"]
+    ex["device_silent"] = (ex["pings_in_window"] == 0) & (ex["officers_expected"] > 0)
     ex["reason"] = np.select(
         [ex["officers_expected"] == 0, ex["device_silent"], ex["closest_m"] > 0],
         ["no officer known for this tasking",
