@@ -334,24 +334,41 @@ def balance_table(
     return out
 
 
-def estimate_dispersion(counts) -> float:
+def estimate_dispersion(counts, *, period_ratio: float = 1.0) -> float:
     """Variance-to-mean ratio of pre-period counts per place (sample variance, ddof=1).
 
     This is the ``dispersion`` of :func:`power_simulation`, :func:`rirr` and
     ``statsmodels.stats.rates.power_poisson_ratio_2indep`` (Var = dispersion·mean); 1 for
-    Poisson counts, commonly 2 to 5 for crime at micro places.
+    Poisson counts, commonly 2 to 5 for crime at micro places, far more when a few places
+    hold most of the crime (differences between places are part of the variance that a
+    comparison of after-period counts must overcome).
+
+    Parameters
+    ----------
+    counts : array-like
+        One pre-period count per place.
+    period_ratio : float, default 1.0
+        Length of the trial's period over the length the counts cover (0.125 for a 90-day
+        trial sized from two years of counts). The ratio depends on the period: under the
+        negative binomial Var = mu + alpha·mu², D = 1 + alpha·mu, so it is rescaled as
+        1 + (D − 1)·period_ratio.
 
     Examples
     --------
     >>> round(estimate_dispersion([2, 4, 6, 8]), 4)  # variance 6.667, mean 5
     1.3333
+    >>> round(estimate_dispersion([2, 4, 6, 8], period_ratio=0.5), 4)
+    1.1667
     """
     x = np.asarray(counts, dtype=float)
     if x.ndim != 1 or x.size < 2 or not np.isfinite(x).all() or x.mean() <= 0:
         raise HspworkError(
             f"need at least two finite counts with a positive mean; received {x.size} values"
         )
-    return float(x.var(ddof=1) / x.mean())
+    if not period_ratio > 0:
+        raise HspworkError(f"period_ratio must be positive; received {period_ratio!r}")
+    d = float(x.var(ddof=1) / x.mean())
+    return 1.0 + (d - 1.0) * period_ratio if d > 1 else d
 
 
 @dataclass

@@ -11,13 +11,14 @@ patrol is shown for description only, with that caveat stated in its summary and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.evaluation.effects import (
     EffectResult,
     _binary,
@@ -351,9 +352,12 @@ def complier_effect(
         model=itt_model,
     )
     # the linear stages use the same rows as the count model (all-zero places excluded)
-    p = _prepare_panel(
-        panel, outcome=outcome, unit=unit, period=period, extra=(assigned, post, dose)
-    )
+    with warnings.catch_warnings():
+        # the same rows were already reported (and warned about) by estimate_effect above
+        warnings.simplefilter("ignore", DataDroppedWarning)
+        p = _prepare_panel(
+            panel, outcome=outcome, unit=unit, period=period, extra=(assigned, post, dose)
+        )
     d = pd.to_numeric(p.frame[dose], errors="coerce").to_numpy(dtype=float) / per_minutes
     z = _binary(p.frame, assigned) * _binary(p.frame, post)
     F = _fe_matrix(p, np.empty((len(p.y), 0)))

@@ -224,3 +224,15 @@ def test_power_errors():
         power_simulation(10, rate_per_year=5, irr=0.8, dispersion=0.5)
     with pytest.raises(HspworkError, match="received 1 treated"):
         power_simulation(1, rate_per_year=5, irr=0.8)
+
+
+def test_dispersion_rescaled_to_trial_period_matches_negative_binomial():
+    # NB with alpha 0.2 over two years at mean 40 a place: D = 1 + 0.2*40 = 9; a quarter of
+    # that period has mean 10 and D = 1 + 0.2*10 = 3
+    rng = np.random.default_rng(0)
+    lam = rng.gamma(1 / 0.2, 0.2 * 40, 200_000)
+    two_years = rng.poisson(lam)
+    assert_allclose(estimate_dispersion(two_years), 9.0, rtol=0.03)
+    assert_allclose(estimate_dispersion(two_years, period_ratio=0.25), 3.0, rtol=0.03)
+    quarter = rng.poisson(rng.gamma(1 / 0.2, 0.2 * 10, 200_000))
+    assert_allclose(estimate_dispersion(quarter), 3.0, rtol=0.03)
