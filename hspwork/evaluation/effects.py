@@ -73,6 +73,12 @@ def _prepare_panel(
         pd.Series(np.where(keep, y_all, 0.0)).groupby(panel[unit].to_numpy()).transform("sum")
     )
     ledger.drop(unit_total.to_numpy() == 0, f"unit with zero {outcome} in every period")
+    # likewise a period with zero outcome in every unit (its period effect would diverge)
+    keep = ledger.keep.copy()
+    period_total = (
+        pd.Series(np.where(keep, y_all, 0.0)).groupby(panel[period].to_numpy()).transform("sum")
+    )
+    ledger.drop(period_total.to_numpy() == 0, f"period with zero {outcome} in every unit")
     report = ledger.report()
     if report.dropped:
         # stacklevel 3: the warning points at the caller of the public function

@@ -250,3 +250,14 @@ def test_event_study_plot_returns_figure():
     assert len(fig.axes[0].collections) >= 1
     with pytest.raises(HspworkError, match="reference period 99 is not in the panel"):
         event_study(make_panel(seed=10), **COLS, reference=99)
+
+
+def test_all_zero_period_is_set_aside_and_estimate_unchanged():
+    panel = make_panel(seed=21)
+    panel = panel[panel.groupby("spot")["crimes"].transform("sum") > 0]
+    base = estimate_effect(panel, **COLS, model="poisson")
+    extra = panel[panel.week == 0].assign(week=-1, crimes=0)  # a week with no crime at all
+    with pytest.warns(DataDroppedWarning, match="period with zero crimes in every unit"):
+        r = estimate_effect(pd.concat([extra, panel]), **COLS, model="poisson")
+    assert_allclose(r.irr, base.irr, rtol=1e-10)
+    assert r.load_report.dropped == {"period with zero crimes in every unit": len(extra)}
