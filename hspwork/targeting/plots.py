@@ -1,0 +1,179 @@
+"""Static maps of Gi* bins and LISA quadrants, and a 3D view of crime or harm.
+
+All return a matplotlib Figure (never ``plt.show()``), so they survive HTML export of a
+notebook and can be saved into a briefing.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from matplotlib.patches import Patch
+
+from hspwork.crs import require_crs, unit_to_metres
+from hspwork.errors import SchemaError
+from hspwork.targeting._weights import detect_lattice, geometry_array
+
+# ArcGIS Pro's hot spot palette, cold (-3) to hot (+3)
+GI_COLOURS = {
+    -3: "#4575b5",
+    -2: "#849eba",
+    -1: "#c0ccbe",
+    0: "#ffffbf",
+    1: "#fab984",
+    2: "#ed7551",
+    3: "#d62f27",
+}
+GI_LABELS = {
+    -3: "cold spot, 99%",
+    -2: "cold spot, 95%",
+    -1: "cold spot, 90%",
+    0: "not significant",
+    1: "hot spot, 90%",
+    2: "hot spot, 95%",
+    3: "hot spot, 99%",
+}
+LISA_COLOURS = {"HH": "#d7191c", "LH": "#abd9e9", "LL": "#2c7bb6", "HL": "#fdae61", "ns": "#eeeeee"}
+LISA_LABELS = {
+    "HH": "high-high cluster",
+    "LH": "low-high outlier",
+    "LL": "low-low cluster",
+    "HL": "high-low outlier",
+    "ns": "not significant",
+}
+
+
+def _axes(ax, figsize=(7, 7)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _need(units, column, hint):
+    if column not in units.columns:
+        raise SchemaError(f"units has no column {column!r}; run {hint} first")
+
+
+def _draw(units, colours, ax, lines: bool):
+    kw = {"linewidth": 2.0} if lines else {"edgecolor": "white", "linewidth": 0.2}
+    units.plot(ax=ax, color=colours, **kw)
+
+
+def plot_gistar(units: gpd.GeoDataFrame, ax=None, title: str | None = None):
+    """Map of ``gi_bin`` in ArcGIS's colours; returns the Figure.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> u = gpd.GeoDataFrame({"gi_bin": [3, 0, -2]}, geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=27700)
+    >>> fig = plot_gistar(u)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+    ['hot spot, 99%', 'hot spot, 95%']
+    """
+    _need(units, "gi_bin", "hspwork.targeting.gistar")
+    fig, ax = _axes(ax)
+    bins = units["gi_bin"].astype(int).clip(-3, 3)
+    lines = bool(np.isin(shapely.get_type_id(geometry_array(units)), (1, 5)).all())
+    _draw(units, bins.map(GI_COLOURS).tolist(), ax, lines)
+    handles = [Patch(color=GI_COLOURS[b], label=GI_LABELS[b]) for b in (3, 2, 1, 0, -1, -2, -3)]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    settings = units.attrs.get("gistar", {})
+    ax.set_title(
+        title
+        or f"Gi* hot spots of {settings.get('column', '')} ({settings.get('neighbours_text', '')})"
+    )
+    ax.set_axis_off()
+    return fig
+
+
+def plot_lisa(units: gpd.GeoDataFrame, ax=None, title: str | None = None):
+    """Map of ``lisa_quadrant`` (HH, LH, LL, HL, ns); returns the Figure.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> u = gpd.GeoDataFrame({"lisa_quadrant": ["HH", "ns", "LL"]}, geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=27700)
+    >>> fig = plot_lisa(u)
+    >>> len(fig.axes[0].get_legend().get_texts())
+    5
+    """
+    _need(units, "lisa_quadrant", "hspwork.targeting.lisa")
+    fig, ax = _axes(ax)
+    lines = bool(np.isin(shapely.get_type_id(geometry_array(units)), (1, 5)).all())
+    _draw(units, units["lisa_quadrant"].map(LISA_COLOURS).fillna("#eeeeee").tolist(), ax, lines)
+    handles = [Patch(color=c, label=LISA_LABELS[q]) for q, c in LISA_COLOURS.items()]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    settings = units.attrs.get("lisa", {})
+    ax.set_title(title or f"Local Moran's I of {settings.get('column', '')}")
+    ax.set_axis_off()
+    return fig
+
+
+def plot_surface_3d(
+    units: gpd.GeoDataFrame,
+    column: str = "harm",
+    *,
+    max_bars: int = 5000,
+    elev: float = 35.0,
+    azim: float = -60.0,
+    cmap: str = "YlOrRd",
+):
+    """A static 3D bar view of ``column`` across the area (one bar per unit with a value).
+
+    Bars stand on unit centroids; their footprint is the cell size on a regular grid, else
+    the median unit width. Above ``max_bars`` units with a value, only the highest are drawn
+    (the title says so). Axes are in metres from the area's south-west corner.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> u = gpd.GeoDataFrame({"harm": [0.0, 365.0, 2.0, 10.0]},
+    ...                      geometry=[box(x, y, x + 100, y + 100) for y in (0, 100) for x in (0, 100)], crs=27700)
+    >>> fig = plot_surface_3d(u, "harm")
+    >>> fig.axes[0].get_zlabel()
+    'harm'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+
+    _need(units, column, "hspwork.units.count")
+    to_m = unit_to_metres(require_crs(units, "units"))
+    v = np.asarray(units[column], dtype=float)
+    geoms = geometry_array(units)
+    lat = detect_lattice(units)
+    if lat is not None:
+        size = lat.cell_size * to_m
+    else:
+        b = shapely.bounds(geoms)
+        size = float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))) * to_m
+    c = shapely.centroid(geoms)
+    x = shapely.get_x(c) * to_m
+    y = shapely.get_y(c) * to_m
+    x0, y0 = x.min() - size / 2, y.min() - size / 2
+    keep = np.flatnonzero(v > 0)
+    note = ""
+    if keep.size > max_bars:
+        keep = keep[np.argsort(-v[keep], kind="mergesort")[:max_bars]]
+        note = f" (highest {max_bars:,} of {int((v > 0).sum()):,} units)"
+    fig = plt.figure(figsize=(9, 7))
+    ax = fig.add_subplot(projection="3d")
+    if keep.size:
+        vmax = v[keep].max()
+        colours = colormaps[cmap](v[keep] / vmax if vmax > 0 else v[keep])
+        ax.bar3d(
+            x[keep] - x0 - size * 0.45, y[keep] - y0 - size * 0.45, np.zeros(keep.size),
+            size * 0.9, size * 0.9, v[keep], color=colours, shade=True,
+        )  # fmt: skip
+    ax.set_xlabel("east (m)")
+    ax.set_ylabel("north (m)")
+    ax.set_zlabel(column)
+    ax.view_init(elev=elev, azim=azim)
+    ax.set_title(f"{column} across the area{note}")
+    return fig
