@@ -1,0 +1,153 @@
+"""Planned against delivered visits, compliance tables and exception reports, by hand."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from numpy.testing import assert_allclose
+from shapely.geometry import box
+
+from hspwork.errors import SchemaError
+from hspwork.privacy import pseudonymise
+from hspwork.tasking import (
+    compliance_table,
+    exception_report,
+    match_visits,
+    plot_weekly,
+    weekly_performance,
+    write_report,
+)
+
+T = pd.Timestamp("2025-09-01 08:00", tz="UTC")
+FENCES = gpd.GeoDataFrame(
+    {"fence_id": ["A", "B"]}, geometry=[box(0, 0, 100, 100), box(1000, 0, 1100, 100)], crs=27700
+)
+
+
+def mins(k):
+    return pd.Timedelta(minutes=k)
+
+
+def plan():
+    return pd.DataFrame(
+        {
+            "tasking_id": ["T1", "T2", "T3", "T4", "T5"],
+            "fence_id": ["A", "A", "B", "B", "A"],
+            "date": ["2025-09-01", "2025-09-01", "2025-09-01", "2025-09-01", "2025-09-08"],
+            "shift": ["early", "late", "early", "late", "early"],
+            "planned_start": [
+                T,
+                T + mins(480),
+                T + mins(60),
+                T + mins(540),
+                T + pd.Timedelta(days=7),
+            ],
+            "minutes": 15.0,
+            "team": ["Crew 1", "Crew 1", "Crew 2", "Crew 2", "Crew 1"],
+        }
+    )
+
+
+def visits():
+    # T1: 10 + 3 min (two visits); T3: a 20-minute visit 40 minutes early (outside the
+    # 30-minute window) and a 1-minute pass 40 minutes late; T4: nothing; T5: 14 minutes
+    # starting 50 minutes late
+    return pd.DataFrame(
+        {
+            "officer": ["PC1", "PC1", "PC2", "PC2", "PC1"],
+            "fence_id": ["A", "A", "B", "B", "A"],
+            "start": [
+                T + mins(5),
+                T + mins(20),
+                T + mins(20),
+                T + mins(100),
+                T + pd.Timedelta(days=7) + mins(50),
+            ],
+            "minutes": [10.0, 3.0, 20.0, 1.0, 14.0],
+        }
+    )
+
+
+def test_match_statuses_by_hand():
+    v = visits()
+    v.loc[1, "start"] = T + mins(480 + 2)  # the 3-minute visit belongs to T2 instead
+    v.loc[1, "minutes"] = 4.0
+    m = match_visits(plan(), v).set_index("tasking_id")
+    # T1: 10 minutes: partly (>= 2, < 12); T2: 4 minutes partly; T3: visit 40 min early is
+    # outside the 30-minute window, and the 1-minute one 40 min late is a pass (< 2 min)
+    assert m.loc["T1", "status"] == "partly" and m.loc["T1", "delivered_minutes"] == 10.0
+    assert m.loc["T2", "status"] == "partly" and m.loc["T2", "delivered_minutes"] == 4.0
+    assert m.loc["T3", "status"] == "not done" and m.loc["T3", "delivered_minutes"] == 1.0
+    assert m.loc["T4", "status"] == "not done" and m.loc["T4", "delivered_visits"] == 0
+    assert m.loc["T5", "status"] == "done" and m.loc["T5", "delivered_by"] == "PC1"
+    m2 = match_visits(plan(), v, done_share=0.6).set_index("tasking_id")  # 10 >= 9
+    assert m2.loc["T1", "status"] == "done"
+    # a team restriction removes visits by officers of other teams
+    m3 = match_visits(plan(), v, team_members={"Crew 1": ["PC2"], "Crew 2": ["PC2"]})
+    assert (m3.set_index("tasking_id").loc[["T1", "T2", "T5"], "status"] == "not done").all()
+
+
+def test_two_short_visits_add_up_to_done():
+    v = visits()
+    v.loc[1, "minutes"] = 3.0  # T1 gets 10 + 3 = 13 >= 12
+    m = match_visits(plan(), v).set_index("tasking_id")
+    assert m.loc["T1", "status"] == "done" and m.loc["T1", "delivered_visits"] == 2
+    assert_allclose(m.loc["T1", "delivered_minutes"], 13.0)
+
+
+def test_compliance_tables_and_weekly():
+    v = visits()
+    v.loc[1, "minutes"] = 3.0
+    m = match_visits(plan(), v)
+    by_team = compliance_table(m, "team", target=0.9).set_index("team")
+    # Crew 1: T1 done, T2 not done, T5 done -> 2/3; Crew 2: none done
+    assert_allclose(by_team.loc["Crew 1", "compliance"], 2 / 3)
+    assert_allclose(by_team.loc["Crew 2", "compliance"], 0.0)
+    assert not by_team["meets_target"].any()
+    # minutes capped at the plan: (13 + 0 + 14) / 45 for Crew 1
+    assert_allclose(by_team.loc["Crew 1", "minutes_ratio"], 27 / 45)
+    by_officer = compliance_table(m, "officer").set_index("officer")
+    assert by_officer.loc["unassigned", "planned"] == 2  # T2 and T4: nobody came
+    assert by_officer.loc["PC2", "planned"] == 1 and by_officer.loc["PC2", "done"] == 0
+    assert by_officer.loc["PC1", "done"] == 2
+    assert set(compliance_table(m, ["date", "shift"])["shift"]) == {"early", "late"}
+    w = weekly_performance(m)
+    assert [str(d) for d in w["week"]] == ["2025-09-01", "2025-09-08"]
+    assert_allclose(w["compliance"], [1 / 4, 1.0])
+    fig = plot_weekly(w)
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
+    with pytest.raises(SchemaError, match=r"lack column\(s\) \['nope'\]"):
+        compliance_table(m, "nope")
+
+
+def test_exception_report_silent_versus_elsewhere(tmp_path):
+    m = match_visits(plan(), visits().iloc[[0, 1, 4]])  # T1, T5 done
+    m["officer"] = ["PC1", "PC1", "PC2", "PC3", "PC1"]
+    t2 = T + mins(480)
+    pings = pd.DataFrame(
+        {
+            # PC1 heard during T2's window 300 m east of A's edge (x = 400)
+            "officer": ["PC1", "PC1", "PC2", "PC2", "PC3"],
+            "time": [t2 + mins(1), t2 + mins(9), T + mins(30), T + mins(95), T + mins(600)],
+            "x": [400.0, 500.0, 0.0, 0.0, 1050.0],
+            "y": [50.0, 50.0, 500.0, 500.0, 50.0],
+        }
+    )
+    ex = exception_report(m, pings, FENCES).set_index("tasking_id")
+    assert sorted(ex.index) == ["T2", "T3", "T4"]
+    assert not ex.loc["T2", "device_silent"] and ex.loc["T2", "pings_in_window"] == 2
+    assert_allclose(ex.loc["T2", "closest_m"], 300.0)
+    assert ex.loc["T2", "reason"] == "device heard elsewhere: not at the spot"
+    # PC2's pings are at 08:30 and 09:35, outside T3's window 09:00-09:15: silent
+    assert ex.loc["T3", "device_silent"] and ex.loc["T3", "officers_silent"] == 1
+    assert ex.loc["T3", "reason"].startswith("device silent")
+    assert ex.loc["T4", "device_silent"]  # PC3's one ping is at 18:00, T4 is 17:00-17:15
+    path = write_report(
+        ex.reset_index(), tmp_path / "exceptions.csv", key="test-programme-key-0123456789"
+    )
+    text = path.read_text()
+    assert (
+        "PC1" not in text and pseudonymise(["PC1"], key="test-programme-key-0123456789")[0] in text
+    )
