@@ -488,7 +488,14 @@ def randomisation_inference(
             "the observed statistic is undefined: a group has zero total before or after"
         )
     rng = np.random.default_rng(seed)
-    draws = stat(reassign(t_unit, blocks, n_perm, rng))
+    # draws in chunks so memory stays at chunk x units however many re-assignments are asked
+    chunk = max(1, min(n_perm, 2_000_000 // max(n_u, 1)))
+    draws = np.concatenate(
+        [
+            stat(reassign(t_unit, blocks, min(chunk, n_perm - i), rng))
+            for i in range(0, n_perm, chunk)
+        ]
+    )
     # an undefined draw (a zero total) counts as at least as extreme, which keeps the test valid
     extreme = ~np.isfinite(draws) | (np.abs(draws) >= abs(observed) - 1e-12)
     p = (1 + int(extreme.sum())) / (1 + n_perm)
