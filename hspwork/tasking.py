@@ -697,7 +697,7 @@ def compliance_table(
         m["officer"] = m["officer"].astype(object).where(m["officer"].notna(), "unassigned")
     if "week" in keys:
         d = pd.to_datetime(m["date"].astype(str))
-        m["week"] = (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.date
+        m["week"] = (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).dt.date
     _need(m, keys, "matched plan")
     st = m["status"].astype(str)
     m["_done"] = st == "done"
