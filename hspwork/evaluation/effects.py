@@ -454,6 +454,8 @@ def randomisation_inference(
         raise HspworkError(f"design must be 'simple', 'block' or 'pairs'; received {design!r}")
     if design != "simple" and block is None:
         raise HspworkError(f"a {design} design needs block= (the column of block or pair ids)")
+    if int(n_perm) < 1:
+        raise HspworkError(f"n_perm must be at least 1; received {n_perm!r}")
     extra = (treated, post) + ((block,) if block else ())
     missing = [c for c in (outcome, unit, period, *extra) if c not in panel.columns]
     if missing:
