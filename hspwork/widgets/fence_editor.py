@@ -274,13 +274,16 @@ class FenceEditor(w.HBox):
 
     # -- state ------------------------------------------------------------------------------
     def _refresh(self, fences: gpd.GeoDataFrame, push_to_map: bool) -> None:
-        self.findings = (
+        findings = (
             validate_fences(fences, crimes=self.crimes, **self.checks)
             if len(fences)
             else _empty_findings()
         )
-        self.figures = fence_table(fences, self.crimes, self.findings, harm_col=self.harm_col)
+        figures = fence_table(fences, self.crimes, findings, harm_col=self.harm_col)
+        # figures last: whoever observes it sees fences and findings already in step.
         self.fences = fences
+        self.findings = findings
+        self.figures = figures
         if push_to_map:
             self._pushing = True
             try:
@@ -294,12 +297,14 @@ class FenceEditor(w.HBox):
         self._pick.options = options
         if current in set(fences["fence_id"]):
             self._pick.value = current
+        elif len(fences):
+            self._pick.value = fences["fence_id"].iloc[0]
         self._render()
 
     def _change(self, fences: gpd.GeoDataFrame, what: str, push_to_map: bool = True) -> None:
         self._undo.append(self.fences)
-        self._refresh(fences, push_to_map)
         self.message = what
+        self._refresh(fences, push_to_map)
 
     def _render(self) -> None:
         t = self.figures.copy()
@@ -417,8 +422,8 @@ class FenceEditor(w.HBox):
             self.message = "nothing to undo"
             return
         previous = self._undo.pop()
-        self._refresh(previous, push_to_map=True)
         self.message = "undone"
+        self._refresh(previous, push_to_map=True)
 
     def commit(self, at=None, note: str = "edited in the fence editor") -> gpd.GeoDataFrame:
         """Record the current fences as new versions in ``fence_set`` (effective ``at``, default

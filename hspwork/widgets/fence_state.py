@@ -184,12 +184,14 @@ def features_to_fences(
 
 
 def keep_unchanged_geometry(
-    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance_m: float = 0.01
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance_m: float = 0.15
 ) -> gpd.GeoDataFrame:
-    """Give fences that moved less than ``tolerance_m`` back their exact old coordinates.
+    """Give back exact old coordinates to what the map did not really move.
 
-    A trip through longitude/latitude moves vertices by a millimetre or so; without this an
-    untouched fence would look edited and its figures would flicker.
+    Leaflet writes longitude/latitude with 6 decimals (up to ~6 cm of rounding), so without
+    this an untouched fence would look edited and its figures would flicker. A fence within
+    ``tolerance_m`` of its old outline gets the old outline; in an edited fence, vertices within
+    ``tolerance_m`` of an old vertex are snapped back to it (only the dragged ones move).
 
     Examples
     --------
@@ -213,11 +215,11 @@ def keep_unchanged_geometry(
     b = prev.loc[out.loc[match, "fence_id"]].to_numpy()
     tol = tolerance_m / unit_to_metres(old.crs)
     close = shapely.hausdorff_distance(a, b) <= tol
+    # Edited fences: snap vertices that stayed put back onto the old ones.
+    fixed = np.where(close, b, shapely.snap(a, b, tol))
     geoms = out.geometry.to_numpy().copy()
-    idx = np.flatnonzero(match)[close]
-    geoms[idx] = b[close]
-    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
-    return out
+    geoms[np.flatnonzero(match)] = fixed
+    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
 
 
 def fence_table(
