@@ -263,11 +263,19 @@ def displacement(
     with np.errstate(divide="ignore", invalid="ignore"):
         table["percent_change"] = 100 * table["change"] / table["before"]
 
+    if outcome == "crimes":
+        weights = None
+    else:  # each offence weighted by its harm (mean over its crimes)
+        weights = pd.Series(value).groupby(offences).mean().reindex(kinds).to_numpy(dtype=float)
+    # crimes: totals; harm: counts by offence with harm weights, so the bootstrap redraws
+    # counts and the harm's variance carries the weights squared
+    source = rows if weights is None else by_type
     quotients = {
         k: wdq(
-            treated=rows["treated"],
-            buffer=rows[f"treated ring {k}"],
-            control=rows["control"],
+            treated=source["treated"],
+            buffer=source[f"treated ring {k}"],
+            control=source["control"],
+            weights=weights,
             n_boot=n_boot,
             seed=seed,
         )
@@ -276,11 +284,6 @@ def displacement(
     same_length = abs((b1 - b0) - (a1 - a0)) <= pd.Timedelta(hours=1)
     wdd_result = None
     if same_length:
-        if outcome == "crimes":
-            weights = None
-        else:  # each offence weighted by its harm (mean over its crimes)
-            h = pd.Series(value).groupby(offences).mean()
-            weights = h.reindex(kinds).to_numpy(dtype=float)
         wdd_result = wdd(
             treated=by_type["treated"],
             control=by_type["control"],

@@ -354,6 +354,7 @@ def wdq(
     buffer: tuple,
     control: tuple,
     *,
+    weights=None,
     dispersion: float = 1.0,
     n_boot: int = 2000,
     level: float = 0.95,
@@ -364,8 +365,13 @@ def wdq(
     Parameters
     ----------
     treated, buffer, control : (before, after)
-        Counts (or harm-weighted counts) in the treated area R, its buffer D and the control
-        area C, before and after.
+        Counts in the treated area R, its buffer D and the control area C, before and after.
+        Each may be a scalar or an array over crime types (all the same length).
+    weights : array-like, optional
+        One weight per crime type (for example harm days): the quotient is computed on
+        weighted totals, and the bootstrap redraws the counts of each type and re-weights
+        them, so a harm WDQ has the right (weight-squared) variance. Without weights, arrays
+        are summed.
     dispersion : float, default 1.0
         Variance-to-mean ratio used to redraw counts in the bootstrap (1 = Poisson; above 1 a
         negative binomial with the same mean).
@@ -395,9 +401,17 @@ def wdq(
     >>> r.total_net_effect
     60.0
     """
-    rb, ra = (float(v.sum()) for v in _pair(treated, "treated"))
-    db, da = (float(v.sum()) for v in _pair(buffer, "buffer"))
-    cb, ca = (float(v.sum()) for v in _pair(control, "control"))
+    pairs = [_pair(treated, "treated"), _pair(buffer, "buffer"), _pair(control, "control")]
+    counts = np.stack([v for pair in pairs for v in pair])  # 6 x types: rb ra db da cb ca
+    k = counts.shape[1]
+    if len({v.shape for pair in pairs for v in pair}) != 1:
+        raise HspworkError("treated, buffer and control counts must have the same shape")
+    w = np.ones(k) if weights is None else np.atleast_1d(np.asarray(weights, dtype=float))
+    if w.shape != (k,):
+        raise HspworkError(
+            f"weights must have one entry per crime type ({k}); received {w.shape[0]}"
+        )
+    rb, ra, db, da, cb, ca = (float(t) for t in counts @ w)
     if cb <= 0 or ca <= 0:
         raise HspworkError(
             f"the control area needs counts above zero before and after; received ({cb}, {ca})"
@@ -409,14 +423,14 @@ def wdq(
     tne = (rb * ca / cb - ra) + (db * ca / cb - da)
 
     rng = np.random.default_rng(seed)
-    means = np.array([rb, ra, db, da, cb, ca])
     if dispersion == 1:
-        draws = rng.poisson(means, size=(n_boot, 6)).astype(float)
+        redrawn = rng.poisson(counts, size=(n_boot, 6, k)).astype(float)
     else:
         # negative binomial with variance = dispersion * mean: p = 1/dispersion, n = mean*p/(1-p)
         p = 1.0 / dispersion
-        n = np.maximum(means, 1e-12) * p / (1 - p)
-        draws = rng.negative_binomial(n, p, size=(n_boot, 6)).astype(float)
+        n = np.maximum(counts, 1e-12) * p / (1 - p)
+        redrawn = rng.negative_binomial(n, p, size=(n_boot, 6, k)).astype(float)
+    draws = redrawn @ w  # n_boot x 6 weighted totals
     ok = (draws[:, 4] > 0) & (draws[:, 5] > 0)
     s_b, b_b = _wdq_parts(*draws[ok].T)
     defined = s_b < 0

@@ -162,3 +162,36 @@ def test_wdd_published_example_wheeler_ratcliffe_2018():
     assert round(r.z, 2) == -2.98
     assert [round(v) for v in r.ci] == [-196, -40]
     assert r.local == -107 and r.displacement == -11
+
+
+def test_wdq_harm_weights_by_hand_and_bootstrap_variance():
+    # two crime types: violence with injury (365 days) and criminal damage (2 days)
+    # counts large enough for the delta method to describe the quotient's spread
+    t = ([400, 3000], [250, 2800])
+    b = ([300, 2500], [240, 2400])
+    c = ([800, 6000], [800, 6100])
+    w = np.array([365.0, 2.0])
+    r = wdq(treated=t, buffer=b, control=c, weights=w, n_boot=4000, seed=2)
+    tot = {k: (np.dot(v[0], w), np.dot(v[1], w)) for k, v in dict(t=t, b=b, c=c).items()}
+    success = tot["t"][1] / tot["c"][1] - tot["t"][0] / tot["c"][0]
+    buf = tot["b"][1] / tot["c"][1] - tot["b"][0] / tot["c"][0]
+    assert_allclose(r.success, success)
+    assert_allclose(r.wdq, buf / success)
+    # the same totals treated as plain Poisson counts would understate the spread badly
+    flat = wdq(treated=tot["t"], buffer=tot["b"], control=tot["c"], n_boot=4000, seed=2)
+    assert (r.ci[1] - r.ci[0]) > 3 * (flat.ci[1] - flat.ci[0])
+    # delta method with Var(weighted total) = sum w^2 n for each of the six totals
+    rb, ra, db, da, cb, ca = (
+        tot["t"][0],
+        tot["t"][1],
+        tot["b"][0],
+        tot["b"][1],
+        tot["c"][0],
+        tot["c"][1],
+    )
+    var = [np.dot(w**2, v) for v in (t[0], t[1], b[0], b[1], c[0], c[1])]
+    grad_b = np.array([0, 0, -1 / cb, 1 / ca, db / cb**2, -da / ca**2])
+    grad_s = np.array([-1 / cb, 1 / ca, 0, 0, rb / cb**2, -ra / ca**2])
+    grad = grad_b / success - buf / success**2 * grad_s
+    se = np.sqrt(np.sum(grad**2 * np.array(var)))
+    assert_allclose(r.ci[1] - r.ci[0], 2 * 1.96 * se, rtol=0.2)
