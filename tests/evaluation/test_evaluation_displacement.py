@@ -153,6 +153,15 @@ def test_displacement_harm_weights_offences():
     )
     assert_allclose(d.wdd.estimate, ref.estimate)
     assert_allclose(d.wdd.se, ref.se)
+    q = wdq(
+        treated=([5, 15], [2, 8]),
+        buffer=([12, 0], [9, 0]),
+        control=([0, 16], [0, 16]),
+        weights=[2, 365],
+        n_boot=300,
+    )
+    assert_allclose(d.wdq[1].wdq, q.wdq)
+    assert d.wdq[1].ci == q.ci
 
 
 def test_displacement_unequal_windows_skip_wdd():
