@@ -129,6 +129,33 @@ class Assignment:
         """The citation sentence."""
         return self.record.citation()
 
+    def apply(self, places: pd.DataFrame) -> pd.DataFrame:
+        """Copy of ``places`` (for example a fence set) with ``role`` and ``block`` from the draw.
+
+        Roles are "treatment" and "control"; unassigned places (and places not in the draw)
+        get "other", the fence-set role for places outside the trial.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> spots = pd.DataFrame({"unit_id": [1, 2, 3, 4], "crimes": [9, 8, 3, 2]})
+        >>> a = assign(spots, method="pairs", by="crimes", seed=3)
+        >>> sorted(a.apply(spots)["role"])
+        ['control', 'control', 'treatment', 'treatment']
+        """
+        key = self.record.id_column
+        if key not in places.columns:
+            raise SchemaError(
+                f"places lack the id column {key!r}; they have {list(places.columns)}"
+            )
+        lookup = self.table.set_index(key)
+        out = places.copy()
+        ids = out[key]
+        role = ids.map(lookup["role"]).fillna("other")
+        out["role"] = role.where(role != "unassigned", "other").to_numpy()
+        out["block"] = ids.map(lookup["block"]).to_numpy()
+        return out
+
 
 def _software() -> str:
     import statsmodels

@@ -236,3 +236,27 @@ def test_dispersion_rescaled_to_trial_period_matches_negative_binomial():
     assert_allclose(estimate_dispersion(two_years, period_ratio=0.25), 3.0, rtol=0.03)
     quarter = rng.poisson(rng.gamma(1 / 0.2, 0.2 * 10, 200_000))
     assert_allclose(estimate_dispersion(quarter), 3.0, rtol=0.03)
+
+
+def test_assignment_applies_roles_to_fences():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from hspwork.fences import make_fences
+
+    places = gpd.GeoDataFrame(
+        {"fence_id": ["a", "b", "c", "d", "e"], "crimes": [10, 9, 5, 4, 1]},
+        geometry=[box(i * 1000, 0, i * 1000 + 100, 100) for i in range(5)],
+        crs=27700,
+    )
+    a = assign(places, method="pairs", by="crimes", id_column="fence_id", seed=8)
+    withroles = a.apply(places)
+    t = a.table.set_index("fence_id")
+    assert withroles.set_index("fence_id")["role"].to_dict() == {
+        k: ("other" if r == "unassigned" else r) for k, r in t["role"].items()
+    }
+    assert (withroles["role"] == "other").sum() == 1  # the odd one out
+    f = make_fences(withroles, id_col="fence_id", role="role", valid_from="2025-09-01T00:00Z")
+    assert sorted(f["role"].unique()) == ["control", "other", "treatment"]
+    with pytest.raises(SchemaError, match="places lack the id column 'fence_id'"):
+        a.apply(places.rename(columns={"fence_id": "id"}))
