@@ -42,6 +42,9 @@ from hspwork.widgets.fence_state import (
 
 __all__ = ["FenceEditor"]
 
+# Above this many crimes, "auto" draws a heat map: thousands of SVG markers make a map sluggish.
+_MAX_POINTS = 5000
+
 # Gi* bins (-3..3, ArcGIS convention) as a diverging palette; 0 is not drawn.
 _GI_COLOURS = {
     3: "#b2182b",
@@ -77,8 +80,9 @@ class FenceEditor(w.HBox):
     checks : dict, optional
         Keyword arguments for :func:`hspwork.fences.validate_fences` (``max_radius_m``,
         ``gps_error_m``, ``min_spacing_m``).
-    crimes_as : {"points", "heat"}
-        Draw crimes as points or as a heat map.
+    crimes_as : {"auto", "points", "heat"}
+        Draw crimes as points or as a heat map; "auto" uses points up to
+        5,000 crimes (a browser stays responsive) and a heat map above.
     basemap : ipyleaflet layer, optional
         A tile layer to put under everything. None (default) adds no tile layer, so nothing
         waits on the network.
@@ -130,7 +134,7 @@ class FenceEditor(w.HBox):
         *,
         harm_col: str = "harm",
         checks: dict | None = None,
-        crimes_as: str = "points",
+        crimes_as: str = "auto",
         basemap=None,
         map_height: str = "480px",
     ) -> None:
@@ -141,8 +145,8 @@ class FenceEditor(w.HBox):
                 "FenceEditor needs a fence set (columns "
                 f"{', '.join(FENCE_COLUMNS)}); make one with hspwork.fences.make_fences(polygons)"
             )
-        if crimes_as not in ("points", "heat"):
-            raise HspworkError(f"crimes_as must be 'points' or 'heat', got {crimes_as!r}")
+        if crimes_as not in ("auto", "points", "heat"):
+            raise HspworkError(f"crimes_as must be 'auto', 'points' or 'heat', got {crimes_as!r}")
         full = check_fences(fences)
         live = current_fences(full)
         if live.empty:
@@ -178,6 +182,8 @@ class FenceEditor(w.HBox):
                 }
             layers.append(GeoJSON(data=data, name="Gi* hot and cold spots"))
         if self.crimes is not None and len(self.crimes):
+            if crimes_as == "auto":
+                crimes_as = "points" if len(self.crimes) <= _MAX_POINTS else "heat"
             if crimes_as == "heat":
                 ll = self.crimes.to_crs(WGS84)
                 weights = ll[harm_col].to_numpy() if harm_col in ll.columns else [1.0] * len(ll)
