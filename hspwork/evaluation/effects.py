@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 MODELS = ("poisson", "negbin", "quasipoisson")
+MAX_DESIGN_CELLS = 60_000_000  # about 0.5 GB of float64
 
 
 @dataclass
@@ -123,7 +124,15 @@ def _fe_matrix(p: _Panel, extra: np.ndarray) -> np.ndarray:
     """Intercept, unit dummies and period dummies (first level dropped), then extra columns."""
     n = len(p.y)
     n_u, n_t = len(p.units), len(p.periods)
-    X = np.zeros((n, 1 + (n_u - 1) + (n_t - 1) + extra.shape[1]))
+    n_cols = 1 + (n_u - 1) + (n_t - 1) + extra.shape[1]
+    # dense dummies suit trials (tens to hundreds of places); refuse sizes that would not fit
+    if n * n_cols > MAX_DESIGN_CELLS:
+        raise HspworkError(
+            f"the fixed-effects design would be {n:,} rows x {n_cols:,} columns "
+            f"({n * n_cols * 8 / 1e9:.1f} GB); allowed up to {MAX_DESIGN_CELLS:,} cells. Use "
+            "longer periods (period_days) or evaluate the trial's places rather than a whole grid"
+        )
+    X = np.zeros((n, n_cols))
     X[:, 0] = 1.0
     rows = np.arange(n)
     u = p.unit_codes
@@ -286,7 +295,9 @@ def estimate_effect(
     The model is log E[y_it] = unit_i + period_t + β·treated_i·post_t, fitted with statsmodels
     GLM and ``cov_type="cluster"`` by unit; IRR = exp(β). Units with a zero outcome in every
     period are set aside (they are uninformative under unit effects) and counted in
-    ``load_report`` with a DataDroppedWarning.
+    ``load_report`` with a DataDroppedWarning. The fixed effects are dense dummy columns,
+    which suits trials of tens to hundreds of places; designs above ``MAX_DESIGN_CELLS``
+    (about 0.5 GB) are refused with the sizes in the message.
 
     Examples
     --------

@@ -261,3 +261,11 @@ def test_all_zero_period_is_set_aside_and_estimate_unchanged():
         r = estimate_effect(pd.concat([extra, panel]), **COLS, model="poisson")
     assert_allclose(r.irr, base.irr, rtol=1e-10)
     assert r.load_report.dropped == {"period with zero crimes in every unit": len(extra)}
+
+
+def test_oversized_design_is_refused_with_sizes(monkeypatch):
+    import hspwork.evaluation.effects as eff
+
+    monkeypatch.setattr(eff, "MAX_DESIGN_CELLS", 1000)
+    with pytest.raises(HspworkError, match=r"240 rows x 46 columns.*allowed up to 1,000"):
+        estimate_effect(make_panel(seed=1), **COLS, model="poisson")
