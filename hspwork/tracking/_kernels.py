@@ -290,6 +290,36 @@ def _has_fence(pair_fence, a, b, f):
     return False
 
 
+@njit(cache=True, inline="always")
+def _emit(runs_i, runs_d, nr, f, o, state_i, state_d):
+    runs_i[nr, 0] = f
+    runs_i[nr, 1] = o
+    runs_i[nr, 2] = state_i[f, 0]
+    runs_i[nr, 3] = state_i[f, 1]
+    runs_i[nr, 4] = state_i[f, 2]
+    runs_d[nr] = state_d[f]
+    return nr + 1
+
+
+@njit(cache=True, inline="always")
+def _credit(i, j, both_in, poly, interpolate, t, x, y, src, gap_ns_by_src,
+            poly_ring_start, ring_start, cx, cy):  # fmt: skip
+    """Credit (ns) and distance for inside ping i from the pair (i, j), by the gap rule."""
+    g = abs(t[j] - t[i])
+    if g > max(gap_ns_by_src[src[i]], gap_ns_by_src[src[j]]):
+        return np.int64(0), 0.0  # unobserved
+    step = np.hypot(x[j] - x[i], y[j] - y[i])
+    if both_in:
+        return g, step
+    frac = 0.5
+    if interpolate:
+        fr = exit_fraction(x[i], y[i], x[j], y[j], poly, poly_ring_start, ring_start, cx, cy)
+        if fr >= 0.0:
+            frac = fr
+    c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
+    return c, frac * step
+
+
 @njit(cache=True)
 def credited_runs(pair_start, pair_ping, pair_fence, pair_poly, off, t, x, y, src,
                   gap_ns_by_src, interpolate, n_fences, poly_ring_start, ring_start, cx, cy):  # fmt: skip
@@ -305,17 +335,13 @@ def credited_runs(pair_start, pair_ping, pair_fence, pair_poly, off, t, x, y, sr
     """
     n = t.shape[0]
     m = pair_ping.shape[0]
-    r_f = np.empty(m, dtype=np.int32)
-    r_o = np.empty(m, dtype=np.int32)
-    r_s = np.empty(m, dtype=np.int64)
-    r_e = np.empty(m, dtype=np.int64)
-    r_n = np.empty(m, dtype=np.int64)
-    r_d = np.empty(m, dtype=np.float64)
+    # runs: fence, officer, start, end, pings (int) and distance (float)
+    runs_i = np.empty((m, 5), dtype=np.int64)
+    runs_d = np.empty(m, dtype=np.float64)
+    # the open run per fence for the current officer: start, end, pings; distance
     act = np.zeros(n_fences, dtype=np.bool_)
-    a_s = np.zeros(n_fences, dtype=np.int64)
-    a_e = np.zeros(n_fences, dtype=np.int64)
-    a_n = np.zeros(n_fences, dtype=np.int64)
-    a_d = np.zeros(n_fences, dtype=np.float64)
+    state_i = np.zeros((n_fences, 3), dtype=np.int64)
+    state_d = np.zeros(n_fences, dtype=np.float64)
     active = np.empty(n_fences, dtype=np.int32)
     n_active = 0
     nr = 0
@@ -327,13 +353,7 @@ def credited_runs(pair_start, pair_ping, pair_fence, pair_poly, off, t, x, y, sr
         if o != cur_off:  # a new officer: close every open run of the previous one
             for q in range(n_active):
                 g = active[q]
-                r_f[nr] = g
-                r_o[nr] = cur_off
-                r_s[nr] = a_s[g]
-                r_e[nr] = a_e[g]
-                r_n[nr] = a_n[g]
-                r_d[nr] = a_d[g]
-                nr += 1
+                nr = _emit(runs_i, runs_d, nr, g, cur_off, state_i, state_d)
                 act[g] = False
             n_active = 0
             cur_off = o
@@ -355,64 +375,34 @@ def credited_runs(pair_start, pair_ping, pair_fence, pair_poly, off, t, x, y, sr
         e0 = t[i]
         d0 = 0.0
         if i > 0 and off[i - 1] == o and not prev_in:
-            g = t[i] - t[i - 1]
-            if g <= max(gap_ns_by_src[src[i - 1]], gap_ns_by_src[src[i]]):
-                frac = 0.5
-                if interpolate:
-                    fr = exit_fraction(x[i], y[i], x[i - 1], y[i - 1], poly,
-                                       poly_ring_start, ring_start, cx, cy)  # fmt: skip
-                    if fr >= 0.0:
-                        frac = fr
-                c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
-                s0 = t[i] - c
-                d0 += frac * np.hypot(x[i] - x[i - 1], y[i] - y[i - 1])
+            c, d = _credit(i, i - 1, False, poly, interpolate, t, x, y, src, gap_ns_by_src,
+                           poly_ring_start, ring_start, cx, cy)  # fmt: skip
+            s0 -= c
+            d0 += d
         if i + 1 < n and off[i + 1] == o:
-            g = t[i + 1] - t[i]
-            if g <= max(gap_ns_by_src[src[i + 1]], gap_ns_by_src[src[i]]):
-                if next_in:
-                    frac = 1.0
-                    c = g
-                else:
-                    frac = 0.5
-                    if interpolate:
-                        fr = exit_fraction(x[i], y[i], x[i + 1], y[i + 1], poly,
-                                           poly_ring_start, ring_start, cx, cy)  # fmt: skip
-                        if fr >= 0.0:
-                            frac = fr
-                    c = g // 2 if frac == 0.5 else np.int64(np.round(g * frac))
-                e0 = t[i] + c
-                d0 += frac * np.hypot(x[i + 1] - x[i], y[i + 1] - y[i])
-        if act[f] and s0 == a_e[f] and prev_in:
-            a_e[f] = e0
-            a_n[f] += 1
-            a_d[f] += d0
+            c, d = _credit(i, i + 1, next_in, poly, interpolate, t, x, y, src, gap_ns_by_src,
+                           poly_ring_start, ring_start, cx, cy)  # fmt: skip
+            e0 += c
+            d0 += d
+        if act[f] and s0 == state_i[f, 1] and prev_in:
+            state_i[f, 1] = e0
+            state_i[f, 2] += 1
+            state_d[f] += d0
         else:
             if act[f]:
-                r_f[nr] = f
-                r_o[nr] = o
-                r_s[nr] = a_s[f]
-                r_e[nr] = a_e[f]
-                r_n[nr] = a_n[f]
-                r_d[nr] = a_d[f]
-                nr += 1
+                nr = _emit(runs_i, runs_d, nr, f, o, state_i, state_d)
             else:
                 act[f] = True
                 active[n_active] = f
                 n_active += 1
-            a_s[f] = s0
-            a_e[f] = e0
-            a_n[f] = 1
-            a_d[f] = d0
+            state_i[f, 0] = s0
+            state_i[f, 1] = e0
+            state_i[f, 2] = 1
+            state_d[f] = d0
     for q in range(n_active):
-        g = active[q]
-        r_f[nr] = g
-        r_o[nr] = cur_off
-        r_s[nr] = a_s[g]
-        r_e[nr] = a_e[g]
-        r_n[nr] = a_n[g]
-        r_d[nr] = a_d[g]
-        nr += 1
-    return r_f[:nr], r_o[:nr], r_s[:nr], r_e[:nr], r_n[:nr], r_d[:nr]
+        nr = _emit(runs_i, runs_d, nr, active[q], cur_off, state_i, state_d)
+    return (runs_i[:nr, 0].astype(np.int32), runs_i[:nr, 1].astype(np.int32), runs_i[:nr, 2].copy(),
+            runs_i[:nr, 3].copy(), runs_i[:nr, 4].copy(), runs_d[:nr].copy())  # fmt: skip
 
 
 @njit(cache=True)
