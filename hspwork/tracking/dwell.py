@@ -494,6 +494,53 @@ def dwell(
     return _attach(visits, per_fence, obs, pp, max_gap, merge_within, interpolate, catchment)
 
 
+def credited_time(
+    pings: pd.DataFrame,
+    fences: gpd.GeoDataFrame,
+    *,
+    max_gap=None,
+    interpolate: bool = False,
+    catchment: bool | float = False,
+    crs=None,
+) -> pd.DataFrame:
+    """The credited time behind :func:`dwell`, before runs are merged into visits.
+
+    One row per run of abutting credited time of one officer in one fence (the same rule as
+    ``dwell``; no ``merge_within``): ``officer``, ``fence_id``, ``start``, ``end``,
+    ``minutes`` (= end - start), ``n_pings``. Patrol-minutes for any grouping (per day, per
+    shift) are the length of the union of these runs across officers; see
+    :func:`hspwork.tracking.dosage.patrol_minutes`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> fences = gpd.GeoDataFrame({"fence_id": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=27700)
+    >>> t = pd.date_range("2025-06-01 10:00", periods=3, freq="1min", tz="UTC")
+    >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": 50.0, "y": 50.0, "source": "app"})
+    >>> pings.attrs["crs"] = "EPSG:27700"
+    >>> credited_time(pings, fences)[["fence_id", "minutes", "n_pings"]].to_dict("records")
+    [{'fence_id': 'A', 'minutes': 2.0, 'n_pings': 3}]
+    """
+    index = FenceIndex(fences, catchment=catchment)
+    pp = prepare_pings(pings, index.crs, max_gap=max_gap, crs=crs)
+    warn_outside_validity(pp.t, index)
+    r = credited_runs(pp, index, interpolate)
+    out = pd.DataFrame(
+        {
+            "officer": pd.array(pp.officers[r.officer], dtype=object),
+            "fence_id": pd.array(index.fence_ids[r.fence], dtype=object),
+            "start": pd.to_datetime(r.start, utc=True, unit="ns"),
+            "end": pd.to_datetime(r.end, utc=True, unit="ns"),
+            "minutes": (r.end - r.start) / NS_PER_MINUTE,
+            "n_pings": r.n,
+        }
+    )
+    out = out.sort_values(["officer", "fence_id", "start"], kind="stable").reset_index(drop=True)
+    out.attrs["fence_ids"] = list(index.fence_ids)
+    return out
+
+
 def warn_outside_validity(t: np.ndarray, index: FenceIndex) -> None:
     """Warn when pings fall before every fence version starts or after every one ends.
 

@@ -122,3 +122,28 @@ def test_activities_joined_to_fences_and_visits():
     )
     s = activity_summary(j).set_index("fence_id")
     assert s.loc["A", "stop"] == 1 and s.loc["A", "arrest"] == 1 and s.loc["B", "engagement"] == 1
+
+
+def test_patrol_minutes_per_day_are_the_union_of_officers():
+    from hspwork.tracking import credited_time, patrol_minutes
+
+    p = cat(
+        track("PC1", "2025-06-02 08:00", 10, 50),  # A 08:00-08:10
+        track("PC2", "2025-06-02 08:05", 10, 60),  # A 08:05-08:15: 5 minutes together
+        track("PC2", "2025-06-03 08:00", 6, 50),  # A next day alone
+        track("PC3", "2025-06-02 08:00", 4, 1050, source="radio"),  # B, a radio
+    )
+    runs = credited_time(p, FENCES)
+    d = patrol_minutes(runs).set_index(["fence_id", "date"])
+    day2, day3 = pd.Timestamp("2025-06-02").date(), pd.Timestamp("2025-06-03").date()
+    assert_allclose(d.loc[("A", day3), ["officer_minutes", "patrol_minutes"]], [6.0, 6.0])
+    assert d.loc[("A", day2), "officers"] == 2
+    assert_allclose(d.loc[("A", day2), ["officer_minutes", "patrol_minutes"]], [20.0, 15.0])
+    assert_allclose(d.loc[("B", day2), ["officer_minutes", "patrol_minutes"]], [4.0, 4.0])
+    # the patrol minutes always agree with dwell's whole-period figure when summed per fence
+    v = dwell(p, FENCES)
+    total = d.groupby(level="fence_id")["officer_minutes"].sum()
+    for fid, minutes in v.attrs["officer_minutes"].items():
+        assert_allclose(total.get(fid, 0.0), minutes)
+    s = patrol_minutes(runs, by="shift")
+    assert set(s["shift"]) == {"early"}
