@@ -133,12 +133,23 @@ def _crand_counts(y, indptr, indices, wdata, sign, observed, n_perm, seed, start
         c_ge = 0
         c_le = 0
         pool = np.uint64(n - 1)
+        spare = np.uint64(0)
+        have_spare = False
         for _p in range(n_perm):
             s = 0.0
             for t in range(k):
                 while True:
-                    state, r = _splitmix64(state)
-                    j = np.int64(r % pool)  # modulo bias is < n / 2**64: negligible
+                    # 32 random bits at a time, two per SplitMix64 output; Lemire's
+                    # multiply-shift maps them to 0..n-2 without a division (n < 2**32)
+                    if have_spare:
+                        r32 = spare
+                        have_spare = False
+                    else:
+                        state, r = _splitmix64(state)
+                        r32 = r >> np.uint64(32)
+                        spare = r & np.uint64(0xFFFFFFFF)
+                        have_spare = True
+                    j = np.int64((r32 * pool) >> np.uint64(32))
                     if j >= i:
                         j += 1  # skip the unit itself
                     dup = False
@@ -174,6 +185,8 @@ def permutation_counts(
     Units without neighbours get -1 in both (no test possible).
     """
     permutations = int(permutations)
+    if y.size >= 2**32:
+        raise HspworkError(f"permutation inference supports up to 2**32 units, got {y.size:,}")
     if permutations < 1:
         raise HspworkError(f"permutations must be a positive integer, got {permutations}")
     if seed is None:
