@@ -623,11 +623,11 @@ def _figure_tag(fig: Any, alt: str) -> str:
 def _compliance_figure(compliance: pd.DataFrame, target: float) -> Any:
     from matplotlib.figure import Figure
 
-    order = compliance.sort_values("compliance")
+    order = compliance.sort_values("minutes_share")
     fig = Figure(figsize=(6.2, max(2.2, 0.22 * len(order) + 0.8)))
     ax = fig.add_subplot()
-    colours = ["#c0392b" if c < target else "#2e7d32" for c in order["compliance"]]
-    ax.barh(order["fence_id"].astype(str), 100 * order["compliance"], color=colours)
+    colours = ["#c0392b" if c < target else "#2e7d32" for c in order["minutes_share"]]
+    ax.barh(order["fence_id"].astype(str), 100 * order["minutes_share"], color=colours)
     ax.axvline(100 * target, color="black", linestyle="--", linewidth=1)
     ax.text(100 * target, len(order) - 0.4, f" target {target:.0%}", va="bottom", fontsize=8)
     ax.set_xlabel("patrol minutes delivered, % of planned")
@@ -678,8 +678,11 @@ def weekly_briefing(
     out_path : str or Path
         The HTML file to write (self-contained: figures are embedded images, no scripts).
     compliance : DataFrame
-        One row per hot spot: ``fence_id``, ``planned_minutes``, ``delivered_minutes``;
-        ``compliance`` (delivered / planned) is computed when absent.
+        One row per hot spot: ``fence_id``, ``planned_minutes``, ``delivered_minutes`` (each
+        visit counted up to its planned minutes). Compliance on this page is delivered over
+        planned minutes, per hot spot and overall. When ``planned`` and ``done`` (taskings)
+        are present, as in :func:`hspwork.tasking.compliance_table`, the share of taskings
+        done is stated too.
     target_compliance : float
         Share of planned minutes to deliver, in (0, 1].
     dosage : DataFrame, optional
@@ -723,13 +726,16 @@ def weekly_briefing(
         )
     _require(compliance, ["fence_id", "planned_minutes", "delivered_minutes"], "compliance")
     compliance = compliance.copy()
-    if "compliance" not in compliance.columns:
-        planned = compliance["planned_minutes"].astype(float)
-        compliance["compliance"] = compliance["delivered_minutes"] / planned.where(planned > 0)
+    planned = compliance["planned_minutes"].astype(float)
+    compliance["minutes_share"] = compliance["delivered_minutes"] / planned.where(planned > 0)
     planned_total = float(compliance["planned_minutes"].sum())
     delivered_total = float(compliance["delivered_minutes"].sum())
     overall = delivered_total / planned_total if planned_total > 0 else float("nan")
-    below = int((compliance["compliance"] < target_compliance).sum())
+    below = int((compliance["minutes_share"] < target_compliance).sum())
+    taskings = ""
+    if {"planned", "done"} <= set(compliance.columns):
+        done, planned_n = int(compliance["done"].sum()), int(compliance["planned"].sum())
+        taskings = f" {done:,} of {planned_n:,} taskings done ({done / planned_n:.0%})."
 
     parts = [
         "<h1>Hot spots policing: weekly performance briefing</h1>",
@@ -737,7 +743,7 @@ def weekly_briefing(
         "<h2>1. Compliance against target</h2>",
         f"<p class='big'>{overall:.0%} of planned patrol minutes delivered "
         f"(target {target_compliance:.0%}): {delivered_total:,.0f} of {planned_total:,.0f} "
-        f"minutes. {below} of {len(compliance)} hot spots are below target.</p>",
+        f"minutes.{taskings} {below} of {len(compliance)} hot spots are below target.</p>",
         _figure_tag(_compliance_figure(compliance, target_compliance), "compliance by hot spot"),
     ]
     if dosage is not None:

@@ -145,6 +145,16 @@ def test_weekly_briefing_states_overall_compliance(tmp_path):
     assert "week of 2024-03-04" in text
 
 
+def test_weekly_briefing_counts_taskings_when_given(tmp_path):
+    compliance = _compliance().assign(planned=[20, 20, 30], done=[20, 9, 18])
+    text = weekly_briefing(
+        tmp_path / "w.html", compliance=compliance, target_compliance=0.9
+    ).read_text()
+    # 47 of 70 taskings: 67%; the minutes headline is unchanged (72%).
+    assert "72% of planned patrol minutes delivered" in text
+    assert "47 of 70 taskings done (67%)." in text
+
+
 def test_weekly_briefing_outcome_table_sums_by_group_and_period(tmp_path):
     outcomes = pd.DataFrame(
         {

@@ -52,7 +52,8 @@ def test_notebooks_wrote_their_work_files(brief):
     for name in ("units.parquet", "hotspots.geojson", "selection.geojson", "selection.csv"):
         assert (work / "01_targeting" / name).is_file(), name
     selection = pd.read_csv(work / "01_targeting" / "selection.csv")
-    assert len(selection) == 20 and selection["rank"].tolist() == list(range(1, 21))
+    assert len(selection) == 20 and selection["choice"].tolist() == list(range(1, 21))
+    assert selection["place_id"].is_unique
     for name in ("fences.geojson", "fences.parquet", "catchments.geojson", "findings.csv"):
         assert (work / "02_geofences" / name).is_file(), name
     for name in ("visits.csv", "dosage.csv", "compliance.csv", "exceptions.csv", "quality.csv"):
@@ -65,19 +66,24 @@ def test_notebooks_wrote_their_work_files(brief):
 def test_tracking_tables_are_consistent(brief):
     tracking = brief.work_dir / "03_tracking"
     compliance = pd.read_csv(tracking / "compliance.csv")
-    by_shift = pd.read_csv(tracking / "compliance_by_shift.csv")
     # The sample plan: 3 visits of 15 minutes a day at each of 20 patrolled places; a week
     # therefore plans 20 x 7 x 3 = 420 visits and 6,300 minutes.
-    assert compliance["planned_visits"].sum() == 420
+    assert compliance["planned"].sum() == 420
     assert compliance["planned_minutes"].sum() == 6300
     assert (compliance["delivered_minutes"] <= compliance["planned_minutes"] + 1e-9).all()
-    # Exceptions are exactly the planned visits not performed that week.
+    assert (compliance["done"] + compliance["partly"] + compliance["not_done"]).equals(
+        compliance["planned"]
+    )
+    # Exceptions are exactly that week's taskings not done or partly done.
     exceptions = pd.read_csv(tracking / "exceptions.csv")
-    assert len(exceptions) == compliance["planned_visits"].sum() - compliance["performed"].sum()
+    assert len(exceptions) == compliance["planned"].sum() - compliance["done"].sum()
     assert exceptions["tasking_id"].is_unique
-    assert (by_shift["performed"] <= by_shift["planned_visits"]).all()
-    visits = pd.read_csv(tracking / "visits.csv")
-    assert visits["officer"].str.match(r"^OFF-[0-9a-f]{6}$").all()
+    matched = pd.read_csv(tracking / "matched_plan.csv")
+    assert len(matched) == 5400  # every planned visit of the programme, matched or not
+    for frame in (matched, exceptions, pd.read_csv(tracking / "visits.csv")):
+        for column in ("officer", "delivered_by"):
+            if column in frame.columns:
+                assert frame[column].dropna().str.match(r"^OFF-[0-9a-f]{6}$").all(), column
 
 
 def test_evaluation_recovers_the_planted_effect(brief, sample_dir):
