@@ -211,7 +211,9 @@ def street_segments(
     types = shapely.get_type_id(geoms)
     if not np.isin(types, (1, 5)).all():
         raise SchemaError("streets must be LineString or MultiLineString geometries")
-    noded = shapely.node(shapely.union_all(geoms))
+    # node at every crossing, then re-join pieces that meet end to end where no third street
+    # joins (source data often breaks a street between junctions)
+    noded = shapely.line_merge(shapely.node(shapely.union_all(geoms)))
     parts = shapely.get_parts(noded)
     parts = parts[shapely.length(parts) > 0]
     if max_length_m is not None:

@@ -10,7 +10,7 @@ Neighbours are returned as a binary :class:`scipy.sparse.csr_matrix` with a zero
   (street segments) are neighbours when they touch.
 * a float: every unit whose centroid lies within that many **metres** (converted to the CRS
   unit, so US-feet data works).
-* an int ``k``: the ``k`` nearest centroids (made symmetric is *not* done, as in libpysal's KNN).
+* an int ``k``: the ``k`` nearest centroids (not made symmetric, as in libpysal's KNN).
 """
 
 from __future__ import annotations

@@ -87,6 +87,20 @@ def test_street_segments_split_at_intersections_and_max_length():
     assert sorted(no_max["length_m"].round(1)) == [200.0, 200.0, 300.0, 700.0]
 
 
+def test_street_broken_between_junctions_is_rejoined():
+    # one street drawn as two lines meeting at x = 400 where nothing crosses, and a cross street
+    streets = gpd.GeoSeries(
+        [
+            LineString([(0, 0), (400, 0)]),
+            LineString([(400, 0), (900, 0)]),
+            LineString([(600, -100), (600, 100)]),
+        ],
+        crs=27700,
+    )
+    seg = street_segments(streets, max_length_m=None)
+    assert sorted(seg["length_m"].round(1)) == [100.0, 100.0, 300.0, 600.0]
+
+
 def test_snapping_drops_far_crimes_with_reason():
     seg = street_segments(
         gpd.GeoSeries([LineString([(0, 0), (100, 0)])], crs=27700), max_length_m=None
