@@ -229,9 +229,19 @@ def is_sorted_pair(a, b):
     return True
 
 
+@njit(cache=True, inline="always")
+def _after(p, q, x, y, src):
+    """Row p sorts after row q by (x, y, source code)."""
+    if x[p] != x[q]:
+        return x[p] > x[q]
+    if y[p] != y[q]:
+        return y[p] > y[q]
+    return src[p] > src[q]
+
+
 @njit(cache=True)
-def order_ties(perm, off, t, x, y):
-    """Within runs of equal (officer, time), order rows by x then y (insertion sort).
+def order_ties(perm, off, t, x, y, src):
+    """Within runs of equal (officer, time), order rows by x, y, source (insertion sort).
 
     ``perm`` already sorts by officer and time; ties are rare, so this costs one pass.
     """
@@ -245,7 +255,7 @@ def order_ties(perm, off, t, x, y):
             for a in range(i + 1, j):
                 v = perm[a]
                 b = a - 1
-                while b >= i and (x[perm[b]] > x[v] or (x[perm[b]] == x[v] and y[perm[b]] > y[v])):
+                while b >= i and _after(perm[b], v, x, y, src):
                     perm[b + 1] = perm[b]
                     b -= 1
                 perm[b + 1] = v

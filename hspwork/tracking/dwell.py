@@ -189,7 +189,7 @@ def prepare_pings(pings: pd.DataFrame, target_crs, max_gap=None, crs=None) -> Pr
         perm = np.arange(len(t), dtype=np.int64)
     else:
         perm = K.sort_officer_time(off, t, len(officers))
-    perm = K.order_ties(perm, off, t, x, y)
+    perm = K.order_ties(perm, off, t, x, y, src)
     off, t, x, y, src = K.gather(
         perm, off, t, np.ascontiguousarray(x), np.ascontiguousarray(y), src
     )

@@ -252,3 +252,15 @@ def test_pings_before_every_fence_version_warn():
     with pytest.warns(HspworkWarning, match=r"12 of 12 pings are outside every fence version"):
         v = dwell(p, f)
     assert len(v) == 0
+
+
+def test_simultaneous_pings_from_two_devices_do_not_depend_on_row_order():
+    # the same instant and place from the app and the radio, between app pings 4 minutes apart
+    t = T0 + pd.to_timedelta([0, 4, 4, 8], unit="min")
+    p = make_pings("PC1", t, [50.0, 50, 50, 50], [50.0] * 4)
+    p["source"] = ["app", "app", "radio", "app"]
+    a = dwell(p, square())
+    b = dwell(p.iloc[[0, 2, 1, 3]].reset_index(drop=True), square())
+    pd.testing.assert_frame_equal(a, b)
+    # pairs (app, app) exceed 3 min; pairs touching the radio ping use its 10-minute limit
+    assert a.attrs["unobserved"] == b.attrs["unobserved"]
