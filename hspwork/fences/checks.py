@@ -150,9 +150,7 @@ def validate_fences(
 
     if gps_error_m is not None:
         tol = metres_to_crs_units(0.1, crs)
-        inner = np.array(
-            [shapely.length(shapely.maximum_inscribed_circle(g, tol)) * k for g in geoms]
-        )
+        inner = shapely.length(shapely.maximum_inscribed_circle(geoms, tol)) * k
         for i in np.flatnonzero(inner < gps_error_m):
             rows.append(
                 (
