@@ -28,6 +28,7 @@ from hspwork.evaluation.effects import (
     _prepare_panel,
     _zcrit,
     estimate_effect,
+    single_thread_blas,
 )
 from hspwork.report import LoadReport, RowLedger
 
@@ -274,7 +275,8 @@ class ComplierResult:
 
 def _partial_out(F: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Residuals of each column of ``cols`` after least squares on the fixed effects F."""
-    coef, *_ = np.linalg.lstsq(F, cols, rcond=None)
+    with single_thread_blas():
+        coef, *_ = np.linalg.lstsq(F, cols, rcond=None)
     return cols - F @ coef
 
 

@@ -13,6 +13,8 @@ quasi-Poisson model is the natural choice for harm days, which are not counts).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -153,9 +155,36 @@ def _nb_alpha(y: np.ndarray, mu: np.ndarray) -> float:
     return max(alpha, 1e-8)
 
 
+def single_thread_blas():
+    """Context that limits BLAS to one thread, when threadpoolctl is available.
+
+    The fits here solve many small least-squares problems (a few thousand rows); threaded
+    BLAS spends longer synchronising than computing on them, tens of times longer on a busy
+    shared machine. Without threadpoolctl this is a no-op.
+    """
+    controller = _blas_controller()
+    if controller is None:
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # optional: speed only
+        return None
+    return ThreadpoolController()  # inspects the loaded libraries once
+
+
 def _fit_glm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, model: str):
     if model not in MODELS:
         raise HspworkError(f"model must be one of {MODELS}; received {model!r}")
+    with single_thread_blas():
+        return _fit_glm_inner(y, X, groups, model)
+
+
+def _fit_glm_inner(y: np.ndarray, X: np.ndarray, groups: np.ndarray, model: str):
     cov = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     with warnings.catch_warnings():
         # unit dummies on small panels trip statsmodels' separation heuristics needlessly

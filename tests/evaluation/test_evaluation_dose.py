@@ -99,7 +99,7 @@ def test_complier_effect_matches_full_2sls_matrix_algebra():
 def test_patrol_following_crime_biases_naive_estimate_but_not_complier_effect():
     """Linear truth: each patrol hour removes 0.3 crimes a week; patrol also chases crime."""
     rng = np.random.default_rng(4)
-    n_units, n_periods, true_per_hour = 200, 8, -0.3
+    n_units, n_periods, true_per_hour = 120, 8, -0.3
     spot = np.repeat(np.arange(n_units), n_periods)
     week = np.tile(np.arange(n_periods), n_units)
     assigned = (spot % 2).astype(int)

@@ -92,7 +92,7 @@ def test_recovers_sign_of_planted_diffusion(city):
     truth, crimes, fences, window = city
     ring_m = truth["effect"]["ring_m"]
     rings = ring_areas(fences, edges_m=(0, ring_m))
-    panel = crime_panel(crimes, rings, id_column="area_id", period_days=28, **window)
+    panel = crime_panel(crimes, rings, id_column="area_id", period_days=91, **window)
     r = estimate_effect(panel, **{**COLS, "unit": "area_id"}, model="quasipoisson")
     assert r.irr < 1  # diffusion of benefits: the rings fell too
     trial = (window["trial_start"], window["end"])
@@ -142,8 +142,8 @@ def test_patrol_complier_effect_and_cost_on_sample(city):
     truth, crimes, fences, window = city
     visits = pd.read_csv(SAMPLE / "truth_visits.csv")
     visits = visits[visits["status"] == "delivered"].rename(columns={"collar_no": "officer"})
-    panel = crime_panel(crimes, fences, period_days=14, **window)
-    p = add_patrol(panel, visits, trial_start=window["trial_start"], period_days=14)
+    panel = crime_panel(crimes, fences, period_days=28, **window)
+    p = add_patrol(panel, visits, trial_start=window["trial_start"], period_days=28)
     assert p.attrs["patrol_report"].rows_kept == truth["compliance"]["delivered_visits"]
     assert abs(p["patrol_minutes"].sum() - truth["compliance"]["delivered_minutes"]) < 1.0
     assert p.loc[p["treated"] == 0, "patrol_minutes"].sum() == 0  # controls got no tasking
