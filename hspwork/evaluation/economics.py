@@ -106,7 +106,7 @@ class CostBenefitResult:
     Attributes
     ----------
     table : DataFrame
-        Per offence: ``observed`` (in treated places during the programme),
+        One row per offence: ``offence``, ``observed`` (in treated places during the programme),
         ``prevented`` (and ``prevented_low``/``prevented_high`` from the IRR's interval),
         ``harm_days``, ``harm_days_prevented``, ``unit_cost_gbp``, ``benefit_gbp``.
     officer_hours, cost_gbp : float
@@ -263,7 +263,7 @@ def cost_benefit(
     with np.errstate(divide="ignore"):
         bcr = tuple(b / cost if cost > 0 else float("inf") for b in benefit)
     return CostBenefitResult(
-        table=t,
+        table=t.rename_axis("offence").reset_index(),
         officer_hours=float(officer_hours),
         cost_gbp=float(cost),
         crimes_prevented=prevented,

@@ -75,3 +75,12 @@ def test_cost_benefit_errors():
         cost_benefit(
             obs, irr=0.8, officer_hours=10, hourly_cost_gbp=40, harm=pd.Series({"Drugs": 2})
         )
+
+
+def test_cost_benefit_table_has_one_row_per_offence():
+    obs = pd.Series({"Robbery": 8, "Drugs": 4})
+    r = cost_benefit(obs, irr=0.8, officer_hours=10, hourly_cost_gbp=40)
+    assert r.table["offence"].tolist() == ["Robbery", "Drugs"]
+    assert_allclose(r.table["prevented"], [2.0, 1.0])
+    assert_allclose(r.table["benefit_gbp"].iloc[0], 2 * 11320)
+    assert r.table["benefit_gbp"].isna().iloc[1]  # uncosted, not zero
