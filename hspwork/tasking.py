@@ -341,7 +341,8 @@ def schedule(
     DataFrame
         The tasking plan of ``docs/contracts.md`` (``tasking_id``, ``fence_id``, ``date``,
         ``shift``, ``planned_start`` UTC, ``minutes``, ``team``) plus ``order`` (within team and
-        shift), ``travel_from``, ``travel_m``, ``travel_minutes``, ``moved_minutes``.
+        shift), ``travel_from``, ``travel_m``, ``travel_minutes``, ``moved_minutes`` and
+        ``after_shift_end`` (the visit, moved for its journey, would end after the shift).
 
     Examples
     --------
@@ -386,22 +387,30 @@ def schedule(
                 rows.append(pd.DataFrame({
                     "fence_id": ids[ok], "date": date, "shift": shift, "local": local,
                     "minutes": float(minutes), "team": team_of[ok], "visit_in_shift": k + 1,
+                    "end_local": origin + pd.Timedelta(minutes=length),
                 }))  # fmt: skip
     plan = pd.concat(rows, ignore_index=True)
-    plan["planned_start"] = (
-        plan["local"].dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-        .dt.tz_convert("UTC")
-    )  # fmt: skip
-    # the repeated hour of the October change: take the first (summer time) occurrence
-    amb = plan["planned_start"].isna()
-    if amb.any():
-        plan.loc[amb, "planned_start"] = (
-            plan.loc[amb, "local"].dt.tz_localize(tz, ambiguous=True).dt.tz_convert("UTC")
-        )
-    plan = plan.drop(columns="local").sort_values(["date", "shift", "team", "planned_start"])
+    plan["planned_start"] = _local_to_utc(plan["local"], tz)
+    shift_end = _local_to_utc(plan["end_local"], tz)
+    plan = plan.drop(columns=["local", "end_local"])
+    plan["_row"] = np.arange(len(plan))
+    plan = plan.sort_values(["date", "shift", "team", "planned_start"])
     plan = route(plan.reset_index(drop=True), fences, network=network, speed=speed)
+    # a visit moved later for the journey may no longer fit in the shift: say so
+    end = plan["planned_start"] + pd.to_timedelta(plan["minutes"], unit="min")
+    plan["after_shift_end"] = (end > shift_end.loc[plan["_row"]].to_numpy()).to_numpy()
+    plan = plan.drop(columns="_row")
     plan.insert(0, "tasking_id", [f"T{i + 1:05d}" for i in range(len(plan))])
     return plan
+
+
+def _local_to_utc(local: pd.Series, tz: str) -> pd.Series:
+    """Naive local clock times to UTC; in the repeated October hour, the first (summer) one."""
+    out = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    amb = out.isna() & local.notna()
+    if amb.any():
+        out[amb] = local[amb].dt.tz_localize(tz, ambiguous=True)
+    return out.dt.tz_convert("UTC")
 
 
 def _teams(fences, ids, teams) -> np.ndarray:

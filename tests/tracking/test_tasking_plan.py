@@ -179,3 +179,18 @@ def test_sheets_are_pseudonymised_csv_and_printable_html(tmp_path, monkeypatch):
     assert open(again["csv"].iloc[0]).read() == open(out["csv"].iloc[0]).read()
     with pytest.raises(SchemaError, match="lack column"):
         write_tasking_sheets(plan.drop(columns="team"), tmp_path)
+
+
+def test_one_team_for_distant_places_overruns_its_shift():
+    f = fences3()
+    far = f.assign(
+        geometry=[box(0, 0, 20, 20), box(20_000, 0, 20_020, 20), box(40_000, 0, 40_020, 20)]
+    )
+    plan = schedule(far, ["2025-09-01"], visits_per_shift={"early": 2}, seed=1)
+    # 6 visits, journeys of ~20-40 km at walking pace (hours each): the shift cannot hold them
+    assert plan["moved_minutes"].max() > 60
+    assert (
+        plan["after_shift_end"].any() and not plan.loc[plan["order"] == 1, "after_shift_end"].any()
+    )
+    ok = schedule(f, ["2025-09-01"], teams={"A": "1", "B": "2", "C": "3"}, seed=1)
+    assert not ok["after_shift_end"].any() and (ok["moved_minutes"] == 0).all()
