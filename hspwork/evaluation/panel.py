@@ -60,7 +60,9 @@ def crime_panel(
         Polygons with an id column and a role column ("treatment" or "control"; rows with
         other roles are left out and noted).
     start, end : time-like with a zone
-        The study window [start, end).
+        The study window [start, end). Every period from ``trial_start`` on is marked
+        ``post``, so end the window when the programme ended (or add your own column for a
+        follow-up period).
     trial_start : time-like with a zone
         When the programme began; periods are aligned on it.
     period_days : int, default 7
