@@ -123,22 +123,24 @@ def test_errors_name_what_was_received():
         estimate_effect(bad, **COLS)
 
 
-def test_simulation_unbiased_and_covers():
-    """Known IRR 0.75, 200 replications: mean log estimate within tolerance; coverage 95%."""
+@pytest.mark.parametrize(("model", "n_rep"), [("poisson", 200), ("negbin", 200)])
+def test_simulation_unbiased_and_covers(model, n_rep):
+    """Known IRR 0.75 on overdispersed counts: mean log estimate within tolerance and 95%
+    intervals covering at 95% within a binomial margin, for the Poisson and the default
+    negative binomial model."""
     true = np.log(0.75)
-    n_rep = 200
     est, cover = np.empty(n_rep), np.empty(n_rep, bool)
     for i in range(n_rep):
         panel = make_panel(n_units=30, n_periods=4, n_pre=2, irr=0.75, alpha=0.3, seed=100 + i)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataDroppedWarning)  # an all-zero place, now and then
-            r = estimate_effect(panel, **COLS, model="poisson")
+            r = estimate_effect(panel, **COLS, model=model)
         est[i] = r.log_irr
         cover[i] = r.ci[0] < 0.75 < r.ci[1]
-    # bias: mean of 200 estimates, each SE about 0.1, so the Monte Carlo SE of the mean is
+    # bias: each estimate has SE about 0.1, so the Monte Carlo SE of the mean of 200 is
     # about 0.007; allow 0.025 on the log scale (3.5 Monte Carlo SEs)
     assert abs(est.mean() - true) < 0.025
-    # coverage within a 99% binomial margin of 0.95 for 200 reps: 0.95 ± 2.58·sqrt(.95·.05/300)
+    # coverage within a 99% binomial margin of 0.95: 0.95 ± 2.58·sqrt(.95·.05/n_rep)
     margin = 2.58 * np.sqrt(0.95 * 0.05 / n_rep)
     assert abs(cover.mean() - 0.95) < margin
 
