@@ -271,3 +271,21 @@ def test_oversized_design_is_refused_with_sizes(monkeypatch):
     monkeypatch.setattr(eff, "MAX_DESIGN_CELLS", 1000)
     with pytest.raises(HspworkError, match=r"240 rows x 46 columns.*allowed up to 1,000"):
         estimate_effect(make_panel(seed=1), **COLS, model="poisson")
+
+
+def test_randomisation_takes_the_design_record():
+    from hspwork.evaluation import assign
+
+    rng = np.random.default_rng(31)
+    places = pd.DataFrame({"spot": range(20), "pre": rng.poisson(30, 20)})
+    a = assign(places, method="pairs", by="pre", id_column="spot", seed=4)
+    panel = make_panel(n_units=20, n_periods=4, n_pre=2, seed=32).drop(columns="treated")
+    panel = panel.merge(a.table[["spot", "treated", "block"]], on="spot")
+    panel["treated"] = panel["treated"].astype(int)
+    by_record = randomisation_inference(panel, **COLS, design=a.record, n_perm=300, seed=2)
+    by_name = randomisation_inference(
+        panel, **COLS, design="pairs", block="block", n_perm=300, seed=2
+    )
+    assert by_record.design == "pairs"
+    assert by_record.p_value == by_name.p_value
+    assert_allclose(by_record.distribution, by_name.distribution)
