@@ -294,7 +294,11 @@ def remove_flagged(flagged: pd.DataFrame, flags=("flag_duplicate", "flag_speed")
     Examples
     --------
     >>> df = pd.DataFrame({"flag_duplicate": [False, True, True], "flag_speed": [True, False, True]})
-    >>> kept = remove_flagged(df)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     kept = remove_flagged(df)
+    >>> caught[0].category.__name__
+    'DataDroppedWarning'
     >>> kept.attrs["load_report"].dropped, len(kept)
     ({'duplicate': 2, 'impossible speed': 1}, 0)
     """
