@@ -6,7 +6,8 @@
 3. A place larger than ``max_radius_m`` (the radius of its smallest enclosing circle: can an
    officer standing at the centre see it?) is trimmed to its hottest compact core: starting
    from its hottest unit, neighbouring units join hottest first while the place still fits.
-   A single unit that does not fit is rejected.
+   The rest of the area splits into new candidates that are treated the same way. A single
+   unit that does not fit is cut.
 4. Places are ranked by ``column`` (harm or crimes); going down the list, a place whose centre
    is closer than ``min_spacing_m`` to one already kept is cut, so control places stay clean.
 5. The first ``capacity`` survivors are chosen; the rest are the next best, in order, for when
@@ -209,22 +210,35 @@ def select(
     geoms = geometry_array(sub)
     vals = value[cand]
     rows = []
-    for comp in range(n_comp):  # one iteration per candidate place (tens to hundreds)
-        members = np.flatnonzero(label == comp)
-        note = ""
+    # Work list of hot areas: a component too wide for one place gives up its hottest core,
+    # and what is left splits into new areas that compete on their own (so a long hot street
+    # can yield several places, which the spacing rule then thins out).
+    queue = [(np.flatnonzero(label == comp), 0) for comp in range(n_comp)]
+    while queue:  # one iteration per candidate place (tens to hundreds)
+        members, parent_size = queue.pop()
+        note = f"part of a hot area of {parent_size} units; " if parent_size else ""
         geom = shapely.union_all(geoms[members])
         cx, cy, r = _circle(geom)
         if r > max_r + 1e-9:
-            members, geom = _trim(members, geoms, vals, w, max_r)
-            if members is None:
-                rows.append(_row(sub, cand, np.flatnonzero(label == comp), vals, shapely.union_all(
-                    geoms[label == comp]), r * to_m, cx, cy, "cut",
-                    f"even its hottest unit is wider than {max_radius_m:g} m radius"))  # fmt: skip
-                continue
-            before = int((label == comp).sum())
-            note = f"trimmed from {before} to {members.size} units to fit {max_radius_m:g} m; "
-            cx, cy, r = _circle(geom)
-        rows.append(_row(sub, cand, members, vals, geom, r * to_m, cx, cy, None, note))
+            core, core_geom = _trim(members, geoms, vals, w, max_r)
+            if core is None:
+                rows.append(_row(sub, members, vals, geom, r * to_m, cx, cy, "cut",
+                    note + f"even its hottest unit is wider than {max_radius_m:g} m radius"))  # fmt: skip
+                rest = members[~np.isin(members, members[np.argmax(vals[members])])]
+            else:
+                rest = members[~np.isin(members, core)]
+                size = parent_size or members.size
+                note = (
+                    f"hottest {core.size} of a hot area of {size} units (fits {max_radius_m:g} m); "
+                )
+                cx, cy, r = _circle(core_geom)
+                rows.append(_row(sub, core, vals, core_geom, r * to_m, cx, cy, None, note))
+            if rest.size:
+                n_rest, rest_label = connected_components(w[rest][:, rest], directed=False)
+                size = parent_size or members.size
+                queue.extend((rest[rest_label == k], size) for k in range(n_rest))
+            continue
+        rows.append(_row(sub, members, vals, geom, r * to_m, cx, cy, None, note))
     places = pd.DataFrame(rows)
     places = places.sort_values("value", ascending=False, kind="mergesort").reset_index(drop=True)
     places.insert(0, "place_id", np.arange(1, len(places) + 1))
@@ -279,7 +293,7 @@ def select(
     return Selection(places=out, capacity=int(capacity), settings=settings)
 
 
-def _row(sub, cand, members, vals, geom, radius_m, cx, cy, status, reason):
+def _row(sub, members, vals, geom, radius_m, cx, cy, status, reason):
     row = {
         "status": status or "",
         "reason": reason,

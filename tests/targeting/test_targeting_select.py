@@ -62,14 +62,22 @@ def test_adjacent_units_merge_and_large_blocks_are_trimmed():
     block = [6, 7, 8, 11, 12, 13, 16, 17, 18]
     g.loc[block, "harm"] = [50, 40, 5, 45, 30, 5, 5, 5, 5]
     sel = select(g, "harm", capacity=5)
-    assert len(sel.places) == 1
     p = sel.places.iloc[0]
     # the hottest 2x2 corner (6, 7, 11, 12) is the largest core that fits: radius 141.4 m
     assert sorted(p["unit_ids"]) == [6, 7, 11, 12]
     assert_allclose(p["radius_m"], np.hypot(100, 100), rtol=1e-6)
     assert p["value"] == 165
-    assert "trimmed from 9 to 4 units" in p["reason"]
+    assert "hottest 4 of a hot area of 9 units" in p["reason"]
     assert p["status"] == "chosen"
+    # the rest of the block becomes further candidates, every unit accounted for once ...
+    ids = [u for ids in sel.places["unit_ids"] for u in ids]
+    assert sorted(ids) == sorted(block)
+    assert (sel.places["radius_m"] <= 150 + 1e-6).all()
+    # ... all too close to the chosen core to be kept as separate places
+    rest = sel.places.iloc[1:]
+    assert (rest["status"] == "cut").all()
+    assert rest["reason"].str.contains("a hot area of 9 units").all()
+    assert rest["reason"].str.contains("from place 1").all()
 
 
 def test_spacing_cuts_the_cooler_place_with_reason():
