@@ -196,7 +196,7 @@ def validate_fences(
                         ids[i],
                         "too_close",
                         "warning",
-                        f"{labels[i]} has its centre {d:.0f} m from {'f' + labels[j][1:]}'s, closer "
+                        f"{labels[i]} has its centre {d:.0f} m from the centre of {'f' + labels[j][1:]}, closer "
                         f"than the minimum spacing of {min_spacing_m:g} m; patrols and crime can "
                         "spill between them.",
                         float(d),

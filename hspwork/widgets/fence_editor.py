@@ -327,7 +327,8 @@ class FenceEditor(w.HBox):
             shown["crimes"] = t["crimes"]
             shown["harm"] = t["harm"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
         shown["flags"] = t["flags"]
-        self._table.value = shown.to_html(index=False, classes="hspwork-fences", border=0)
+        table = shown.to_html(index=False, classes="hspwork-fences", border=0)
+        self._table.value = f'<div style="overflow-x:auto;font-size:12px">{table}</div>'
         items = "".join(
             f"<li><b>{html.escape(r.severity)}</b>: {html.escape(r.message)}</li>"
             for r in self.findings.itertuples()

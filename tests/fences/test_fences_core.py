@@ -132,7 +132,10 @@ def test_validate_each_check_with_hand_figures():
     assert "20 m from its middle to its nearest edge" in msg[("C", "smaller_than_gps")]
     assert "GPS error of 30 m" in msg[("C", "smaller_than_gps")]
     assert "0 of the 2 crimes" in msg[("C", "no_crime")]
-    assert "centre 158 m from fence 'B'" in msg[("A", "too_close")]
+    assert (
+        "centre 158 m from the centre of fence 'B', closer than the minimum spacing of 500 m"
+        in msg[("A", "too_close")]
+    )
 
 
 def test_validate_invalid_geometry_is_an_error_first_and_repair_fixes_it():

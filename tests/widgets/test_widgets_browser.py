@@ -46,7 +46,7 @@ crimes = gpd.GeoDataFrame({"harm": [10.0, 365.0]},
 streets = gpd.GeoDataFrame({"name": ["High St", "Mill Lane"]},
     geometry=[LineString([(529900, 180050), (530250, 180050)]),
               LineString([(530050, 179900), (530050, 180250)])], crs=27700)
-ed = FenceEditor(fences, crimes=crimes, streets=streets, map_height="520px")
+ed = FenceEditor(fences, crimes=crimes, streets=streets, map_height="600px")
 OUT = pathlib.Path(STATE_PATH)
 
 def dump(change=None):
@@ -176,7 +176,7 @@ def test_drag_a_vertex_and_python_sees_it(lab):
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )  # fmt: skip
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
             # Nothing may come from the network: only the local server answers.
             page.route(
                 "**/*",
@@ -229,6 +229,30 @@ def test_drag_a_vertex_and_python_sees_it(lab):
                 timeout=15_000,
             )  # the side table shows the new harm
             page.screenshot(path=str(ARTIFACTS / "fence_editor_after.png"))
+
+            # Draw a new fence with Geoman's rectangle tool, below and right of the south-east
+            # corner, further than Geoman's 20 px snapping distance from the fence.
+            boxes = [m.bounding_box() for m in page.query_selector_all(handles)]
+            se = max(boxes, key=lambda b: b["x"] + b["y"])
+            sx, sy = se["x"] + se["width"] / 2, se["y"] + se["height"] / 2
+            corners = [(sx + 40, sy + 20), (sx + 110, sy + 80)]
+            mb = page.locator(".leaflet-container").bounding_box()
+            for cx, cy in corners:
+                assert (
+                    mb["x"] < cx < mb["x"] + mb["width"] and mb["y"] < cy < mb["y"] + mb["height"]
+                )
+            page.click(".leaflet-pm-toolbar .leaflet-pm-icon-rectangle")
+            page.mouse.move(*corners[0])
+            page.mouse.click(*corners[0])
+            for k in range(1, 6):
+                page.mouse.move(corners[0][0] + 70 * k / 5, corners[0][1] + 60 * k / 5)
+            page.mouse.click(*corners[1])
+            drawn = wait_for(
+                lambda: (st := read_state(lab["state"])) and len(st["figures"]) == 2 and st,
+                30,
+                "the kernel to see the drawn rectangle",
+            )
+            page.screenshot(path=str(ARTIFACTS / "fence_editor_drawn.png"))
         finally:
             browser.close()
 
@@ -251,3 +275,12 @@ def test_drag_a_vertex_and_python_sees_it(lab):
     assert fig["crimes"] == 2 and fig["harm"] == 375.0
     assert fig["fence_id"] == "market"
     assert after["message"] == "edited on the map"
+
+    # The drawn rectangle is a new fence: 70 x 60 px on screen, no crime inside, flagged so.
+    new = drawn["figures"][1]
+    assert new["fence_id"] == "F1" and new["role"] == "treatment"
+    assert_allclose(new["area_m2"], 70 * 60 * m_per_px**2, rtol=0.08)
+    assert new["crimes"] == 0 and new["flags"] == "no_crime"
+    # The edited fence is as it was, but now flagged: the new fence's centre is within 500 m.
+    assert drawn["figures"][0] == {**fig, "flags": "too_close"}
+    assert drawn["message"] == "drawn: F1"
