@@ -46,6 +46,18 @@ def timed(fn, repeat: int = 1):
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    VmHWM belongs to the process's own address space, unlike ``ru_maxrss``, which Linux carries
+    over from the parent across fork and exec (it would charge the parent's data to the child).
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
