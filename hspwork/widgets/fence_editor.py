@@ -435,6 +435,9 @@ class FenceEditor(w.HBox):
     def commit(self, at=None, note: str = "edited in the fence editor") -> gpd.GeoDataFrame:
         """Record the current fences as new versions in ``fence_set`` (effective ``at``, default
         now) and return the set. Unchanged fences keep their version."""
+        if at is None:
+            # Full precision: two saves in the same second must still be in order.
+            at = pd.Timestamp.now(tz="UTC")
         self.fence_set = commit_fences(self.fence_set, self.fences, at=at, note=note)
         n = int(self.fence_set["valid_to"].isna().sum())
         self.message = f"saved as versions: {len(self.fence_set)} version rows, {n} in force"

@@ -260,3 +260,14 @@ def test_editor_refuses_what_it_cannot_edit(fences):
     retired = fences.assign(valid_to=pd.Timestamp("2024-02-01", tz="UTC"))
     with pytest.raises(HspworkError, match=r"no fence in force"):
         FenceEditor(retired)
+
+
+def test_editor_commits_quick_successive_edits_as_versions(fences):
+    ed = FenceEditor(fences)
+    for width in (110, 120, 130):
+        ed.set_geometry("market", box(X0, Y0, X0 + width, Y0 + 100))
+        ed.commit()
+    hist = ed.fence_set[ed.fence_set.fence_id == "market"]
+    assert hist["version"].tolist() == [1, 2, 3, 4]
+    assert_allclose(hist.area, [10000, 11000, 12000, 13000])
+    assert hist["valid_from"].is_monotonic_increasing and hist["valid_to"].isna().sum() == 1
