@@ -238,3 +238,29 @@ def describe(spec: NeighbourSpec) -> str:
     if isinstance(spec, int | np.integer):
         return f"{int(spec)} nearest neighbours"
     return f"centroids within {float(spec):g} m"
+
+
+def describe_units(units: gpd.GeoDataFrame) -> str:
+    """Words for the units of analysis (with the cell size when known), for briefings.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame(geometry=[box(0, 0, 150, 150)], crs=27700)
+    >>> describe_units(g)
+    '150 m square cells'
+    """
+    size = units.attrs.get("cell_size_m")
+    shape = units.attrs.get("shape")
+    if size is not None and shape is not None:
+        return f"{float(size):g} m {'hexagonal' if shape == 'hex' else 'square'} cells"
+    lat = detect_lattice(units)
+    if lat is not None:
+        from hspwork.crs import unit_to_metres
+
+        return f"{lat.cell_size * unit_to_metres(require_crs(units, 'units')):g} m square cells"
+    types = shapely.get_type_id(geometry_array(units))
+    if np.isin(types, (1, 5)).all():
+        return "street segments"
+    return "polygons"

@@ -29,6 +29,7 @@ from hspwork.targeting._inference import (
 from hspwork.targeting._weights import (
     NeighbourSpec,
     describe,
+    describe_units,
     detect_lattice,
     lattice_neighbours,
     neighbours,
@@ -150,6 +151,13 @@ def gistar(
         run, else ``gi_p``), ``gi_bin`` (-3..3) and ``gi_sig``. ``attrs["gistar"]`` records the
         column, neighbours, permutations, alternative, fdr and seed.
 
+    Notes
+    -----
+    A permutation p-value can be no smaller than ``1 / (permutations + 1)`` (twice that when
+    two-sided). Across thousands of units the Benjamini-Hochberg adjustment then needs many
+    units at that floor before any is flagged, so with FDR on a large grid prefer the normal
+    p-values (``permutations=0``, ArcGIS's default) or use 9,999 permutations.
+
     Examples
     --------
     >>> import geopandas as gpd
@@ -192,6 +200,7 @@ def gistar(
         "column": column,
         "neighbours": neighbours,
         "neighbours_text": describe(neighbours),
+        "units_text": describe_units(units),
         "permutations": int(permutations),
         "alternative": alternative,
         "fdr": fdr,

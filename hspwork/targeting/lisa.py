@@ -16,7 +16,7 @@ from scipy import sparse
 
 from hspwork.errors import HspworkError
 from hspwork.targeting._inference import bh_adjust, permutation_counts, permutation_p
-from hspwork.targeting._weights import NeighbourSpec, describe
+from hspwork.targeting._weights import NeighbourSpec, describe, describe_units
 from hspwork.targeting.gistar import _neighbours, values_of
 
 QUADRANTS = ("HH", "LH", "LL", "HL", "ns")
@@ -144,6 +144,7 @@ def lisa(
         "column": column,
         "neighbours": neighbours,
         "neighbours_text": describe(neighbours),
+        "units_text": describe_units(units),
         "permutations": int(permutations),
         "alternative": alternative,
         "fdr": fdr,
