@@ -354,14 +354,6 @@ def _max_radius_m(fences: gpd.GeoDataFrame) -> np.ndarray:
     return shapely.minimum_bounding_radius(fences.geometry.to_numpy()) * k
 
 
-def _points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, ref) -> tuple[np.ndarray, np.ndarray]:
-    from hspwork.crs import align_crs
-
-    pts = align_crs(ref, points, ("fences", "crimes"))
-    geoms = pts.geometry.to_numpy() if isinstance(pts, gpd.GeoDataFrame) else pts.to_numpy()
-    return shapely.get_x(geoms), shapely.get_y(geoms)
-
-
 def count_inside(
     fences: gpd.GeoDataFrame, points: gpd.GeoDataFrame, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -370,17 +362,18 @@ def count_inside(
     Returns two arrays aligned with ``fences``: counts (int) and weight sums (float; zeros
     when ``weights`` is None). Points without a location are ignored.
     """
-    x, y = _points_xy(points, fences)
-    ok = np.isfinite(x) & np.isfinite(y)
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype="float64")
-    pts = shapely.points(x[ok], y[ok])
-    tree = shapely.STRtree(pts)
-    fi, pi = tree.query(fences.geometry.to_numpy(), predicate="covers")
+    from hspwork.crs import align_crs
+
+    pts = align_crs(fences, points, ("fences", "crimes"))
+    geoms = pts.geometry.to_numpy() if isinstance(pts, gpd.GeoDataFrame) else pts.to_numpy()
+    w = np.ones(len(geoms)) if weights is None else np.asarray(weights, dtype="float64")
+    # The tree holds the few fences; the many points are queried in one bulk call (missing
+    # and empty points match nothing).
+    tree = shapely.STRtree(fences.geometry.to_numpy())
+    pi, fi = tree.query(geoms, predicate="covered_by")
     n = len(fences)
     counts = np.bincount(fi, minlength=n)
-    sums = (
-        np.bincount(fi, weights=np.nan_to_num(w[ok][pi]), minlength=n) if len(pi) else np.zeros(n)
-    )
+    sums = np.bincount(fi, weights=np.nan_to_num(w[pi]), minlength=n) if len(pi) else np.zeros(n)
     return counts.astype("int64"), sums.astype("float64")
 
 

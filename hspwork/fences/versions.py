@@ -35,7 +35,12 @@ def _ns(s: pd.Series) -> np.ndarray:
 
 
 def _times_ns(times) -> np.ndarray:
-    s = _as_utc(pd.Series(np.atleast_1d(np.asarray(times, dtype=object))), "times")
+    if isinstance(times, pd.DatetimeIndex | pd.Series) and isinstance(
+        times.dtype, pd.DatetimeTZDtype
+    ):
+        s = pd.Series(times)  # already tz-aware: no per-element conversion for a million pings
+    else:
+        s = _as_utc(pd.Series(np.atleast_1d(np.asarray(times, dtype=object))), "times")
     if s.isna().any():
         raise HspworkError(f"times has {int(s.isna().sum())} missing value(s); give every time")
     return _ns(s)
@@ -110,7 +115,7 @@ def versions_at(fences: gpd.GeoDataFrame, fence_ids, times) -> np.ndarray:
     [-1, 0, 1]
     """
     f = check_fences(fences)
-    ids = np.asarray(fence_ids, dtype=object).astype(str)
+    ids = pd.Index(fence_ids).astype(str)
     t = _times_ns(times)
     if len(ids) != len(t):
         raise HspworkError(
@@ -119,12 +124,17 @@ def versions_at(fences: gpd.GeoDataFrame, fence_ids, times) -> np.ndarray:
     out = np.full(len(t), -1, dtype="int64")
     start, end = _bounds_ns(f)
     fid = f["fence_id"].to_numpy().astype(str)
-    for one in np.unique(fid):
-        rows = np.flatnonzero(fid == one)
-        rows = rows[np.argsort(start[rows], kind="stable")]
-        sel = np.flatnonzero(ids == one)
+    uniq = pd.Index(np.unique(fid))
+    code = uniq.get_indexer(ids)  # -1 for unknown ids, which keep -1
+    # Group the pings by fence once; then one searchsorted per fence on its slice.
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(len(uniq) + 1))
+    for c, one in enumerate(uniq):
+        sel = order[bounds[c] : bounds[c + 1]]
         if len(sel) == 0:
             continue
+        rows = np.flatnonzero(fid == one)
+        rows = rows[np.argsort(start[rows], kind="stable")]
         k = np.searchsorted(start[rows], t[sel], side="right") - 1
         ok = k >= 0
         cand = rows[np.where(ok, k, 0)]
