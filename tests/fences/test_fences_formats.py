@@ -142,3 +142,23 @@ def test_from_file_errors(tmp_path, fence_set):
     gpd.GeoDataFrame({"fence_id": ["x"]}, geometry=[Point(0, 51)], crs=4326).to_file(pts)
     with pytest.raises(HspworkError, match=r"p.geojson holds no polygon .*not a polygon: 1"):
         from_file(pts, valid_from="2024-01-01T00:00Z")
+
+
+def test_selection_with_list_columns_writes_in_every_format(tmp_path):
+    # targeting's Selection.places: place_id, a list of unit ids per place, and figures.
+    places = gpd.GeoDataFrame(
+        {
+            "place_id": [1, 3],
+            "unit_ids": [[1, 2], [12]],
+            "value": [450.0, 100.0],
+            "status": "chosen",
+        },
+        geometry=[box(530100, 180000, 530300, 180100), box(531200, 180000, 531300, 180100)],
+        crs=27700,
+    )
+    f = make_fences(places, valid_from=T0)
+    assert f["fence_id"].tolist() == ["1", "3"]
+    for suffix in (".geojson", ".gpkg", ".kml", ".csv"):
+        back = from_file(to_file(f, tmp_path / f"sel{suffix}"))
+        assert back["fence_id"].tolist() == ["1", "3"]
+        np.testing.assert_allclose(back["value"].astype(float), [450.0, 100.0])
