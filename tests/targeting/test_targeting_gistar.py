@@ -278,3 +278,20 @@ def test_boxes_not_on_one_lattice_use_geometry():
     cells = [box(0, 0, 100, 100), box(100, 0, 200, 100), box(250, 0, 350, 100)]
     units = gpd.GeoDataFrame({"crimes": [1.0, 2.0, 5.0]}, geometry=cells, crs=27700)
     assert neighbours(units, "queen").toarray().tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+
+
+def test_permutation_memory_is_flat_in_permutations():
+    # esda keeps n x permutations simulated values; the streamed kernel keeps two counts per unit
+    import tracemalloc
+
+    rng = np.random.default_rng(6)
+    units = lattice_units(50, 50, rng.poisson(1.0, 2500))
+    gistar(units, "crimes", permutations=9, seed=0)  # compile outside the measurement
+    peaks = []
+    for perms in (9, 1999):
+        tracemalloc.start()
+        gistar(units, "crimes", permutations=perms, seed=0)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    # 2500 units x 1999 draws x 8 bytes would be 40 MB; allow well under 1 MB of growth
+    assert peaks[1] - peaks[0] < 1_000_000
