@@ -218,6 +218,7 @@ def test_permutation_tail_matches_exact_distribution():
 
 
 @pytest.mark.slow  # esda compiles its numba kernels on first use (tens of seconds)
+@pytest.mark.xdist_group("esda_permutations")  # one worker pays the compile once
 def test_permutation_p_close_to_esda():
     rng = np.random.default_rng(8)
     y = rng.poisson(2.0, 6 * 6).astype(float)

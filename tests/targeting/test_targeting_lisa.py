@@ -119,6 +119,7 @@ def test_permutation_matches_enumeration_with_ties():
 
 
 @pytest.mark.slow  # esda compiles its numba kernels on first use
+@pytest.mark.xdist_group("esda_permutations")  # one worker pays the compile once
 def test_permutation_p_close_to_esda():
     # continuous values: with many tied counts esda's float comparison drops ties at random
     # (see test_permutation_matches_enumeration_with_ties for the exact reference there)
