@@ -6,6 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from shapely.geometry import box
 
@@ -171,3 +173,46 @@ def test_history_and_compare_with_hand_figures(history):
         compare_versions(history, "a", 1, 9)
     with pytest.raises(HspworkError, match=r"no fence 'q'; fences: a, b, c"):
         fence_history(history, "q")
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 40),  # days after the previous commit
+            st.lists(st.sampled_from(["a", "b", "c"]), unique=True),  # fences kept
+            st.integers(0, 2),  # which kept fence is widened
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_fences_at_replays_every_commit(steps):
+    """After any sequence of commits, the fences in force at each commit's time are exactly
+    what was committed then, and at any moment a fence has at most one version in force."""
+    base = {k: box(1000 * i, 0, 1000 * i + 100, 100) for i, k in enumerate("abc")}
+    f = make_fences(
+        gpd.GeoDataFrame({"p": list(base)}, geometry=list(base.values()), crs=27700),
+        id_col="p",
+        valid_from=T0,
+    )
+    state, t, log = dict(base), T0, [(T0, dict(base))]
+    for days, kept, widen in steps:
+        t = t + pd.Timedelta(days=days)
+        state = {k: state.get(k, base[k]) for k in kept}
+        if kept:
+            k = kept[widen % len(kept)]
+            x0, y0, x1, y1 = state[k].bounds
+            state[k] = box(x0, y0, x1 + 10, y1)
+        cur = gpd.GeoDataFrame({"fence_id": list(state)}, geometry=list(state.values()), crs=27700)
+        f = commit_fences(f, cur, at=t)
+        log.append((t, dict(state)))
+    for when, expected in log:
+        got = fences_at(f, when)
+        assert sorted(got["fence_id"]) == sorted(expected)
+        for fid, geom in zip(got["fence_id"], got.geometry, strict=True):
+            assert geom.equals(expected[fid])
+        later = when + pd.Timedelta(hours=1)
+        ids = np.array(sorted(expected))
+        rows = versions_at(f, ids, [later] * len(ids))
+        assert (rows >= 0).all() and list(f["fence_id"].iloc[rows]) == list(ids)
