@@ -48,11 +48,13 @@ __all__ = [
     "export_html",
     "find_identifiers",
     "notebook_errors",
+    "notebook_title",
     "officer_identifiers",
     "run_brief",
     "run_notebook",
     "weekly_briefing",
     "weekly_briefing_from_work",
+    "write_index",
 ]
 
 #: The workbench notebooks, in the order they must run (file stems in ``notebooks/``).
@@ -296,6 +298,7 @@ class BriefRun:
     weekly: Path | None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    index: Path | None = None
 
     @property
     def pages(self) -> list[Path]:
@@ -306,6 +309,8 @@ class BriefRun:
     def summary(self) -> str:
         """A few lines for the terminal."""
         lines = [f"{run.name}: {run.seconds:.1f} s -> {run.html}" for run in self.notebooks]
+        if self.index is not None:
+            lines.insert(0, f"briefings: {self.index}")
         if self.weekly is not None:
             lines.append(f"weekly briefing -> {self.weekly}")
         else:
@@ -403,6 +408,53 @@ def run_notebook(
         ) from error
 
 
+def notebook_title(nb: Any) -> str | None:
+    """The first Markdown heading of a notebook, without the ``#`` marks.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook()
+    >>> nb.cells = [nbformat.v4.new_markdown_cell("Intro\\n\\n# 1. Targeting: where?\\nText")]
+    >>> notebook_title(nb)
+    '1. Targeting: where?'
+    """
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in str(cell.get("source", "")).splitlines():
+            if line.startswith("#"):
+                return line.lstrip("#").strip()
+    return None
+
+
+def write_index(out_dir: str | Path, pages: Sequence[Path], titles: Sequence[str]) -> Path:
+    """Write ``index.html``: one link per briefing page, for opening the set from one place.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> page = write_index(out, [out / "01_targeting.html"], ["1. Targeting"])
+    >>> '<a href="01_targeting.html">1. Targeting</a>' in page.read_text()
+    True
+    """
+    out_dir = Path(out_dir)
+    items = "\n".join(
+        f'<li><a href="{html.escape(Path(p).name)}">{html.escape(t)}</a></li>'
+        for p, t in zip(pages, titles)
+    )
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Hot spots policing briefings</title>"
+        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}</style></head>"
+        f"<body><h1>Hot spots policing briefings</h1><ol>{items}</ol></body></html>"
+    )
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def export_html(
     nb: Any,
     html_path: str | Path,
@@ -423,7 +475,7 @@ def export_html(
     html_path : str or Path
         Output file.
     title : str, optional
-        Page title; the notebook's file name when omitted.
+        Page title; the notebook's first heading (or the file name) when omitted.
     show_code : bool
         Include the code cells. Off by default: the pages are read in performance meetings;
         analysts read the code in the notebook itself.
@@ -438,16 +490,24 @@ def export_html(
 
     if isinstance(nb, str | Path):
         nb = nbformat.read(str(nb), as_version=4)
+    if title is None:
+        title = notebook_title(nb) or Path(html_path).stem
     exporter = HTMLExporter(template_name="lab", embed_images=True)
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = not show_code
     exporter.exclude_output_prompt = True
     html_path = Path(html_path)
-    resources = {"metadata": {"name": title or html_path.stem}}
+    resources = {"metadata": {"name": title}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
     return html_path
+
+
+def _read_nb(path: Path) -> Any:
+    import nbformat
+
+    return nbformat.read(str(path), as_version=4)
 
 
 def _run_all(
@@ -472,7 +532,7 @@ def _run_all(
         nb = run_notebook(
             source / f"{name}.ipynb", executed, parameters, cwd=work_dir, kernel_name=kernel_name
         )
-        page = export_html(nb, out_dir / f"{name}.html", title=name, show_code=show_code)
+        page = export_html(nb, out_dir / f"{name}.html", show_code=show_code)
         problems = [f"{name}: {p}" for p in notebook_errors(nb)] + check_html(page, identifiers)
         runs.append(NotebookRun(name, executed, page, time.perf_counter() - started, problems))
     bar.close()
@@ -586,6 +646,10 @@ def run_brief(
             work_dir, out_dir / "weekly_briefing.html", target_compliance=target_compliance
         )
     result = BriefRun(out_dir, work_dir, runs, weekly, notes=notes)
+    titles = [notebook_title(_read_nb(run.executed)) or run.name for run in runs]
+    if weekly is not None:
+        titles.append("Weekly performance briefing")
+    result.index = write_index(out_dir, result.pages, titles)
     result.problems = [p for run in runs for p in run.problems]
     if weekly is not None:
         result.problems += check_html(weekly, identifiers)

@@ -222,3 +222,45 @@ def test_parse_param_and_parser():
     assert args.only == ["03_tracking", "04_evaluation"] and args.param == ["a=1"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["brief", "--only", "05_nothing"])
+
+
+def test_stored_notebooks_have_parameters_and_no_outputs():
+    from hspwork.briefing import NOTEBOOKS, default_notebook_dir, notebook_title
+
+    for name in NOTEBOOKS:
+        nb = nbformat.read(str(default_notebook_dir() / f"{name}.ipynb"), as_version=4)
+        nbformat.validate(nb)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.outputs == [] and c.execution_count is None for c in code), name
+        tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, name
+        # Every chapter reads the data folder and passes results through the work folder.
+        assert "data_dir = " in tagged[0].source and "work_dir = " in tagged[0].source
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        assert notebook_title(nb).startswith(name[1] + ". ")
+
+
+def test_cli_reports_a_missing_data_folder(tmp_path, capsys):
+    from hspwork.cli import main
+
+    missing = tmp_path / "nowhere"
+    status = main(["brief", "--data", str(missing), "--out", str(tmp_path / "o"), "--quiet"])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert f"data folder {missing} not found" in err and "python -m hspwork.sample" in err
+
+
+def test_cli_rejects_a_bad_param(tmp_path, capsys):
+    from hspwork.cli import main
+
+    assert main(["brief", "--data", str(tmp_path), "--param", "budget"]) == 1
+    assert "--param expects NAME=VALUE" in capsys.readouterr().err
+
+
+def test_index_links_every_page(tmp_path):
+    from hspwork.briefing import write_index
+
+    pages = [tmp_path / "01_targeting.html", tmp_path / "weekly_briefing.html"]
+    text = write_index(tmp_path, pages, ["1. Targeting <map>", "Weekly"]).read_text()
+    assert '<a href="01_targeting.html">1. Targeting &lt;map&gt;</a>' in text
+    assert '<a href="weekly_briefing.html">Weekly</a>' in text

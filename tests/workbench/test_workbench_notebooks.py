@@ -69,6 +69,8 @@ def test_notebooks_wrote_their_work_files(brief):
     for name in ("outcomes.csv", "effects.csv", "displacement.csv", "cost.csv", "panel.csv"):
         assert (work / "04_evaluation" / name).is_file(), name
     assert brief.weekly is not None and brief.weekly.is_file()
+    index = (brief.out_dir / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{page.name}"' in index for page in brief.pages)
 
 
 def test_tracking_tables_are_consistent(brief):
