@@ -207,3 +207,14 @@ def test_count_by_period_local_midnight_and_study_window():
     assert rep.rows_read == 3 and rep.rows_kept == 2
     with pytest.raises(HspworkError, match="period='fortnight' is not allowed"):
         count_by_period(u, c, "fortnight")
+
+
+def test_scale_travels_from_grid_to_hot_spot_results():
+    from hspwork.targeting import gistar
+
+    g = grid(gpd.GeoSeries([box(0, 0, 500, 500)], crs=27700), 100, shape="hex")
+    crimes = gpd.GeoDataFrame(geometry=[Point(250, 250)] * 5 + [Point(50, 50)], crs=27700)
+    out = gistar(count(g, crimes), "crimes")
+    assert out.attrs["cell_size_m"] == 100
+    assert out.attrs["gistar"]["units_text"] == "100 m hexagonal cells"
+    assert out.attrs["gistar"]["neighbours_text"] == "queen contiguity"
