@@ -35,6 +35,8 @@ from hspwork.targeting._weights import (
     neighbours,
 )
 
+GI_COLUMNS = ("gi_z", "gi_p", "gi_p_sim", "gi_p_adj", "gi_bin", "gi_sig")
+
 
 def values_of(units: gpd.GeoDataFrame, column: str) -> np.ndarray:
     """The numeric column ``column`` as float64, with errors that say what is wrong."""
@@ -181,7 +183,8 @@ def gistar(
     else:
         w = _neighbours(units, neighbours)
         z = gistar_z(y, w)
-    out = units.copy()
+    # drop results of an earlier run so no stale column (e.g. gi_p_sim) survives
+    out = units.drop(columns=[c for c in GI_COLUMNS if c in units.columns])
     out["gi_z"] = z
     out["gi_p"] = normal_p(z, alternative)
     p_for_adj = out["gi_p"].to_numpy()

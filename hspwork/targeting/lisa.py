@@ -132,7 +132,8 @@ def lisa(
     with np.errstate(invalid="ignore"):
         sig = p_use < level
     quad = np.where(sig, quad, "ns")
-    out = units.copy()
+    stale = ("lisa_i", "lisa_z", "lisa_lag", "lisa_p_sim", "lisa_p_adj", "lisa_quadrant")
+    out = units.drop(columns=[c for c in stale if c in units.columns])
     out["lisa_i"] = i_val
     out["lisa_z"] = z
     out["lisa_lag"] = lag

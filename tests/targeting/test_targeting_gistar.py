@@ -296,3 +296,14 @@ def test_permutation_memory_is_flat_in_permutations():
         tracemalloc.stop()
     # 2500 units x 1999 draws x 8 bytes would be 40 MB; allow well under 1 MB of growth
     assert peaks[1] - peaks[0] < 1_000_000
+
+
+def test_rerun_leaves_no_stale_columns():
+    units = lattice_units(4, 4, np.arange(16))
+    first = gistar(units, "crimes", permutations=19, seed=1)
+    again = gistar(first, "crimes")
+    assert "gi_p_sim" not in again.columns
+    assert list(again.columns).count("gi_z") == 1
+    assert (
+        first.attrs["gistar"]["permutations"] == 19 and again.attrs["gistar"]["permutations"] == 0
+    )
