@@ -28,7 +28,7 @@ run: setup
 	$(BIN)/hspwork brief --out $(OUT)
 
 test: setup setup-browser
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests hspwork --doctest-modules
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests hspwork --doctest-modules --durations=15
 
 lint: setup
 	$(BIN)/ruff check hspwork tests benchmarks
