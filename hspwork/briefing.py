@@ -48,6 +48,7 @@ __all__ = [
     "export_html",
     "find_identifiers",
     "notebook_errors",
+    "notebook_parameters",
     "notebook_title",
     "officer_identifiers",
     "run_brief",
@@ -504,6 +505,27 @@ def export_html(
     return html_path
 
 
+def notebook_parameters(notebook: str | Path) -> set[str]:
+    """Names declared in a notebook's ``parameters`` cell.
+
+    Raises
+    ------
+    HspworkError
+        When the notebook is missing.
+
+    Examples
+    --------
+    >>> sorted(notebook_parameters(default_notebook_dir() / "02_geofences.ipynb"))[:3]
+    ['buffer_m', 'crimes_file', 'crs']
+    """
+    import papermill
+
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise HspworkError(f"notebook {notebook} not found; expected one of {list(NOTEBOOKS)}")
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
 def _read_nb(path: Path) -> Any:
     import nbformat
 
@@ -523,14 +545,24 @@ def _run_all(
 ) -> list[NotebookRun]:
     from tqdm.auto import tqdm
 
+    declared = {name: notebook_parameters(source / f"{name}.ipynb") for name in names}
+    unused = set(parameters) - set().union(*declared.values())
+    if unused:
+        raise HspworkError(
+            f"parameter(s) {sorted(unused)} are not declared by any of {list(names)}; "
+            f"allowed: {sorted(set().union(*declared.values()))}"
+        )
     runs: list[NotebookRun] = []
     bar = tqdm(names, desc="hspwork brief", unit="notebook", disable=not progress)
     for name in bar:
         bar.set_postfix_str(name)
         started = time.perf_counter()
         executed = out_dir / "executed" / f"{name}.ipynb"
+        # Each notebook gets only the parameters it declares (a shared --param such as tz
+        # reaches every chapter that has it).
+        own = {k: v for k, v in parameters.items() if k in declared[name]}
         nb = run_notebook(
-            source / f"{name}.ipynb", executed, parameters, cwd=work_dir, kernel_name=kernel_name
+            source / f"{name}.ipynb", executed, own, cwd=work_dir, kernel_name=kernel_name
         )
         page = export_html(nb, out_dir / f"{name}.html", show_code=show_code)
         problems = [f"{name}: {p}" for p in notebook_errors(nb)] + check_html(page, identifiers)
@@ -566,8 +598,8 @@ def run_brief(
     work_dir : str or Path, optional
         The work folder the notebooks pass results through; ``out_dir/work`` when omitted.
     parameters : mapping, optional
-        Extra papermill parameters given to every notebook (a notebook ignores those it
-        does not declare; papermill only warns).
+        Papermill parameters; each notebook receives those its ``parameters`` cell declares
+        (``tz`` reaches every chapter). A name no notebook declares is an error.
     notebooks : sequence of str, optional
         Stems to run, in order; all four by default. A later notebook needs the earlier
         ones' outputs in the work folder.

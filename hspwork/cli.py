@@ -76,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         choices=NOTEBOOKS,
         default=None,
-        help="run only these notebooks (the work folder must hold the earlier outputs)",
+        help=(
+            "run only these notebooks (the work folder must hold the earlier outputs); a force "
+            "without a programme yet runs 01_targeting 02_geofences"
+        ),
     )
     brief.add_argument(
         "--param",

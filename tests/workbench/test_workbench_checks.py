@@ -264,3 +264,14 @@ def test_index_links_every_page(tmp_path):
     text = write_index(tmp_path, pages, ["1. Targeting <map>", "Weekly"]).read_text()
     assert '<a href="01_targeting.html">1. Targeting &lt;map&gt;</a>' in text
     assert '<a href="weekly_briefing.html">Weekly</a>' in text
+
+
+def test_run_brief_refuses_a_parameter_no_notebook_declares(tmp_path):
+    from hspwork.briefing import default_notebook_dir, notebook_parameters, run_brief
+
+    assert {"data_dir", "work_dir", "cell_size_m", "budget", "fdr"} <= notebook_parameters(
+        default_notebook_dir() / "01_targeting.ipynb"
+    )
+    assert "target_compliance" in notebook_parameters(default_notebook_dir() / "03_tracking.ipynb")
+    with pytest.raises(HspworkError, match=r"parameter\(s\) \['cell_size'\] are not declared"):
+        run_brief(tmp_path, tmp_path / "out", parameters={"cell_size": 100}, progress=False)
