@@ -567,6 +567,16 @@ def _read_parquet_maybe_geo(path: Path) -> pd.DataFrame:
         raise HspworkError(f"{path} could not be read as Parquet: {err}") from err
 
 
+def _repeated(crime_id: pd.Series, keep: np.ndarray) -> np.ndarray:
+    """Kept rows whose non-empty id already appeared on an earlier kept row.
+
+    Only kept rows compete: when the first listing of a crime was dropped (say, no location),
+    a later usable listing is the crime's record and stays.
+    """
+    ids = crime_id.where(keep & (crime_id != "").to_numpy())
+    return (ids.duplicated() & ids.notna()).to_numpy()
+
+
 def _police_uk(raw: pd.DataFrame, ledger: RowLedger, tz: str, to_crs) -> gpd.GeoDataFrame:
     crime_id = _text(raw, "Crime ID")
     offence = _text(raw, "Crime type")
@@ -579,8 +589,7 @@ def _police_uk(raw: pd.DataFrame, ledger: RowLedger, tz: str, to_crs) -> gpd.Geo
     x, y, out_crs = _coordinates(raw, cols, ledger, None, to_crs)
     # Repeated non-empty Crime IDs are the same crime listed twice; empty IDs (anti-social
     # behaviour) are legitimately many at one anonymised point.
-    dup = crime_id.duplicated() & (crime_id != "")
-    ledger.drop(dup.to_numpy() & ledger.keep, "duplicate Crime ID")
+    ledger.drop(_repeated(crime_id, ledger.keep), "duplicate Crime ID")
     start_local = month.fillna(pd.Timestamp("2000-01-01"))
     start = pd.DatetimeIndex(start_local).tz_localize(tz).tz_convert("UTC")
     end = pd.DatetimeIndex(start_local + pd.offsets.MonthBegin(1)).tz_localize(tz).tz_convert("UTC")
@@ -662,8 +671,7 @@ def _force_export(
         x, y, out_crs = _coordinates(raw, cols, ledger, crs, to_crs)
         out_geom = gpd.points_from_xy(x, y)
     crime_id = _text(raw, cols.get("crime_id"))
-    dup_id = crime_id.duplicated() & (crime_id != "")
-    ledger.drop(dup_id.to_numpy() & ledger.keep, "duplicate crime reference")
+    ledger.drop(_repeated(crime_id, ledger.keep), "duplicate crime reference")
     if "crime_id" not in cols:
         dup_row = raw[table_cols].astype(str).duplicated().to_numpy()
         ledger.drop(dup_row & ledger.keep, "duplicate row")

@@ -191,3 +191,35 @@ def test_area_drops_points_outside(tmp_path):
         crimes = read_crimes(path, tz="Europe/London", crs=27700, area=area)
     assert crimes["crime_id"].tolist() == ["C1"]
     assert crimes.attrs["load_report"].dropped["outside the study area"] == 1
+
+
+def test_repeated_reference_keeps_the_one_usable_record(tmp_path):
+    # The first listing of C1 has no location; the second is complete. The crime is kept
+    # once (from its usable record), and the unusable listing is counted as such, not both lost.
+    text = (
+        "crime_ref,offence,committed_from,easting,northing\n"
+        "C1,Robbery,2025-03-03 10:00,,\n"
+        "C1,Robbery,2025-03-03 10:00,410000,290000\n"
+        "C2,Robbery,2025-03-04 10:00,410100,290100\n"
+        "C2,Robbery,2025-03-04 10:00,410100,290100\n"
+    )
+    path = tmp_path / "force_repeat.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.warns(DataDroppedWarning):
+        crimes = read_crimes(path, tz="Europe/London", crs="EPSG:27700")
+    assert crimes["crime_id"].tolist() == ["C1", "C2"]
+    assert crimes.attrs["load_report"].dropped == {
+        "no location": 1,
+        "duplicate crime reference": 1,
+    }
+
+
+def test_police_uk_repeated_id_keeps_the_usable_record(tmp_path):
+    first = "bb1,2024-05,Force,Force,,,No location,,,Robbery,,"
+    second = "bb1,2024-05,Force,Force,-1.900,52.480,On or near A,E01,L1,Robbery,,"
+    path = tmp_path / "street_repeat.csv"
+    path.write_text(HEADER + first + "\n" + second + "\n", encoding="utf-8")
+    with pytest.warns(DataDroppedWarning):
+        crimes = read_crimes(path)
+    assert crimes["crime_id"].tolist() == ["bb1"]
+    assert crimes.attrs["load_report"].dropped == {"no location": 1}
