@@ -8,6 +8,8 @@ size still given in metres).
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -43,6 +45,18 @@ FENCE_COLUMNS = (
 ROLES = ("treatment", "control", "catchment", "other")
 
 
+_ZONE_RE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _is_naive(value) -> bool:
+    """True for a time written or held without a zone (missing values are not naive)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return False
+    if isinstance(value, str):
+        return _ZONE_RE.search(value.strip()) is None
+    return getattr(value, "tzinfo", None) is None
+
+
 def _as_utc(values, what: str) -> pd.Series:
     """Timestamps as ``datetime64[ns, UTC]``; naive times are refused (no guessing a zone)."""
     s = pd.Series(values)
@@ -52,7 +66,20 @@ def _as_utc(values, what: str) -> pd.Series:
         try:
             s = pd.to_datetime(s, utc=False, format="ISO8601")
         except (TypeError, ValueError) as exc:
-            raise SchemaError(f"{what}: cannot read {s.iloc[0]!r} as a time ({exc})") from exc
+            # Times with different offsets (local summer and winter time on either side of a
+            # clock change) each say which instant they are: read them as UTC, as long as none
+            # lacks a zone. Only this fallback looks at values one by one.
+            naive = s[s.map(_is_naive)]
+            if len(naive):
+                raise SchemaError(
+                    f"{what} has times without a time zone (e.g. {naive.iloc[0]}); give them "
+                    "with a zone, e.g. pd.Timestamp('2024-05-01 08:00', tz='UTC') or "
+                    "'2024-05-01T08:00:00Z'"
+                ) from exc
+            try:
+                s = pd.to_datetime(s, utc=True, format="ISO8601")
+            except (TypeError, ValueError) as exc2:
+                raise SchemaError(f"{what}: cannot read {s.iloc[0]!r} as a time ({exc2})") from exc2
         if not isinstance(s.dtype, pd.DatetimeTZDtype):
             if s.notna().any():
                 raise SchemaError(

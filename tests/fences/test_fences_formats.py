@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
-from hspwork.fences import commit_fences, from_file, make_fences, to_file
+from hspwork.fences import check_fences, commit_fences, from_file, make_fences, to_file
 
 T0 = pd.Timestamp("2024-01-01 08:30:15", tz="UTC")
 
@@ -162,3 +162,45 @@ def test_selection_with_list_columns_writes_in_every_format(tmp_path):
         back = from_file(to_file(f, tmp_path / f"sel{suffix}"))
         assert back["fence_id"].tolist() == ["1", "3"]
         np.testing.assert_allclose(back["value"].astype(float), [450.0, 100.0])
+
+
+def test_fence_times_in_local_offsets_across_the_clock_change():
+    # Fence times written with UK local offsets: a version started in summer time (+01:00)
+    # and ended in winter time (+00:00). Each carries its zone, so both are read, as UTC.
+    raw = gpd.GeoDataFrame(
+        {
+            "fence_id": ["A", "B"],
+            "name": ["A", "B"],
+            "role": ["treatment", "control"],
+            "valid_from": ["2025-10-01T08:00:00+01:00", "2025-11-03T08:00:00+00:00"],
+            "valid_to": ["2025-11-03T08:00:00+00:00", None],
+            "version": [1, 1],
+            "buffer_m": [0.0, 0.0],
+            "notes": ["", ""],
+        },
+        geometry=[box(0, 0, 100, 100), box(1000, 0, 1100, 100)],
+        crs=27700,
+    )
+    f = check_fences(raw)
+    assert [str(t) for t in f["valid_from"]] == [
+        "2025-10-01 07:00:00+00:00",
+        "2025-11-03 08:00:00+00:00",
+    ]
+    assert str(f["valid_to"].iloc[0]) == "2025-11-03 08:00:00+00:00"
+    # tz-aware Timestamps in Europe/London on both sides of the change, held as objects
+    raw["valid_from"] = pd.Series(
+        [
+            pd.Timestamp("2025-10-01 08:00", tz="Europe/London"),
+            pd.Timestamp("2025-11-03 08:00", tz="Europe/London"),
+        ],
+        dtype=object,
+    )
+    g = check_fences(raw)
+    assert [str(t) for t in g["valid_from"]] == [
+        "2025-10-01 07:00:00+00:00",
+        "2025-11-03 08:00:00+00:00",
+    ]
+    # a naive time among zoned ones is still refused, naming the value
+    raw["valid_from"] = ["2025-10-01T08:00:00+01:00", "2025-11-03T08:00:00"]
+    with pytest.raises(SchemaError, match=r"without a time zone \(e.g. 2025-11-03T08:00:00\)"):
+        check_fences(raw)
