@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -111,3 +112,37 @@ def test_page_renders_its_figure_offline_in_chromium(executed, open_page):
     assert seen["min_image_width"] > 100
     assert "A tiny chapter" in seen["text"]
     assert (ARTIFACTS / "tiny.png").stat().st_size > 1000
+
+
+def test_brief_gives_the_kernels_a_one_off_pseudonym_key(tmp_path, monkeypatch):
+    from hspwork.briefing import run_brief
+    from hspwork.privacy import KEY_ENV
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    body = (
+        "import os, json\n"
+        f"key = os.environ.get({KEY_ENV!r}, '')\n"
+        "json.dump({'key_length': len(key), 'size_m': size_m}, open('seen.json', 'w'))"
+    )
+    nb = _notebook(body)
+    nb.cells[1].source = "data_dir = '.'\nwork_dir = '.'\nsize_m = 10"
+    nbformat.write(nb, str(folder / "01_targeting.ipynb"))
+    data = tmp_path / "data"
+    data.mkdir()
+    result = run_brief(
+        data,
+        tmp_path / "out",
+        notebooks=["01_targeting"],
+        notebook_dir=folder,
+        parameters={"size_m": 150},
+        progress=False,
+    )
+    seen = json.loads((result.work_dir / "seen.json").read_text())
+    # 24 random bytes as hex: long enough for hspwork.privacy, and gone after the run.
+    assert seen == {"key_length": 48, "size_m": 150}
+    assert KEY_ENV not in os.environ
+    assert any("one-off key" in note for note in result.notes)
+    assert result.weekly is None and "no weekly briefing" in result.summary()
+    assert (result.out_dir / "index.html").is_file()
