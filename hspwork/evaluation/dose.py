@@ -112,14 +112,24 @@ class DoseResponseResult:
         return fig
 
 
-def _lagged(p: _Panel, dose: np.ndarray, lag: int) -> np.ndarray:
-    """Dose of the same place ``lag`` periods earlier (NaN where that period is missing)."""
-    n_t = len(p.periods)
-    grid = np.full((len(p.units), n_t), np.nan)
-    grid[p.unit_codes, p.period_codes] = dose
+def _lagged(panel: pd.DataFrame, dose: str, unit: str, period: str, lag: int) -> np.ndarray:
+    """Dose of the same place ``lag`` periods earlier, for every row of the full ``panel``.
+
+    Computed before any rows are set aside, so a period dropped from the model (say, one with
+    no crime anywhere) still gives its patrol to the period after it. NaN where that earlier
+    period is missing for the place or its dose is missing.
+    """
+    d = pd.to_numeric(panel[dose], errors="coerce").to_numpy(dtype=float)
+    u_codes, units = pd.factorize(panel[unit], sort=True)
+    t_codes, periods = pd.factorize(panel[period], sort=True)
+    ok = (u_codes >= 0) & (t_codes >= 0)
+    grid = np.full((len(units), len(periods)), np.nan)
+    grid[u_codes[ok], t_codes[ok]] = d[ok]
     shifted = np.full_like(grid, np.nan)
     shifted[:, lag:] = grid[:, :-lag]
-    return shifted[p.unit_codes, p.period_codes]
+    out = np.full(len(panel), np.nan)
+    out[ok] = shifted[u_codes[ok], t_codes[ok]]
+    return out
 
 
 def dose_response(
@@ -173,11 +183,14 @@ def dose_response(
         raise HspworkError(f"lag must be at least 1 period; received {lag!r}")
     if not per_minutes > 0:
         raise HspworkError(f"per_minutes must be positive; received {per_minutes!r}")
-    p = _prepare_panel(panel, outcome=outcome, unit=unit, period=period, extra=(dose,))
+    # the lag is taken on the whole panel, then travels with its row through the checks
+    lag_col = "__hspwork_lagged_dose"
+    lagged = panel.assign(**{lag_col: _lagged(panel, dose, unit, period, lag)})
+    p = _prepare_panel(lagged, outcome=outcome, unit=unit, period=period, extra=(dose,))
     d = pd.to_numeric(p.frame[dose], errors="coerce").to_numpy(dtype=float)
     if np.isnan(d).any() or (d < 0).any():
         raise SchemaError(f"column {dose!r} must hold non-negative minutes")
-    d_lag = _lagged(p, d, lag)
+    d_lag = p.frame[lag_col].to_numpy(dtype=float)
     ledger = RowLedger(len(p.y), "dose-response panel")
     ledger.drop(np.isnan(d_lag), f"no patrol data {lag} period(s) earlier")
     keep = ledger.keep

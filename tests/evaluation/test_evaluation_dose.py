@@ -8,7 +8,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from numpy.testing import assert_allclose
 
-from hspwork.errors import HspworkError
+from hspwork.errors import DataDroppedWarning, HspworkError
 from hspwork.evaluation import complier_effect, dose_response
 
 matplotlib.use("Agg")
@@ -155,3 +155,22 @@ def test_dose_errors():
     flat = p.assign(minutes=10.0)
     with pytest.raises(HspworkError, match="first stage is zero"):
         complier_effect(flat, **IV)
+
+
+def test_dose_response_lag_skips_no_period_when_a_quiet_week_is_set_aside():
+    # Week 3 has no crime anywhere, so its rows are set aside (its period effect diverges);
+    # its patrol still happened and is the lagged dose of week 4, not week 2's patrol.
+    p = trial(seed=7)
+    p = p[p.groupby("spot")["crimes"].transform("sum") > 0].copy()
+    p.loc[p.week == 3, "crimes"] = 0
+    p = p.sort_values(["spot", "week"])
+    p["lag_h"] = p.groupby("spot")["minutes"].shift(1) / 60
+    with pytest.warns(DataDroppedWarning, match="period with zero crimes in every unit"):
+        r = dose_response(p, outcome="crimes", dose="minutes", unit="spot", period="week")
+    q = p[(p.week != 3)].dropna(subset=["lag_h"])
+    q = q[q.groupby("spot")["crimes"].transform("sum") > 0]
+    ref = smf.glm("crimes ~ C(spot) + C(week) + lag_h", q, family=sm.families.Poisson()).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(q.spot)[0]}
+    )
+    assert_allclose(np.log(r.irr_per_unit), ref.params["lag_h"], rtol=1e-6)
+    assert r.bins["n"].sum() == len(q)
