@@ -142,4 +142,8 @@ def test_pages_render_their_figures_offline(brief, open_page):
         assert seen["broken_images"] == 0, page.name
         assert seen["min_image_width"] > 100, page.name
         assert seen["page_errors"] == [], page.name
+        # Offline, only the optional script libraries (require.js, MathJax, the widget
+        # renderer) fail to load; no content (figures, tiles, data) is fetched at all.
+        hosts = {re.sub(r"^https?://([^/]+)/.*$", r"\1", url) for url in seen["blocked"]}
+        assert hosts <= {"cdnjs.cloudflare.com", "unpkg.com", "cdn.jsdelivr.net"}, hosts
         assert (ARTIFACTS / f"{page.stem}.png").stat().st_size > 10_000
