@@ -10,7 +10,8 @@ Neighbours are returned as a binary :class:`scipy.sparse.csr_matrix` with a zero
   (street segments) are neighbours when they touch.
 * a float: every unit whose centroid lies within that many **metres** (converted to the CRS
   unit, so US-feet data works).
-* an int ``k``: the ``k`` nearest centroids (not made symmetric, as in libpysal's KNN).
+* an int ``k``: the ``k`` nearest centroids (not made symmetric, as in libpysal's KNN), at most
+  ``KNN_MAX`` (30): a larger int is refused as a probable distance missing its ``.0``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from hspwork.errors import HspworkError
 NeighbourSpec = str | int | float
 
 _ALLOWED = "'queen', 'rook', a distance in metres (float) or a number of nearest neighbours (int)"
+
+# Hot spot work uses a handful of nearest neighbours (8 mimics queen contiguity). An int much
+# larger than this is almost always a distance typed without its decimal point: 150 means 150
+# nearest units, 150.0 means 150 metres.
+KNN_MAX = 30
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,12 @@ def neighbours(units: gpd.GeoDataFrame, spec: NeighbourSpec = "queen") -> sparse
         return _polygon_neighbours(geometry_array(units), rook=key == "rook")
     if isinstance(spec, int | np.integer):
         k = int(spec)
+        if k > KNN_MAX:
+            raise HspworkError(
+                f"neighbours={k} (an int) asks for the {k} nearest units, far more than hot spot "
+                f"analysis uses (1..{KNN_MAX}); did you mean {float(k)} metres? "
+                f"Write neighbours={float(k)} for a distance in metres"
+            )
         if k < 1 or k > n - 1:
             raise HspworkError(
                 f"neighbours={k} nearest is not possible with {n} units; use 1..{n - 1}"

@@ -130,7 +130,8 @@ def gistar(
     column : str
         Counts or harm per unit (e.g. ``"crimes"`` or ``"harm"``).
     neighbours : {"queen", "rook"}, float or int
-        Contiguity, centroids within a distance in metres, or k nearest neighbours.
+        Contiguity, centroids within a distance in metres (``150.0``), or k nearest
+        neighbours (an int, 1..30: ``150`` is refused as a distance missing its ``.0``).
         Binary weights; the unit itself is always included (the "star").
     permutations : int
         When > 0, also conditional-randomisation pseudo p-values (``gi_p_sim``).

@@ -307,3 +307,29 @@ def test_rerun_leaves_no_stale_columns():
     assert (
         first.attrs["gistar"]["permutations"] == 19 and again.attrs["gistar"]["permutations"] == 0
     )
+
+
+def test_large_int_neighbours_is_refused_as_a_probable_distance():
+    # 150 (an int) would silently mean the 150 nearest cells of 169: a near-global "hot spot".
+    from hspwork.targeting.emerging import emerging_hotspots
+    from hspwork.targeting.lisa import lisa
+
+    rng = np.random.default_rng(3)
+    units = lattice_units(13, 13, rng.poisson(2.0, 169))
+    msg = r"neighbours=150 \(an int\).*did you mean 150\.0 metres\?.*neighbours=150\.0"
+    with pytest.raises(HspworkError, match=msg):
+        gistar(units, "crimes", neighbours=150)
+    with pytest.raises(HspworkError, match=msg):
+        neighbours(units, np.int64(150))
+    with pytest.raises(HspworkError, match=msg):
+        lisa(units, "crimes", neighbours=150, permutations=9, seed=0)
+    cube = units.assign(a=units.crimes, b=units.crimes[::-1].to_numpy(), c=units.crimes)
+    with pytest.raises(HspworkError, match=msg):
+        emerging_hotspots(cube, ["a", "b", "c"], neighbours=150)
+    # the distance works: 100 m cells, 150 m reaches edge (100 m) and diagonal (141 m) cells
+    w = neighbours(units, 150.0)
+    assert w.sum(axis=1).A1[84] == 8  # centre cell: 4 edges + 4 diagonals within 150 m
+    # 30 nearest is still allowed, 31 is not
+    assert (neighbours(units, 30).sum(axis=1).A1 == 30).all()
+    with pytest.raises(HspworkError, match=r"did you mean 31\.0 metres"):
+        neighbours(units, 31)
