@@ -50,6 +50,20 @@ class _Panel:
     report: LoadReport
 
 
+def _row_checks(
+    panel: pd.DataFrame, outcome: str, unit: str, period: str, extra, source: str
+) -> tuple[np.ndarray, RowLedger]:
+    """The outcome as floats and a ledger of rows without a usable outcome, place or period."""
+    y = pd.to_numeric(panel[outcome], errors="coerce").to_numpy(dtype=float)
+    ledger = RowLedger(len(panel), source)
+    ledger.drop(~np.isfinite(y), f"missing or non-numeric {outcome}")
+    ledger.drop(y < 0, f"negative {outcome}")
+    ledger.drop(panel[unit].isna().to_numpy() | panel[period].isna().to_numpy(), "no unit/period")
+    for c in extra:
+        ledger.drop(panel[c].isna().to_numpy(), f"missing {c}")
+    return y, ledger
+
+
 def _prepare_panel(
     panel: pd.DataFrame, *, outcome: str, unit: str, period: str, extra: tuple[str, ...]
 ) -> _Panel:
@@ -62,13 +76,7 @@ def _prepare_panel(
         raise SchemaError(
             f"panel lacks columns {missing}; it has {list(panel.columns)} and needs {needed}"
         )
-    y_all = pd.to_numeric(panel[outcome], errors="coerce").to_numpy(dtype=float)
-    ledger = RowLedger(len(panel), "evaluation panel")
-    ledger.drop(~np.isfinite(y_all), f"missing or non-numeric {outcome}")
-    ledger.drop(y_all < 0, f"negative {outcome}")
-    ledger.drop(panel[unit].isna().to_numpy() | panel[period].isna().to_numpy(), "no unit/period")
-    for c in extra:
-        ledger.drop(panel[c].isna().to_numpy(), f"missing {c}")
+    y_all, ledger = _row_checks(panel, outcome, unit, period, extra, "evaluation panel")
     # A unit whose outcome is zero in every period carries no information under unit fixed
     # effects (its effect goes to minus infinity in a Poisson model), so it is set aside.
     keep = ledger.keep.copy()
@@ -500,12 +508,11 @@ def randomisation_inference(
     missing = [c for c in (outcome, unit, period, *extra) if c not in panel.columns]
     if missing:
         raise SchemaError(f"panel lacks columns {missing}; it has {list(panel.columns)}")
-    y = pd.to_numeric(panel[outcome], errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(y)
-    if not ok.all():
-        ledger = RowLedger(len(panel), "randomisation inference panel")
-        ledger.drop(~ok, f"missing or non-numeric {outcome}")
-        ledger.report().warn(stacklevel=3)
+    # The same row checks as the models, but a place with no crime at all stays: it was
+    # part of the randomisation, so it must stay part of every re-assignment.
+    y, ledger = _row_checks(panel, outcome, unit, period, extra, "randomisation inference panel")
+    ledger.report().warn(stacklevel=3)
+    ok = ledger.keep
     frame = panel.loc[ok]
     post_v = _binary(frame, post)
     codes, units = pd.factorize(frame[unit], sort=True)

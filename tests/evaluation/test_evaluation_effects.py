@@ -289,3 +289,28 @@ def test_randomisation_takes_the_design_record():
     assert by_record.design == "pairs"
     assert by_record.p_value == by_name.p_value
     assert_allclose(by_record.distribution, by_name.distribution)
+
+
+def test_randomisation_counts_rows_without_a_place_or_period():
+    # Two rows lose their place id and one its week: they are set aside and counted, and the
+    # result equals the test on the panel without them (same seed, same draws).
+    panel = make_panel(n_units=20, n_periods=4, n_pre=2, seed=21).astype({"spot": float})
+    broken = panel.copy()
+    broken.loc[[3, 17], "spot"] = np.nan
+    broken.loc[30, "week"] = np.nan
+    with pytest.warns(DataDroppedWarning, match=r"no unit/period: 3"):
+        r = randomisation_inference(broken, **COLS, n_perm=299, seed=4)
+    clean = randomisation_inference(broken.dropna(), **COLS, n_perm=299, seed=4)
+    assert_allclose(r.statistic, clean.statistic, rtol=1e-12)
+    assert r.p_value == clean.p_value
+    # a place whose outcome is zero throughout stays in the re-assignment (it was randomised)
+    quiet = panel.copy()
+    quiet.loc[quiet.spot == 0, "crimes"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataDroppedWarning)
+        q = randomisation_inference(quiet, **COLS, n_perm=99, seed=1)
+    t = quiet.groupby("treated").apply(
+        lambda g: np.log(g.loc[g.post == 1, "crimes"].sum() / g.loc[g.post == 0, "crimes"].sum()),
+        include_groups=False,
+    )
+    assert_allclose(q.statistic, t[1] - t[0], rtol=1e-12)
