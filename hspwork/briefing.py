@@ -62,6 +62,18 @@ __all__ = [
 NOTEBOOKS: tuple[str, ...] = ("01_targeting", "02_geofences", "03_tracking", "04_evaluation")
 
 _TRACEBACK = "Traceback (most recent call last)"
+# Columns of an exception report shown on the weekly page (others stay in the CSV).
+_EXCEPTION_COLUMNS = (
+    "tasking_id",
+    "fence_id",
+    "date",
+    "shift",
+    "team",
+    "officer",
+    "status",
+    "delivered_minutes",
+    "reason",
+)
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")
 # Column names under which exports carry the officer identifier (compared after lower-casing
 # and turning anything but letters and digits into "_", as hspwork.io does).
@@ -788,7 +800,10 @@ def weekly_briefing(
         ``group`` ("treatment"/"control"), ``period`` (e.g. "before"/"after"), ``crimes`` and
         optionally ``harm`` (days).
     exceptions : DataFrame, optional
-        Taskings not performed, one row each, shown as they are (officers as pseudonyms).
+        Taskings not performed, one row each (officers as pseudonyms), e.g. from
+        :func:`hspwork.tasking.exception_report`: the follow-up columns (``tasking_id``,
+        ``fence_id``, ``date``, ``shift``, ``team``, ``officer``, ``status``,
+        ``delivered_minutes``, ``reason``) are shown when present, with counts by ``reason``.
     week : str, optional
         Label of the week, e.g. ``"week of 2024-03-04"``.
     max_exceptions : int
@@ -890,11 +905,20 @@ def weekly_briefing(
             _figure_tag(_outcome_figure(outcomes), "crime and harm, treated versus control"),
         ]
     if exceptions is not None:
+        # The columns a sergeant needs to follow an exception up, when the report has them.
+        brief_columns = [c for c in _EXCEPTION_COLUMNS if c in exceptions.columns]
         shown = exceptions.head(max_exceptions)
+        if brief_columns:
+            shown = shown[brief_columns]
+        reasons = ""
+        if "reason" in exceptions.columns and len(exceptions):
+            counts = exceptions["reason"].value_counts()
+            reasons = " By reason: " + "; ".join(f"{r}: {n}" for r, n in counts.items()) + "."
         parts += [
             "<h2>4. Exceptions: taskings not performed</h2>",
             f"<p>{len(exceptions)} exception(s) this week"
             + (f"; the first {len(shown)} are listed." if len(exceptions) > len(shown) else ".")
+            + html.escape(reasons)
             + "</p>",
             shown.to_html(index=False, classes="t") if len(shown) else "",
         ]

@@ -116,7 +116,14 @@ def test_weekly_briefing_states_overall_compliance(tmp_path):
             "harm": [3650.0, 2900.0, 3400.0, 3390.0],
         }
     )
-    exceptions = pd.DataFrame({"tasking_id": range(15), "officer": ["a1b2c3"] * 15})
+    exceptions = pd.DataFrame(
+        {
+            "tasking_id": range(15),
+            "officer": ["OFF-a1b2c3"] * 15,
+            "reason": ["device silent"] * 4 + ["heard elsewhere"] * 11,
+            "pings_in_window": range(15),
+        }
+    )
     page = weekly_briefing(
         tmp_path / "w.html",
         compliance=_compliance(),
@@ -138,6 +145,8 @@ def test_weekly_briefing_states_overall_compliance(tmp_path):
     assert "15.0 minutes a visit" in text
     assert "Control places received 45 officer-minutes." in text
     assert "15 exception(s) this week; the first 5 are listed." in text
+    assert "By reason: heard elsewhere: 11; device silent: 4." in text
+    assert "pings_in_window" not in text  # detail stays in the CSV
     assert text.count("<tr>") >= 5 + 1
     # Two embedded figures, no external resources at all.
     assert len(re.findall(r'src="data:image/png;base64,', text)) == 2
