@@ -434,6 +434,11 @@ def dwell(
     6. Versioned fences: a ping counts against the version valid at its time
        (``valid_from <= time < valid_to``; NaT = open-ended). Time is credited to the
        ``fence_id``, whatever version each ping met.
+    7. A ping exactly on a fence's edge follows the even-odd (crossing number) rule with
+       half-open edges: on an axis-aligned square the west and south edges are inside, the
+       east and north edges outside. Two fences that share an edge therefore never both claim
+       a ping on it. A gap of exactly ``max_gap`` is observed; pings at the same instant
+       (a zero-length gap) credit nothing between them and do not break a run.
 
     Parameters
     ----------

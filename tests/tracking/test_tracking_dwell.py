@@ -264,3 +264,40 @@ def test_simultaneous_pings_from_two_devices_do_not_depend_on_row_order():
     pd.testing.assert_frame_equal(a, b)
     # pairs (app, app) exceed 3 min; pairs touching the radio ping use its 10-minute limit
     assert a.attrs["unobserved"] == b.attrs["unobserved"]
+
+
+def test_edge_cases_gap_equal_to_max_gap_single_ping_zero_gap_and_boundaries():
+    fences = pd.concat([square("A"), square("B", x0=100)], ignore_index=True)
+
+    def at(mins, xs, ys=None):
+        ys = np.full(len(mins), 50.0) if ys is None else ys
+        return make_pings("PC1", T0 + pd.to_timedelta(np.asarray(mins, float), unit="min"), xs, ys)
+
+    # a gap of exactly max_gap (3 min for an app) is observed: "g > max_gap" is unobserved
+    v = dwell(at([0, 3], [50, 50]), fences)
+    assert v[["fence_id", "minutes"]].to_dict("records") == [{"fence_id": "A", "minutes": 3.0}]
+    assert v.attrs["unobserved"] == {"PC1": 0.0}
+    v = dwell(at([0, 3 + 1e-6], [50, 50]), fences)
+    assert len(v) == 0
+    assert_allclose(v.attrs["unobserved"]["PC1"], 3 + 1e-6, rtol=1e-9)
+    # a single ping: no pair, so no credited time and no visit; nothing observed either
+    v = dwell(at([0], [50]), fences)
+    assert len(v) == 0 and v.attrs["observed"] == {"PC1": 0.0}
+    # a zero-length gap (two fixes at one instant, both inside) neither credits nor breaks a run
+    v = dwell(at([0, 0, 1], [50, 60, 50]), fences)
+    assert v[["minutes", "n_pings"]].to_dict("records") == [{"minutes": 1.0, "n_pings": 3}]
+    # boundaries, half-open: west/south edges inside, east/north outside; a ping on the edge
+    # shared by A and B belongs to B alone
+    expect = {
+        (0, 50): ["A"],
+        (50, 0): ["A"],
+        (0, 0): ["A"],
+        (100, 50): ["B"],
+        (50, 100): [],
+        (200, 50): [],
+        (100, 100): [],
+    }
+    for (x, y), fids in expect.items():
+        v = dwell(at([0, 1], [x, x], np.array([y, y], float)), fences)
+        assert v["fence_id"].tolist() == fids, (x, y)
+        assert_allclose(v["minutes"].sum(), float(len(fids)))
