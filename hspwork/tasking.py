@@ -615,11 +615,12 @@ def match_visits(
 ) -> pd.DataFrame:
     """Match planned visits with delivered ones: done, partly done or not done.
 
-    Each delivered visit (a :func:`~hspwork.tracking.dwell` row) is given to the planned visit
-    of the same fence whose planned start is nearest to the visit's start, provided it started
-    no more than ``before_minutes`` before the planned start nor more than ``after_minutes``
-    after it; with ``team_members`` (team -> officers) only the planned team's officers count,
-    and with an ``officer`` column in the plan only that officer. A planned visit is **done**
+    Each delivered visit (a :func:`~hspwork.tracking.dwell` row) is given to one planned visit:
+    of the plans it is eligible for at the same fence, the one whose planned start is nearest
+    to the visit's start, provided the visit started no more than ``before_minutes`` before the
+    planned start nor more than ``after_minutes`` after it (ties go to the earlier plan).
+    Eligible: with an ``officer`` in the plan only that officer; with ``team_members``
+    (team -> officers) only the planned team's officers; otherwise anyone. A planned visit is **done**
     when its delivered minutes reach ``done_share`` of the planned minutes, **partly** when they
     reach ``partly_minutes`` (less is a pass, not a visit), and **not done** otherwise.
 
@@ -633,31 +634,58 @@ def match_visits(
     _need(visits, ["officer", "fence_id", "start", "minutes"], "visits")
     if not 0 < done_share <= 1:
         raise HspworkError(f"done_share={done_share}: must be in (0, 1]")
+    for name, val in (("before_minutes", before_minutes), ("after_minutes", after_minutes)):
+        if not np.isfinite(val) or val < 0:
+            raise HspworkError(f"{name}={val!r}: must be a finite number of minutes >= 0")
     p = plan.reset_index(drop=True).copy()
     p["_plan"] = np.arange(len(p))
-    v = visits[["officer", "fence_id", "start", "minutes"]].copy()
+    v = visits[["officer", "fence_id", "start", "minutes"]].reset_index(drop=True).copy()
+    v["_visit"] = np.arange(len(v))
     v["fence_id"] = v["fence_id"].astype(str)
     p["fence_id"] = p["fence_id"].astype(str)
     v["_t"] = time_ns(v["start"], "start")
     p["_t"] = time_ns(p["planned_start"], "planned_start")
-    # nearest planned start within the window; merge_asof needs both sides sorted on the key
-    left = v.sort_values("_t", kind="stable")
-    right = p[["_plan", "fence_id", "_t"]].sort_values("_t", kind="stable")
-    tol = int(max(before_minutes, after_minutes) * 60e9)
-    m = pd.merge_asof(left, right.rename(columns={"_t": "_tp"}), left_on="_t", right_on="_tp",
-                      by="fence_id", direction="nearest", tolerance=tol)  # fmt: skip
-    lag = (m["_t"] - m["_tp"]) / 60e9
-    ok = m["_plan"].notna() & (lag >= -before_minutes) & (lag <= after_minutes)
-    m = m[ok].copy()
-    m["_plan"] = m["_plan"].astype(np.int64)
-    if "officer" in p.columns and p["officer"].notna().any():
-        want = p.set_index("_plan")["officer"].astype(str)
-        m = m[(want.reindex(m["_plan"]).to_numpy() == m["officer"].astype(str).to_numpy())
-              | want.reindex(m["_plan"]).isna().to_numpy()]  # fmt: skip
+    # Who may deliver each planned visit, as one key: its named officer, else (with
+    # team_members) its team's members, else anyone. Eligibility is applied before choosing the
+    # nearest plan, so a visit is never lost to a nearer plan it could not count for.
+    pkey = np.full(len(p), "*", dtype=object)
     if team_members is not None:
-        member = {(t, str(o)) for t, offs in team_members.items() for o in offs}
-        teams = p.set_index("_plan")["team"].reindex(m["_plan"]).to_numpy()
-        m = m[[(t, str(o)) in member for t, o in zip(teams, m["officer"])]]
+        member = {(str(t), str(o)) for t, offs in team_members.items() for o in offs}
+        pkey = ("t:" + p["team"].astype(str)).to_numpy(dtype=object)
+    if "officer" in p.columns:
+        named = p["officer"].notna().to_numpy()
+        okey = ("o:" + p["officer"].astype(str)).to_numpy(dtype=object)
+        if team_members is not None:  # a named officer must also be in the planned team
+            in_team = np.array(
+                [(str(t), str(o)) in member for t, o in zip(p["team"], p["officer"])], dtype=bool
+            )  # one check per planned visit, not per ping
+            okey = np.where(in_team, okey, "none")
+        pkey = np.where(named, okey, pkey)
+    p["_key"] = pkey
+    # each delivered visit carries every key it satisfies
+    cand = [v.assign(_key="*"), v.assign(_key="o:" + v["officer"].astype(str))]
+    if team_members is not None:
+        tm = pd.DataFrame(
+            [(str(o), f"t:{t}") for t, offs in team_members.items() for o in offs],
+            columns=["_o", "_key"],
+        ).drop_duplicates()
+        cand.append(v.assign(_o=v["officer"].astype(str)).merge(tm, on="_o").drop(columns="_o"))
+    left = pd.concat(cand, ignore_index=True).sort_values("_t", kind="stable")
+    right = p[["_plan", "fence_id", "_key", "_t"]].rename(columns={"_t": "_tp"})
+    right = right.sort_values("_tp", kind="stable")
+    # the nearest eligible plan on each side, each within its own window: a plan that started
+    # up to after_minutes earlier, or one starting up to before_minutes later
+    asof = {"left_on": "_t", "right_on": "_tp", "by": ["fence_id", "_key"]}
+    sides = [
+        pd.merge_asof(left, right, direction=d, tolerance=round(tol * 60e9), **asof)
+        for d, tol in (("backward", after_minutes), ("forward", before_minutes))
+    ]
+    m = pd.concat(sides, ignore_index=True)
+    m = m[m["_plan"].notna()].copy()
+    m["_gap"] = (m["_t"] - m["_tp"]).abs()
+    # one plan per delivered visit: the nearest start; a tie goes to the earlier plan
+    m = m.sort_values(["_visit", "_gap", "_tp"], kind="stable").drop_duplicates("_visit")
+    m["_plan"] = m["_plan"].astype(np.int64)
     per = m.groupby("_plan").agg(delivered_minutes=("minutes", "sum"),
                                  delivered_visits=("minutes", "size"),
                                  first_arrival=("start", "min"))  # fmt: skip

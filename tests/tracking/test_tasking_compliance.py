@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from numpy.testing import assert_allclose
 from shapely.geometry import box
 
-from hspwork.errors import SchemaError
+from hspwork.errors import HspworkError, SchemaError
 from hspwork.privacy import pseudonymise
 from hspwork.tasking import (
     compliance_table,
@@ -151,3 +151,57 @@ def test_exception_report_silent_versus_elsewhere(tmp_path):
     assert (
         "PC1" not in text and pseudonymise(["PC1"], key="test-programme-key-0123456789")[0] in text
     )
+
+
+def test_visit_goes_to_the_nearest_plan_it_is_eligible_for():
+    # Two officers each planned at fence A, 20 minutes apart. PC2 arrives 8 minutes after
+    # PC1's planned start, 12 minutes before their own: the visit is PC2's, not lost to PC1's.
+    p = plan().iloc[[0, 1]].reset_index(drop=True)
+    p["planned_start"] = [T, T + mins(20)]
+    p["officer"] = ["PC1", "PC2"]
+    v = pd.DataFrame(
+        {"officer": ["PC2"], "fence_id": ["A"], "start": [T + mins(8)], "minutes": [15.0]}
+    )
+    m = match_visits(p, v).set_index("tasking_id")
+    assert m.loc["T1", "status"] == "not done" and m.loc["T1", "delivered_minutes"] == 0.0
+    assert m.loc["T2", "status"] == "done" and m.loc["T2", "delivered_by"] == "PC2"
+    # the same with teams: PC2 is in Crew 2, planned 20 minutes after Crew 1 at A
+    p2 = p.drop(columns="officer").assign(team=["Crew 1", "Crew 2"])
+    m2 = match_visits(p2, v, team_members={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
+    assert m2.set_index("tasking_id")["status"].astype(str).to_dict() == {
+        "T1": "not done",
+        "T2": "done",
+    }
+    # A named officer outside the planned team cannot deliver it
+    p3 = p.assign(team=["Crew 1", "Crew 1"])
+    m3 = match_visits(p3, v, team_members={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
+    assert (m3["status"].astype(str) == "not done").all()
+
+
+def test_asymmetric_window_uses_the_plan_whose_window_holds_the_visit():
+    # Window: up to 30 minutes early, 60 late. A visit at 10:40 is 35 minutes early for the
+    # 11:15 plan (outside) but 50 minutes late for the 09:50 plan (inside): it is the 09:50's,
+    # though 11:15 is nearer.
+    p = plan().iloc[[0, 1]].reset_index(drop=True)
+    day = pd.Timestamp("2025-09-01", tz="UTC")
+    p["planned_start"] = [day + pd.Timedelta("09:50:00"), day + pd.Timedelta("11:15:00")]
+    v = pd.DataFrame(
+        {
+            "officer": ["PC1"],
+            "fence_id": ["A"],
+            "start": [day + pd.Timedelta("10:40:00")],
+            "minutes": [15.0],
+        }
+    )
+    m = match_visits(p, v).set_index("tasking_id")
+    assert m.loc["T1", "status"] == "done" and m.loc["T1", "delivered_minutes"] == 15.0
+    assert m.loc["T2", "status"] == "not done"
+    # a tie (equal distance either side, both windows) goes to the earlier plan
+    v2 = v.assign(start=[day + pd.Timedelta("10:30:00")], minutes=[15.0])
+    p2 = p.assign(planned_start=[day + pd.Timedelta("10:00:00"), day + pd.Timedelta("11:00:00")])
+    m2 = match_visits(p2, v2).set_index("tasking_id")
+    assert m2.loc["T1", "status"] == "done" and m2.loc["T2", "status"] == "not done"
+    # no visits at all: everything not done
+    assert (match_visits(p, v.iloc[:0])["status"].astype(str) == "not done").all()
+    with pytest.raises(HspworkError, match=r"before_minutes=-5: must be a finite number"):
+        match_visits(p, v, before_minutes=-5)
