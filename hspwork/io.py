@@ -255,16 +255,29 @@ def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 
 
-def _parse_times(text: pd.Series, *, dayfirst: bool = True) -> pd.Series:
-    """Parse text to datetimes (naive or UTC-aware). Unreadable values become NaT."""
+def _parse_times(text: pd.Series, *, dayfirst: bool = True) -> tuple[pd.Series, np.ndarray]:
+    """Parse text to naive datetimes; unreadable values become NaT.
+
+    Returns ``(times, zoned)``. ``zoned`` marks rows whose text carried a zone (``Z`` or an
+    offset): their time is already UTC wall time. Other rows are clock time in an unknown
+    zone, for :func:`_to_utc` to place with ``tz=``. Each row is judged on its own, so a file
+    mixing zoned and local times reads both correctly. A datetime column is returned as it is.
+    """
     if pd.api.types.is_datetime64_any_dtype(text):
-        return text
+        return text, np.zeros(len(text), dtype=bool)
     s = text.astype(str).str.strip()
     nonempty = s != ""
-    sample = s[nonempty].head(200)
-    aware = bool(len(sample)) and sample.str.contains(_AWARE_RE).mean() > 0.5
-    out = pd.to_datetime(s.where(nonempty), format="ISO8601", errors="coerce", utc=aware)
-    todo = out.isna() & nonempty
+    zoned = (nonempty & s.str.contains(_AWARE_RE)).to_numpy()
+    naive = nonempty.to_numpy() & ~zoned
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if zoned.any():
+        utc = pd.to_datetime(s[zoned], format="ISO8601", errors="coerce", utc=True)
+        out[zoned] = utc.dt.tz_localize(None).astype("datetime64[ns]")
+    if naive.any():
+        out[naive] = pd.to_datetime(s[naive], format="ISO8601", errors="coerce").astype(
+            "datetime64[ns]"
+        )
+    todo = out.isna().to_numpy() & naive
     if todo.any():
         # UK exports often write day first: 26/10/2025 01:30:00.
         for fmt in (
@@ -276,12 +289,11 @@ def _parse_times(text: pd.Series, *, dayfirst: bool = True) -> pd.Series:
         ):
             if not dayfirst or not todo.any():
                 break
-            parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-            if aware:
-                parsed = parsed.dt.tz_localize("UTC")
-            out.loc[todo] = parsed
-            todo = out.isna() & nonempty
-    return out
+            out[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce").astype(
+                "datetime64[ns]"
+            )
+            todo = out.isna().to_numpy() & naive
+    return out, zoned
 
 
 def _ambiguous_as_dst(local: pd.Series, tz: str, groups: pd.Series | None) -> np.ndarray:
@@ -319,26 +331,35 @@ def _to_utc(
     ledger: RowLedger,
     what: str,
     groups: pd.Series | None = None,
+    zoned: np.ndarray | None = None,
 ) -> pd.Series:
-    """Return UTC times; naive local times need ``tz``. Nonexistent local times are dropped."""
+    """Return UTC times. Rows marked ``zoned`` are UTC already; the rest are local clock
+    times that need ``tz``. Nonexistent local times are dropped."""
     if getattr(times.dt, "tz", None) is not None:
         return times.dt.tz_convert("UTC")
-    valid = times.notna()
-    if not valid.any():
-        return times.dt.tz_localize("UTC")
+    valid = times.notna().to_numpy()
+    zoned = np.zeros(len(times), dtype=bool) if zoned is None else np.asarray(zoned, dtype=bool)
+    local = valid & ~zoned
+    out = pd.Series(pd.NaT, index=times.index, dtype="datetime64[ns, UTC]")
+    if (valid & zoned).any():
+        out[valid & zoned] = times[valid & zoned].dt.tz_localize("UTC")
+    if not local.any():
+        return out
     if tz is None:
         raise SchemaError(
-            f"{ledger.source}: {what} times have no time zone (e.g. {times[valid].iloc[0]}). "
+            f"{ledger.source}: {what} times have no time zone (e.g. {times[local].iloc[0]}). "
             "UK exports are usually local clock time: pass tz='Europe/London' (or tz='UTC' if "
             "the export is in UTC)."
         )
-    dst = _ambiguous_as_dst(times, tz, groups)
-    idx = pd.DatetimeIndex(times)
-    localised = idx.tz_localize(tz, ambiguous=dst, nonexistent="NaT")
-    skipped = valid.to_numpy() & pd.isna(localised)
+    sub = times[local]
+    dst = _ambiguous_as_dst(sub, tz, None if groups is None else groups[local])
+    localised = pd.DatetimeIndex(sub).tz_localize(tz, ambiguous=dst, nonexistent="NaT")
+    skipped = np.zeros(len(times), dtype=bool)
+    skipped[np.flatnonzero(local)[pd.isna(localised)]] = True
     if skipped.any():
         ledger.drop(skipped, f"{what} time that does not exist locally (spring clock change)")
-    return pd.Series(localised.tz_convert("UTC"), index=times.index)
+    out[local] = localised.tz_convert("UTC")
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,8 +612,13 @@ def _police_uk(raw: pd.DataFrame, ledger: RowLedger, tz: str, to_crs) -> gpd.Geo
     # behaviour) are legitimately many at one anonymised point.
     ledger.drop(_repeated(crime_id, ledger.keep), "duplicate Crime ID")
     start_local = month.fillna(pd.Timestamp("2000-01-01"))
-    start = pd.DatetimeIndex(start_local).tz_localize(tz).tz_convert("UTC")
-    end = pd.DatetimeIndex(start_local + pd.offsets.MonthBegin(1)).tz_localize(tz).tz_convert("UTC")
+    start = pd.DatetimeIndex(start_local).tz_localize(tz).tz_convert("UTC").as_unit("ns")
+    end = (
+        pd.DatetimeIndex(start_local + pd.offsets.MonthBegin(1))
+        .tz_localize(tz)
+        .tz_convert("UTC")
+        .as_unit("ns")
+    )
     extra = [c for c in raw.columns if c not in ("Crime ID", "Crime type", "Month")]
     frame = gpd.GeoDataFrame(
         {
@@ -634,21 +660,22 @@ def _force_export(
     t_from = _text(raw, cols.get("occurred_from") or cols.get("occurred"))
     t_to = _text(raw, cols.get("occurred_to"))
     ledger.drop(((t_from == "") & (t_to == "")).to_numpy(), "no date/time")
-    f = _parse_times(
+    f, f_zoned = _parse_times(
         raw[cols["occurred_from"]]
         if "occurred_from" in cols
         else raw[cols["occurred"]]
         if "occurred" in cols
         else t_from
     )
-    t = _parse_times(raw[cols["occurred_to"]]) if "occurred_to" in cols else f
+    t, t_zoned = _parse_times(raw[cols["occurred_to"]]) if "occurred_to" in cols else (f, f_zoned)
     ledger.drop(((t_from != "") & f.isna()).to_numpy(), "unreadable date/time")
     ledger.drop(((t_to != "") & t.isna()).to_numpy(), "unreadable date/time")
     # An exact time fills both ends; a window with one end known is that instant.
-    f = f.where(f.notna(), t)
-    t = t.where(t.notna(), f)
-    f_utc = _to_utc(f, tz, ledger, "occurred")
-    t_utc = _to_utc(t, tz, ledger, "occurred")
+    f_known, t_known = f.notna().to_numpy(), t.notna().to_numpy()
+    f, f_zoned = f.where(f_known, t), np.where(f_known, f_zoned, t_zoned)
+    t, t_zoned = t.where(t_known, f), np.where(t_known, t_zoned, f_zoned)
+    f_utc = _to_utc(f, tz, ledger, "occurred", zoned=f_zoned)
+    t_utc = _to_utc(t, tz, ledger, "occurred", zoned=t_zoned)
     ledger.drop((t_utc < f_utc).to_numpy(), "window ends before it starts")
     if geo:
         gcrs = crs_policy.require_crs(raw, ledger.source)
@@ -792,16 +819,16 @@ def read_pings(
     ledger.drop((officer == "").to_numpy(), "no officer identifier")
     if "time" in cols:
         t_text = _text(raw, cols["time"])
-        times = _parse_times(raw[cols["time"]])
+        times, zoned = _parse_times(raw[cols["time"]])
     else:
         d = _text(raw, cols["date"])
         c = _text(raw, cols.get("clock"))
         t_text = (d + " " + c).str.strip()
-        times = _parse_times(t_text)
+        times, zoned = _parse_times(t_text)
     ledger.drop((t_text == "").to_numpy(), "no date/time")
     ledger.drop(times.isna().to_numpy(), "unreadable date/time")
     x, y, out_crs = _coordinates(raw, cols, ledger, crs, to_crs)
-    times = _to_utc(times, tz, ledger, "ping", groups=officer)
+    times = _to_utc(times, tz, ledger, "ping", groups=officer, zoned=zoned)
     # Exact copies of a row carry nothing new. They are judged on the UTC time, because in the
     # October change the same local text is written twice, an hour apart. Same officer and
     # time with another position is left for tracking's cleaner to flag (it may be two devices).
@@ -838,7 +865,7 @@ def read_pings(
         if c not in used and c not in data:
             data[c] = raw[c].to_numpy()[keep]
     out = pd.DataFrame(data)
-    out["time"] = pd.to_datetime(out["time"], utc=True)
+    out["time"] = pd.to_datetime(out["time"], utc=True).dt.as_unit("ns")  # the contract's unit
     out = out.sort_values(["officer", "time"], kind="stable").reset_index(drop=True)
     out.attrs["crs"] = out_crs.to_string()
     return _finish(out, ledger, warn)

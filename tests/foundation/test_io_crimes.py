@@ -223,3 +223,17 @@ def test_police_uk_repeated_id_keeps_the_usable_record(tmp_path):
         crimes = read_crimes(path)
     assert crimes["crime_id"].tolist() == ["bb1"]
     assert crimes.attrs["load_report"].dropped == {"no location": 1}
+
+
+def test_times_carry_the_contract_dtype(tmp_path):
+    # docs/contracts.md: occurred_from / occurred_to are datetime64[ns, UTC] for every format
+    street = tmp_path / "street_dtype.csv"
+    street.write_text(HEADER + ROWS[0] + "\n", encoding="utf-8")
+    force = tmp_path / "force_dtype.csv"
+    force.write_text(
+        "crime_ref,offence,committed_from,easting,northing\nC1,Robbery,2025-03-03 10:00,410000,290000\n",
+        encoding="utf-8",
+    )
+    for crimes in (read_crimes(street), read_crimes(force, tz="Europe/London", crs=27700)):
+        assert str(crimes["occurred_from"].dtype) == "datetime64[ns, UTC]"
+        assert str(crimes["occurred_to"].dtype) == "datetime64[ns, UTC]"

@@ -131,3 +131,59 @@ def test_corrupt_parquet_is_a_clear_error(tmp_path):
         read_pings(bad, source="app", tz="UTC")
     with pytest.raises(HspworkError, match="could not be read as Parquet"):
         read_crimes(bad, tz="UTC")
+
+
+def _mixed(times):
+    n = len(times)
+    return pd.DataFrame(
+        {"officer": ["A"] * n, "time": times, "easting": ["410000"] * n, "northing": ["290000"] * n}
+    )
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        # most rows carry an offset, one does not (and is local summer time, BST = UTC+1)
+        ["2025-07-01T10:00:00+01:00", "2025-07-01T10:05:00+01:00", "2025-07-01 10:10:00"],
+        # most rows are local clock time, one carries an offset
+        ["2025-07-01T10:00:00+01:00", "2025-07-01 10:05:00", "2025-07-01 10:10:00"],
+        # UTC written with Z beside local clock times
+        ["2025-07-01T09:00:00Z", "2025-07-01 10:05:00", "2025-07-01T09:10:00Z"],
+    ],
+)
+def test_zoned_and_local_times_in_one_column(times):
+    # A zoned time is that instant; a time without a zone is local clock time in tz=. Both
+    # orders of mixture give 09:00, 09:05, 09:10 UTC.
+    pings = read_pings(_mixed(times), source="app", crs=27700, tz="Europe/London", warn=False)
+    assert [str(t) for t in pings["time"]] == [
+        "2025-07-01 09:00:00+00:00",
+        "2025-07-01 09:05:00+00:00",
+        "2025-07-01 09:10:00+00:00",
+    ]
+    assert pings.attrs["load_report"].dropped == {}
+
+
+def test_local_times_among_zoned_ones_still_need_tz():
+    times = ["2025-07-01T10:00:00+01:00", "2025-07-01T10:05:00+01:00", "2025-07-01 10:10:00"]
+    with pytest.raises(SchemaError, match=r"no time zone \(e.g. 2025-07-01 10:10:00\).*tz="):
+        read_pings(_mixed(times), source="app", crs=27700)
+    # all zoned: no tz= needed
+    zoned = ["2025-07-01T10:00:00+01:00", "2025-07-01T09:05:00Z"]
+    pings = read_pings(_mixed(zoned), source="app", crs=27700, warn=False)
+    assert [str(t) for t in pings["time"]] == [
+        "2025-07-01 09:00:00+00:00",
+        "2025-07-01 09:05:00+00:00",
+    ]
+
+
+def test_ping_times_carry_the_contract_dtype(tmp_path):
+    # docs/contracts.md: time is datetime64[ns, UTC], from text and from a Parquet column
+    text = _mixed(["2025-07-01 10:00:00", "2025-07-01 10:05:00"])
+    typed = text.assign(time=pd.to_datetime(text["time"]).dt.tz_localize("Europe/London"))
+    typed["time"] = typed["time"].dt.as_unit("us")
+    path = tmp_path / "typed.parquet"
+    typed.to_parquet(path)
+    for raw in (text, path):
+        pings = read_pings(raw, source="app", crs=27700, tz="Europe/London", warn=False)
+        assert str(pings["time"].dtype) == "datetime64[ns, UTC]"
+        assert str(pings["time"].iloc[0]) == "2025-07-01 09:00:00+00:00"
