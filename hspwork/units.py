@@ -323,6 +323,28 @@ def _assign(crimes, units, *, max_distance_m):
     return out
 
 
+def harm_values(crimes: pd.DataFrame) -> np.ndarray:
+    """The ``harm`` column as float64, refusing missing or negative weights.
+
+    A crime without a weight would otherwise add nothing to a harm total without anyone
+    knowing; the loaders give every crime a weight (``read_crimes(harm=..., harm_default=...)``).
+
+    Examples
+    --------
+    >>> harm_values(pd.DataFrame({"harm": [2.0, 365.0]})).tolist()
+    [2.0, 365.0]
+    """
+    h = np.asarray(crimes["harm"], dtype="float64")
+    bad = ~np.isfinite(h) | (h < 0)
+    if bad.any():
+        raise SchemaError(
+            f"crimes has {int(bad.sum()):,} of {h.size:,} rows with a missing, infinite or "
+            "negative harm weight; every crime needs a weight in days >= 0 (give "
+            "read_crimes(..., harm_default=<days>) or fill the column)"
+        )
+    return h
+
+
 def count(
     units: gpd.GeoDataFrame,
     crimes: gpd.GeoDataFrame,
@@ -362,8 +384,7 @@ def count(
     out = units.copy()
     out["crimes"] = np.bincount(pos, minlength=len(units)).astype(np.int64)
     if "harm" in placed.columns:
-        h = np.asarray(placed["harm"], dtype="float64")
-        out["harm"] = np.bincount(pos, weights=np.nan_to_num(h), minlength=len(units))
+        out["harm"] = np.bincount(pos, weights=harm_values(placed), minlength=len(units))
     out.attrs = dict(units.attrs)
     out.attrs["count_report"] = placed.attrs["load_report"]
     return out
@@ -499,7 +520,7 @@ def count_by_period(
             np.bincount(flat, minlength=len(units) * n_p).reshape(len(units), n_p).astype(np.int64)
         )
     else:
-        w = np.nan_to_num(np.asarray(placed["harm"], dtype="float64")[keep])
+        w = harm_values(placed)[keep]
         cube = np.bincount(flat, weights=w, minlength=len(units) * n_p).reshape(len(units), n_p)
     names = [str(e.date()) for e in edges[:-1].tz_convert(tz)]
     out = units.copy()

@@ -16,6 +16,7 @@ import pandas as pd
 
 from hspwork.crs import align_crs, metres_to_crs_units, require_crs
 from hspwork.errors import HspworkError, SchemaError
+from hspwork.units import harm_values
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEK_H = 168
@@ -192,9 +193,7 @@ def place_profile(
         if buffer_m:
             geom = geom.buffer(metres_to_crs_units(buffer_m, crs))
         crimes = crimes[crimes.geometry.intersects(geom)]
-    weight = (
-        np.ones(len(crimes)) if value == "crimes" else np.nan_to_num(crimes["harm"].to_numpy(float))
-    )
+    weight = np.ones(len(crimes)) if value == "crimes" else harm_values(crimes)
     end = crimes["occurred_to"] if "occurred_to" in crimes.columns else crimes["occurred_from"]
     w = (
         aoristic_weights(crimes["occurred_from"], end, tz=tz)

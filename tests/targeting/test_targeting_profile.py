@@ -87,3 +87,27 @@ def test_place_profile_harm_offence_mix_and_monthly():
         place_profile(c.drop(columns="harm"), value="harm")
     with pytest.raises(HspworkError, match="value='risk'"):
         place_profile(c, value="risk")
+
+
+def test_missing_harm_weight_is_refused_not_counted_as_zero():
+    # One crime of three has no weight: summing it as 0 would understate the place's harm.
+    from hspwork.units import count, count_by_period
+
+    t = pd.to_datetime(["2024-01-01 22:00", "2024-01-02 10:00", "2024-02-03 09:00"], utc=True)
+    c = gpd.GeoDataFrame(
+        {"occurred_from": t, "offence": ["Robbery"] * 3, "harm": [365.0, np.nan, 365.0]},
+        geometry=[Point(1, 1), Point(2, 2), Point(3, 3)],
+        crs=27700,
+    )
+    u = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[box(0, 0, 10, 10)], crs=27700)
+    msg = r"1 of 3 rows with a missing, infinite or negative harm weight.*harm_default"
+    with pytest.raises(SchemaError, match=msg):
+        place_profile(c, value="harm")
+    with pytest.raises(SchemaError, match=msg):
+        count(u, c)
+    with pytest.raises(SchemaError, match=msg):
+        count_by_period(u, c, "month", value="harm")
+    # with every weight present the totals are the hand sums
+    full = c.assign(harm=[365.0, 1.0, 365.0])
+    assert count(u, full)["harm"].tolist() == [731.0]
+    assert place_profile(full, value="harm").monthly.tolist() == [366.0, 365.0]
