@@ -128,7 +128,9 @@ def _read_raw(path: Path, fmt: str, layer: str | None) -> gpd.GeoDataFrame:
         table = table.replace("", None)
         return gpd.GeoDataFrame(table, geometry=geoms, crs=WGS84)
     kw = {"layer": layer} if layer else {}
-    return gpd.read_file(path, engine="pyogrio", **kw)
+    # Times come as text and are read by _as_utc: GDAL would take a time without a zone as
+    # UTC when others in the column have one, which hides a local time an hour out.
+    return gpd.read_file(path, engine="pyogrio", datetime_as_string=True, **kw)
 
 
 def from_file(

@@ -204,3 +204,28 @@ def test_fence_times_in_local_offsets_across_the_clock_change():
     raw["valid_from"] = ["2025-10-01T08:00:00+01:00", "2025-11-03T08:00:00"]
     with pytest.raises(SchemaError, match=r"without a time zone \(e.g. 2025-11-03T08:00:00\)"):
         check_fences(raw)
+
+
+def test_fence_file_with_a_time_without_zone_is_refused_not_taken_as_utc(tmp_path):
+    # GDAL reads a GeoJSON time column with mixed zones as UTC, which would silently take the
+    # naive time as UTC. The file is read as text, so the naive time is caught and named.
+    raw = gpd.GeoDataFrame(
+        {
+            "fence_id": ["A", "B"],
+            "valid_from": ["2025-07-01T08:00:00+01:00", "2025-07-03T08:00:00"],
+        },
+        geometry=[box(0, 0, 100, 100), box(1000, 0, 1100, 100)],
+        crs=27700,
+    )
+    path = tmp_path / "naive_among_zoned.geojson"
+    raw.to_file(path, driver="GeoJSON")
+    with pytest.raises(SchemaError, match=r"without a time zone \(e.g. 2025-07-03T08:00:00\)"):
+        from_file(path)
+    # zoned on both sides of the clock change: each is its own instant
+    raw["valid_from"] = ["2025-10-01T08:00:00+01:00", "2025-11-03T08:00:00+00:00"]
+    raw.to_file(path, driver="GeoJSON")
+    f = from_file(path)
+    assert [str(t) for t in f["valid_from"]] == [
+        "2025-10-01 07:00:00+00:00",
+        "2025-11-03 08:00:00+00:00",
+    ]
