@@ -346,7 +346,12 @@ def balance_table(
         # a group with fewer than two values has no standard deviation (NaN, not a warning)
         st, sc = (np.nanstd(v, ddof=1) if np.isfinite(v).sum() > 1 else np.nan for v in (xt, xc))
         pooled = np.sqrt((st**2 + sc**2) / 2)
-        d = (mt - mc) / pooled if pooled > 0 else (0.0 if pooled == 0 else np.nan)
+        if pooled > 0:
+            d = (mt - mc) / pooled
+        elif pooled == 0:  # no spread in either group: any difference in means is total
+            d = 0.0 if mt == mc else float(np.sign(mt - mc) * np.inf)
+        else:
+            d = np.nan
         rows[c] = {
             "mean_treated": mt,
             "mean_control": mc,

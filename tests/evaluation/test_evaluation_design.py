@@ -260,3 +260,17 @@ def test_assignment_applies_roles_to_fences():
     assert sorted(f["role"].unique()) == ["control", "other", "treatment"]
     with pytest.raises(SchemaError, match="places lack the id column 'fence_id'"):
         a.apply(places.rename(columns={"fence_id": "id"}))
+
+
+def test_balance_table_constant_groups_with_different_means_are_imbalanced():
+    # every treated place is 150 m across and every control 100 m: no spread within either
+    # group, yet the groups differ completely, which must be flagged (not reported as 0)
+    f = pd.DataFrame({"treated": [1, 1, 0, 0], "width_m": [150, 150, 100, 100]})
+    b = balance_table(f, columns=["width_m"])
+    assert b.loc["width_m", "std_diff"] == np.inf and b.loc["width_m", "imbalanced"]
+    f["width_m"] = [100, 100, 150, 150]
+    assert balance_table(f, columns=["width_m"]).loc["width_m", "std_diff"] == -np.inf
+    # equal constants: no difference at all
+    f["width_m"] = 120
+    b = balance_table(f, columns=["width_m"])
+    assert b.loc["width_m", "std_diff"] == 0 and not b.loc["width_m", "imbalanced"]
