@@ -365,7 +365,7 @@ def run_notebook(
     *,
     cwd: str | Path | None = None,
     kernel_name: str = "python3",
-    progress: bool = False,
+    progress: bool | dict = False,
 ) -> Any:
     """Execute one notebook with papermill and return the executed notebook.
 
@@ -383,8 +383,8 @@ def run_notebook(
     kernel_name : str
         Jupyter kernel. ``python3`` resolves to the Python running this function, so the
         notebooks see the same environment as the caller.
-    progress : bool
-        Show papermill's per-cell progress bar.
+    progress : bool or dict
+        Show papermill's per-cell progress bar (a dict gives tqdm options).
 
     Returns
     -------
@@ -565,7 +565,7 @@ def _run_all(
             f"allowed: {sorted(set().union(*declared.values()))}"
         )
     runs: list[NotebookRun] = []
-    bar = tqdm(names, desc="hspwork brief", unit="notebook", disable=not progress)
+    bar = tqdm(names, desc="hspwork brief", unit="notebook", disable=not progress, position=0)
     for name in bar:
         bar.set_postfix_str(name)
         started = time.perf_counter()
@@ -573,8 +573,15 @@ def _run_all(
         # Each notebook gets only the parameters it declares (a shared --param such as tz
         # reaches every chapter that has it).
         own = {k: v for k, v in parameters.items() if k in declared[name]}
+        # A second bar under the notebooks' bar follows the cells of the running notebook.
+        cells = {"desc": f"  {name}", "position": 1, "leave": False} if progress else False
         nb = run_notebook(
-            source / f"{name}.ipynb", executed, own, cwd=work_dir, kernel_name=kernel_name
+            source / f"{name}.ipynb",
+            executed,
+            own,
+            cwd=work_dir,
+            kernel_name=kernel_name,
+            progress=cells,
         )
         page = export_html(nb, out_dir / f"{name}.html", show_code=show_code)
         problems = [f"{name}: {p}" for p in notebook_errors(nb)] + check_html(page, identifiers)
