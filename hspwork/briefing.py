@@ -927,7 +927,9 @@ def weekly_briefing(
             + (f"; the first {len(shown)} are listed." if len(exceptions) > len(shown) else ".")
             + html.escape(reasons)
             + "</p>",
-            shown.to_html(index=False, classes="t") if len(shown) else "",
+            shown.to_html(index=False, classes="t", float_format=lambda v: f"{v:.1f}")
+            if len(shown)
+            else "",
         ]
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:1em auto;color:#222}"
