@@ -13,11 +13,13 @@ computed by shifting a 2-D array, so a million cells take a fraction of a second
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 from scipy import sparse
 
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.targeting._inference import (
     bh_adjust,
     check_alternative,
@@ -181,9 +183,21 @@ def gistar(
     if lat is not None and neighbours.lower() in ("queen", "rook"):
         lag, card = _lattice_sums(y, lat, rook=neighbours.lower() == "rook")
         z = _z_from_sums(y, lag, card)
+        isolated = int((card == 1).sum())
     else:
         w = _neighbours(units, neighbours)
         z = gistar_z(y, w)
+        isolated = int((np.diff(w.indptr) == 0).sum())
+    if isolated:
+        # With no neighbour, Gi* is just the unit's own standardised value: a lone busy unit
+        # would be called a "hot spot" with no spatial clustering behind it.
+        warnings.warn(
+            f"{isolated:,} of {len(units):,} units have no neighbour with "
+            f"neighbours={neighbours!r}; their Gi* is only their own standardised value, not "
+            "a cluster. Give a distance in metres (or k nearest) that reaches a neighbour for each.",
+            HspworkWarning,
+            stacklevel=2,
+        )
     # drop results of an earlier run so no stale column (e.g. gi_p_sim) survives
     out = units.drop(columns=[c for c in GI_COLUMNS if c in units.columns])
     out["gi_z"] = z

@@ -9,13 +9,14 @@ import esda
 import geopandas as gpd
 import libpysal
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from numpy.testing import assert_allclose
 from shapely.geometry import box
 from statsmodels.stats.multitest import multipletests
 
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.targeting._inference import bh_adjust, confidence_bins
 from hspwork.targeting._weights import neighbours
 from hspwork.targeting.gistar import gistar
@@ -270,7 +271,8 @@ def test_street_segments_touching_are_neighbours():
     units = gpd.GeoDataFrame({"crimes": [3, 1, 0, 0]}, geometry=lines, crs=27700)
     w = neighbours(units, "queen").toarray()
     assert w.tolist() == [[0, 1, 1, 0], [1, 0, 1, 0], [1, 1, 0, 0], [0, 0, 0, 0]]
-    out = gistar(units, "crimes")
+    with pytest.warns(HspworkWarning, match="1 of 4 units have no neighbour"):
+        out = gistar(units, "crimes")  # the far segment is an island
     # hand: n=4, mean 1, var (9+1)/4 - 1 = 1.5; unit 0: c=3, sum 4 -> 1/(sqrt(1.5)*sqrt(3/3))
     assert_allclose(out.loc[0, "gi_z"], 1 / np.sqrt(1.5), atol=1e-12)
 
@@ -333,3 +335,25 @@ def test_large_int_neighbours_is_refused_as_a_probable_distance():
     assert (neighbours(units, 30).sum(axis=1).A1 == 30).all()
     with pytest.raises(HspworkError, match=r"did you mean 31\.0 metres"):
         neighbours(units, 31)
+
+
+def test_units_without_neighbours_are_warned_about():
+    # An island: a cell 1 km from the rest of a 3x3 grid. Its Gi* has c = 1, so
+    # z = (y - mean) / s, its own standardised value (worked below), and a warning says so.
+    grid = lattice_units(3, 3, [1, 0, 2, 0, 1, 0, 3, 0, 1])
+    island = gpd.GeoDataFrame({"crimes": [9.0]}, geometry=[box(1300, 1300, 1400, 1400)], crs=27700)
+    units = gpd.GeoDataFrame(pd.concat([grid, island], ignore_index=True), crs=27700)
+    y = units["crimes"].to_numpy()
+    with pytest.warns(
+        HspworkWarning,
+        match=r"1 of 10 units have no neighbour with "
+        r"neighbours='queen'.*own standardised value",
+    ):
+        out = gistar(units, "crimes")
+    assert_allclose(out.loc[9, "gi_z"], (9 - y.mean()) / y.std(), rtol=1e-12)
+    with pytest.warns(HspworkWarning, match="1 of 10 units have no neighbour"):
+        gistar(units, "crimes", neighbours=150.0)
+    # a full lattice has no island: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gistar(grid, "crimes", fdr=None)
