@@ -649,6 +649,11 @@ def run_brief(
     out_dir = Path(out_dir).resolve()
     work_dir = Path(work_dir).resolve() if work_dir is not None else out_dir / "work"
     source = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
+    if not source.is_dir():
+        raise HspworkError(
+            f"notebook folder {source} not found: the workbench notebooks come with the source "
+            "checkout (notebooks/); pass notebook_dir (--notebooks) to use another copy"
+        )
     names = list(notebooks) if notebooks is not None else list(NOTEBOOKS)
     unknown = [n for n in names if n not in NOTEBOOKS]
     if unknown:

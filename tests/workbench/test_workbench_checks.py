@@ -284,3 +284,10 @@ def test_run_brief_refuses_a_parameter_no_notebook_declares(tmp_path):
     assert "target_compliance" in notebook_parameters(default_notebook_dir() / "03_tracking.ipynb")
     with pytest.raises(HspworkError, match=r"parameter\(s\) \['cell_size'\] are not declared"):
         run_brief(tmp_path, tmp_path / "out", parameters={"cell_size": 100}, progress=False)
+
+
+def test_run_brief_names_a_missing_notebook_folder(tmp_path):
+    from hspwork.briefing import run_brief
+
+    with pytest.raises(HspworkError, match=r"notebook folder .*nope not found.*--notebooks"):
+        run_brief(tmp_path, tmp_path / "out", notebook_dir=tmp_path / "nope", progress=False)
