@@ -227,11 +227,12 @@ def displacement(
     is_after = ((times >= a0) & (times < a1)).to_numpy()
     ledger.drop(~(is_before | is_after), "outside the before and after windows")
     geoms = crimes.geometry.to_numpy()
-    value = (
-        np.ones(len(crimes))
-        if outcome == "crimes"
-        else pd.to_numeric(crimes["harm"], errors="coerce").fillna(0).to_numpy(dtype=float)
-    )
+    if outcome == "crimes":
+        value = np.ones(len(crimes))
+    else:
+        value = pd.to_numeric(crimes["harm"], errors="coerce").to_numpy(dtype=float)
+        # a crime of unknown harm cannot enter a harm comparison: set aside, counted
+        ledger.drop(~np.isfinite(value), "no harm weight")
     offences = (
         crimes[offence_column].astype(str).to_numpy()
         if offence_column in crimes.columns
@@ -265,8 +266,16 @@ def displacement(
 
     if outcome == "crimes":
         weights = None
-    else:  # each offence weighted by its harm (mean over its crimes)
-        weights = pd.Series(value).groupby(offences).mean().reindex(kinds).to_numpy(dtype=float)
+    else:  # each offence weighted by its harm (mean over its crimes that are used)
+        used = ledger.keep
+        weights = (
+            pd.Series(value[used])
+            .groupby(offences[used])
+            .mean()
+            .reindex(kinds)
+            .fillna(0.0)  # an offence with no crime in any zone has zero counts everywhere
+            .to_numpy(dtype=float)
+        )
     # crimes: totals; harm: counts by offence with harm weights, so the bootstrap redraws
     # counts and the harm's variance carries the weights squared
     source = rows if weights is None else by_type

@@ -184,6 +184,10 @@ def crime_panel(
     )
     if harm_column is not None and harm_column in crimes.columns:
         w = pd.to_numeric(crimes[harm_column], errors="coerce").to_numpy(dtype=float)[c_idx]
+        n_unknown = int(np.unique(c_idx[~np.isfinite(w)]).size)
+        if n_unknown:
+            # the crime still counts in ``crimes``; its harm is unknown, so it adds none
+            ledger.note(f"{n_unknown} crimes without a harm weight add 0 to harm")
         out["harm"] = np.bincount(cell, weights=np.nan_to_num(w), minlength=n_a * n_k)
     for col in keep_columns:
         if col in areas_used.columns:

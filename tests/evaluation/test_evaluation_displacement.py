@@ -202,3 +202,46 @@ def test_place_table_totals_and_areas_by_hand():
     assert_allclose(t["area_m2"], 100 * 100)
     b = balance_table(t, columns=["pre_crimes", "area_m2"])
     assert_allclose(b.loc["pre_crimes", "mean_treated"], 1.0)
+
+
+def test_displacement_harm_counts_crimes_without_a_harm_weight():
+    # Two robberies in the treated fence before have no harm weight: for a harm outcome they
+    # are set aside and counted, not taken as 0 harm in the table and as average harm in the
+    # quotient.
+    c = _scenario()
+    c.loc[[0, 1], "harm"] = np.nan
+    before = ("2025-08-01T00:00Z", "2025-09-01T00:00Z")
+    after = ("2025-09-01T00:00Z", "2025-10-02T00:00Z")
+    d = displacement(
+        c, fences(), before=before, after=after, edges_m=(0, 150), outcome="harm", n_boot=200
+    )
+    assert d.load_report.dropped == {"no harm weight": 2, "outside every zone": 3}
+    # treated before: 13 robberies (365) and 5 criminal damage (2) remain
+    assert d.table.loc["treated", "before"] == 13 * 365 + 5 * 2
+    clean = displacement(
+        c.drop(index=[0, 1]),
+        fences(),
+        before=before,
+        after=after,
+        edges_m=(0, 150),
+        outcome="harm",
+        n_boot=200,
+    )
+    assert_allclose(d.wdq[1].wdq, clean.wdq[1].wdq)
+    assert_allclose(d.wdd.estimate, clean.wdd.estimate)
+    # counting crimes, the missing harm does not matter
+    n = displacement(c, fences(), before=before, after=after, edges_m=(0, 150), n_boot=200)
+    assert n.table.loc["treated", "before"] == 20
+
+
+def test_crime_panel_notes_crimes_without_a_harm_weight():
+    c = crimes(
+        [
+            (50, 50, "2025-09-02T10:00Z", "Robbery", 365.0),
+            (50, 50, "2025-09-03T10:00Z", "Robbery", np.nan),
+        ]
+    )
+    p = crime_panel(c, fences(), start=TS, end="2025-09-08T00:00Z", trial_start=TS)
+    row = p[p["fence_id"] == "T1"].iloc[0]
+    assert (row["crimes"], row["harm"]) == (2, 365.0)
+    assert p.attrs["load_report"].notes == ("1 crimes without a harm weight add 0 to harm",)
