@@ -146,3 +146,37 @@ def test_brief_gives_the_kernels_a_one_off_pseudonym_key(tmp_path, monkeypatch):
     assert any("one-off key" in note for note in result.notes)
     assert result.weekly is None and "no weekly briefing" in result.summary()
     assert (result.out_dir / "index.html").is_file()
+
+
+def test_brief_refuses_pages_that_show_a_collar_number(tmp_path):
+    from hspwork.briefing import run_brief
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "pings.csv").write_text("collar_no,time,x,y\n0427,2025-01-01T00:00Z,0,0\n")
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    # A chapter that forgot to pseudonymise: it prints the raw officer column.
+    nb = _notebook(
+        "import pandas as pd\n"
+        "print(pd.read_csv(f'{data_dir}/pings.csv', dtype=str)['collar_no'].tolist())"
+    )
+    nb.cells[1].source = "data_dir = '.'\nwork_dir = '.'"
+    nbformat.write(nb, str(folder / "01_targeting.ipynb"))
+    with pytest.raises(
+        HspworkError, match=r"01_targeting.html: raw officer identifier\(s\) shown: 0427"
+    ):
+        run_brief(
+            data, tmp_path / "out", notebooks=["01_targeting"], notebook_dir=folder, progress=False
+        )
+    # Without the check the pages are written and the problem is listed, not hidden.
+    result = run_brief(
+        data,
+        tmp_path / "out",
+        notebooks=["01_targeting"],
+        notebook_dir=folder,
+        progress=False,
+        check=False,
+    )
+    assert result.problems == ["01_targeting.html: raw officer identifier(s) shown: 0427"]
+    assert "PROBLEM 01_targeting.html" in result.summary()
