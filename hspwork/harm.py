@@ -63,7 +63,15 @@ def harm_table(table: str | Path | pd.DataFrame = "cambridge") -> pd.DataFrame:
             f"harm table lacks column(s) {sorted(missing)}; found {list(frame.columns)}. "
             "A harm table needs 'offence' and 'harm_days'."
         )
-    frame["harm_days"] = pd.to_numeric(frame["harm_days"], errors="raise").astype(float)
+    days = pd.to_numeric(frame["harm_days"], errors="coerce").astype(float)
+    bad = ~(days >= 0)  # missing, text or negative
+    if bad.any():
+        shown = {str(o): v for o, v in zip(frame["offence"][bad], frame["harm_days"][bad])}
+        raise SchemaError(
+            f"harm_days must be a number of days >= 0 for every offence; received "
+            f"{dict(list(shown.items())[:10])}"
+        )
+    frame["harm_days"] = days
     return frame
 
 

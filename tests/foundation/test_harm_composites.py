@@ -49,3 +49,18 @@ def test_violence_and_sexual_offences_by_hand():
     row = t[(t["scheme"] == "police_uk") & (t["offence"] == "Violence and sexual offences")]
     # 0.30*365 + 0.58*10 + 0.10*182 + 0.02*2555 = 109.5 + 5.8 + 18.2 + 51.1 = 184.6
     assert_allclose(row["harm_days"].iloc[0], 185.0)
+
+
+def test_own_table_with_unusable_weights_is_refused_by_name():
+    import pandas as pd
+
+    from hspwork.errors import SchemaError
+
+    bad = pd.DataFrame({"offence": ["Robbery", "Theft", "Arson"], "harm_days": ["365", "ten", ""]})
+    with pytest.raises(
+        SchemaError, match=r"harm_days must be a number of days >= 0.*'Theft': 'ten'.*'Arson'"
+    ):
+        harm_table(bad)
+    neg = pd.DataFrame({"offence": ["Robbery"], "harm_days": [-5]})
+    with pytest.raises(SchemaError, match=r"'Robbery': -5"):
+        harm_table(neg)
