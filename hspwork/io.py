@@ -391,8 +391,10 @@ def _coordinates(
     target_crs: CRS | str | int | None,
 ):
     """Parse x/y or lon/lat columns to metric arrays, dropping unusable rows with a reason."""
-    use_xy = "x" in cols and "y" in cols
     use_ll = "lon" in cols and "lat" in cols
+    # Grid columns need a declared CRS; without one, longitude/latitude (which say what they
+    # are) are used when the file has them too.
+    use_xy = "x" in cols and "y" in cols and (crs is not None or not use_ll)
     if not (use_xy or use_ll):
         raise SchemaError(
             f"{ledger.source}: no location columns (easting/northing or longitude/latitude); "

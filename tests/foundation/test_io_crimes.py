@@ -237,3 +237,23 @@ def test_times_carry_the_contract_dtype(tmp_path):
     for crimes in (read_crimes(street), read_crimes(force, tz="Europe/London", crs=27700)):
         assert str(crimes["occurred_from"].dtype) == "datetime64[ns, UTC]"
         assert str(crimes["occurred_to"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_both_grid_and_lonlat_columns_without_crs_use_lonlat(tmp_path):
+    # Many exports carry easting/northing and longitude/latitude. Without crs= the grid
+    # columns' CRS is unknown, so the self-describing longitude/latitude are used; with crs=
+    # the grid columns are used.
+    path = tmp_path / "both.csv"
+    path.write_text(
+        "crime_ref,offence,committed_from,easting,northing,longitude,latitude\n"
+        "C1,Robbery,2025-03-03 10:00,410000,290000,-1.85,52.5\n",
+        encoding="utf-8",
+    )
+    from pyproj import Transformer
+
+    ll = read_crimes(path, tz="Europe/London")
+    x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(-1.85, 52.5)
+    assert ll.crs.to_epsg() == 27700
+    np.testing.assert_allclose([ll.geometry.x.iloc[0], ll.geometry.y.iloc[0]], [x, y], atol=1e-6)
+    grid = read_crimes(path, tz="Europe/London", crs="EPSG:27700")
+    assert (grid.geometry.x.iloc[0], grid.geometry.y.iloc[0]) == (410000.0, 290000.0)
