@@ -649,6 +649,11 @@ def run_brief(
     out_dir = Path(out_dir).resolve()
     work_dir = Path(work_dir).resolve() if work_dir is not None else out_dir / "work"
     source = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
+    if target_compliance is not None and not 0 < target_compliance <= 1:
+        # Checked before an hour of notebooks runs, not after.
+        raise HspworkError(
+            f"target_compliance must be a share in (0, 1]; got {target_compliance!r}"
+        )
     if not source.is_dir():
         raise HspworkError(
             f"notebook folder {source} not found: the workbench notebooks come with the source "

@@ -259,6 +259,13 @@ def test_cli_reports_a_missing_data_folder(tmp_path, capsys):
     assert f"data folder {missing} not found" in err and "python -m hspwork.sample" in err
 
 
+def test_cli_rejects_a_target_given_as_a_percentage(tmp_path, capsys):
+    from hspwork.cli import main
+
+    assert main(["brief", "--data", str(tmp_path), "--target-compliance", "90", "--quiet"]) == 1
+    assert "target_compliance must be a share in (0, 1]; got 90.0" in capsys.readouterr().err
+
+
 def test_cli_rejects_a_bad_param(tmp_path, capsys):
     from hspwork.cli import main
 
