@@ -473,6 +473,32 @@ def _finish(frame: pd.DataFrame, ledger: RowLedger, warn: bool) -> pd.DataFrame:
     return frame
 
 
+def _check_zone_and_crs(tz, crs, to_crs):
+    """Check the ``tz``, ``crs`` and ``to_crs`` arguments before any work, naming a bad one."""
+    if tz is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(tz))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise HspworkError(
+                f"tz={tz!r} is not a time zone; give an IANA name such as 'Europe/London' or 'UTC'"
+            ) from None
+    checked = []
+    for name, value in (("crs", crs), ("to_crs", to_crs)):
+        if value is None:
+            checked.append(None)
+            continue
+        try:
+            checked.append(CRS.from_user_input(value))
+        except Exception:  # pyproj raises its own CRSError
+            raise CRSError(
+                f"{name}={value!r} is not a CRS pyproj knows; give an EPSG code such as "
+                "'EPSG:27700' (British National Grid) or 'EPSG:4326' (longitude/latitude)"
+            ) from None
+    return tz, checked[0], checked[1]
+
+
 # --------------------------------------------------------------------------------------------
 # Crimes
 # --------------------------------------------------------------------------------------------
@@ -543,6 +569,7 @@ def read_crimes(
     >>> crimes["harm"].tolist(), str(crimes["occurred_from"].iloc[0])
     ([365.0, 1.0], '2025-03-01 10:00:00+00:00')
     """
+    tz, crs, to_crs = _check_zone_and_crs(tz, crs, to_crs)
     source = "table" if isinstance(path, pd.DataFrame) else str(path)
     if isinstance(path, pd.DataFrame):
         raw = path.reset_index(drop=True)
@@ -710,8 +737,9 @@ def _force_export(
         {
             "crime_id": np.where(crime_id != "", crime_id, None).astype(object),
             "offence": offence.to_numpy(dtype=object),
-            "occurred_from": f_utc.to_numpy(),
-            "occurred_to": t_utc.to_numpy(),
+            # .array keeps the zone even when every time is missing (to_numpy would not)
+            "occurred_from": f_utc.array,
+            "occurred_to": t_utc.array,
             **{c: raw[c].to_numpy() for c in extra},
         },
         geometry=out_geom,
@@ -784,6 +812,7 @@ def read_pings(
     >>> pings.attrs["load_report"].dropped
     {'no location': 1}
     """
+    tz, crs, to_crs = _check_zone_and_crs(tz, crs, to_crs)
     if source not in PING_SOURCES:
         raise HspworkError(f"source={source!r} is not one of {PING_SOURCES}")
     if isinstance(path, pd.DataFrame):

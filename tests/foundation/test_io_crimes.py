@@ -257,3 +257,32 @@ def test_both_grid_and_lonlat_columns_without_crs_use_lonlat(tmp_path):
     np.testing.assert_allclose([ll.geometry.x.iloc[0], ll.geometry.y.iloc[0]], [x, y], atol=1e-6)
     grid = read_crimes(path, tz="Europe/London", crs="EPSG:27700")
     assert (grid.geometry.x.iloc[0], grid.geometry.y.iloc[0]) == (410000.0, 290000.0)
+
+
+def test_export_with_no_usable_row_gives_an_empty_frame_and_the_counts(tmp_path):
+    path = tmp_path / "nothing_usable.csv"
+    path.write_text(
+        "crime_ref,offence,committed_from,committed_to,easting,northing\n"
+        "C1,Robbery,,,410000,290000\n"
+        "C2,Robbery,,,,\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(DataDroppedWarning):
+        crimes = read_crimes(path, tz="Europe/London", crs="EPSG:27700")
+    assert len(crimes) == 0
+    assert crimes.attrs["load_report"].dropped == {"no date/time": 2}
+    assert str(crimes["occurred_from"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_unknown_time_zone_or_crs_is_named(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text(
+        "crime_ref,offence,committed_from,easting,northing\nC1,Robbery,2025-03-01 10:00,410000,290000\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(HspworkError, match=r"tz='Mars/Base' is not a time zone.*Europe/London"):
+        read_crimes(path, tz="Mars/Base", crs="EPSG:27700")
+    with pytest.raises(CRSError, match=r"crs='EPSG:99999' is not a CRS.*EPSG:27700"):
+        read_crimes(path, tz="Europe/London", crs="EPSG:99999")
+    with pytest.raises(CRSError, match=r"to_crs='nonsense' is not a CRS"):
+        read_crimes(path, tz="Europe/London", crs="EPSG:27700", to_crs="nonsense")
