@@ -58,8 +58,9 @@ def catchments(
         if buffer_m is None
         else np.full(len(f), float(buffer_m))
     )
-    if not np.isfinite(width).all() or (width < 0).any():
-        raise HspworkError(f"buffer_m must be metres >= 0, got {width[~(width >= 0)][:3].tolist()}")
+    bad = ~np.isfinite(width) | (width < 0)
+    if bad.any():
+        raise HspworkError(f"buffer_m must be metres >= 0, got {width[bad][:3].tolist()}")
     core = f.geometry.to_numpy()
     # quad_segs=16: a 200 m arc is then off the true circle by < 0.2 m.
     grown = shapely.buffer(core, width / unit_to_metres(crs), quad_segs=16)

@@ -130,7 +130,10 @@ def _read_raw(path: Path, fmt: str, layer: str | None) -> gpd.GeoDataFrame:
     kw = {"layer": layer} if layer else {}
     # Times come as text and are read by _as_utc: GDAL would take a time without a zone as
     # UTC when others in the column have one, which hides a local time an hour out.
-    return gpd.read_file(path, engine="pyogrio", datetime_as_string=True, **kw)
+    try:
+        return gpd.read_file(path, engine="pyogrio", datetime_as_string=True, **kw)
+    except Exception as exc:  # pyogrio raises its own error classes for a bad file
+        raise HspworkError(f"{path.name} could not be read as {fmt}: {exc}") from exc
 
 
 def from_file(

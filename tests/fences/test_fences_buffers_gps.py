@@ -189,3 +189,11 @@ def test_fence_square_validates_against_its_buffer():
 
     assert validate_fences(f, gps_error_m=19).empty
     assert validate_fences(f, gps_error_m=21)["check"].tolist() == ["smaller_than_gps"]
+
+
+def test_catchment_width_error_names_the_bad_value():
+    f = disc_fence(100)
+    with pytest.raises(HspworkError, match=r"buffer_m must be metres >= 0, got \[inf\]"):
+        catchments(f, buffer_m=float("inf"))
+    with pytest.raises(HspworkError, match=r"got \[-5.0\]"):
+        catchments(f, buffer_m=-5)

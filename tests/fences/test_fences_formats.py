@@ -229,3 +229,10 @@ def test_fence_file_with_a_time_without_zone_is_refused_not_taken_as_utc(tmp_pat
         "2025-10-01 07:00:00+00:00",
         "2025-11-03 08:00:00+00:00",
     ]
+
+
+def test_unreadable_fence_file_is_named(tmp_path):
+    path = tmp_path / "broken.geojson"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(HspworkError, match=r"broken.geojson could not be read as geojson"):
+        from_file(path)
