@@ -552,6 +552,10 @@ def power_simulation(
         )
     if design not in ("post", "prepost"):
         raise HspworkError(f"design must be 'post' or 'prepost'; received {design!r}")
+    if not 0 < alpha < 1:
+        raise HspworkError(f"alpha must be between 0 and 1 (e.g. 0.05); received {alpha!r}")
+    if int(n_sims) < 1:
+        raise HspworkError(f"n_sims must be at least 1; received {n_sims!r}")
     rng = np.random.default_rng(seed)
     m = rate_per_year * years
     if design == "post":

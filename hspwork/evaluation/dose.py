@@ -183,6 +183,8 @@ def dose_response(
         raise HspworkError(f"lag must be at least 1 period; received {lag!r}")
     if not per_minutes > 0:
         raise HspworkError(f"per_minutes must be positive; received {per_minutes!r}")
+    if int(n_bins) < 1:
+        raise HspworkError(f"n_bins must be at least 1; received {n_bins!r}")
     # the lag is taken on the whole panel, then travels with its row through the checks
     lag_col = "__hspwork_lagged_dose"
     lagged = panel.assign(**{lag_col: _lagged(panel, dose, unit, period, lag)})

@@ -182,8 +182,13 @@ def _pair(x, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise HspworkError(
             f"{name} must be a (before, after) pair of counts or arrays of counts; received {x!r}"
         ) from None
-    before = np.atleast_1d(np.asarray(before, dtype=float))
-    after = np.atleast_1d(np.asarray(after, dtype=float))
+    try:
+        before = np.atleast_1d(np.asarray(before, dtype=float))
+        after = np.atleast_1d(np.asarray(after, dtype=float))
+    except (TypeError, ValueError):
+        raise HspworkError(
+            f"{name} counts must be numbers (crimes or harm); received {x!r}"
+        ) from None
     if before.shape != after.shape:
         raise HspworkError(
             f"{name} before and after must have the same shape; received {before.shape} and "

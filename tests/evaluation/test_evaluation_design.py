@@ -274,3 +274,10 @@ def test_balance_table_constant_groups_with_different_means_are_imbalanced():
     f["width_m"] = 120
     b = balance_table(f, columns=["width_m"])
     assert b.loc["width_m", "std_diff"] == 0 and not b.loc["width_m", "imbalanced"]
+
+
+def test_power_arguments_outside_their_range_are_named():
+    with pytest.raises(HspworkError, match=r"alpha must be between 0 and 1.*received 5"):
+        power_simulation(10, rate_per_year=1, irr=0.8, alpha=5)
+    with pytest.raises(HspworkError, match=r"n_sims must be at least 1; received 0"):
+        power_simulation(10, rate_per_year=1, irr=0.8, n_sims=0)

@@ -174,3 +174,10 @@ def test_dose_response_lag_skips_no_period_when_a_quiet_week_is_set_aside():
     )
     assert_allclose(np.log(r.irr_per_unit), ref.params["lag_h"], rtol=1e-6)
     assert r.bins["n"].sum() == len(q)
+
+
+def test_dose_response_bins_must_be_positive():
+    with pytest.raises(HspworkError, match=r"n_bins must be at least 1; received 0"):
+        dose_response(
+            trial(), outcome="crimes", dose="minutes", unit="spot", period="week", n_bins=0
+        )

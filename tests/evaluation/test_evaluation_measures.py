@@ -195,3 +195,10 @@ def test_wdq_harm_weights_by_hand_and_bootstrap_variance():
     grad = grad_b / success - buf / success**2 * grad_s
     se = np.sqrt(np.sum(grad**2 * np.array(var)))
     assert_allclose(r.ci[1] - r.ci[0], 2 * 1.96 * se, rtol=0.2)
+
+
+def test_counts_that_are_not_numbers_are_named():
+    with pytest.raises(HspworkError, match=r"treated counts must be numbers.*\('a', 1\)"):
+        wdd(treated=("a", 1), control=(1, 1))
+    with pytest.raises(HspworkError, match=r"buffer counts must be numbers"):
+        wdq(treated=(10, 5), buffer=("many", 5), control=(10, 10))
