@@ -25,8 +25,14 @@ def _clean(values) -> np.ndarray:
     x = np.asarray(values, dtype="float64").ravel()
     if x.size == 0:
         raise HspworkError("no places: concentration needs at least one value")
-    if not np.all(np.isfinite(x)) or (x < 0).any():
-        raise HspworkError("values must be finite and non-negative (counts or harm per place)")
+    bad_nan = int((~np.isfinite(x)).sum())
+    bad_neg = int((x < 0).sum())
+    if bad_nan or bad_neg:
+        raise HspworkError(
+            f"values must be finite and non-negative (counts or harm per place); got "
+            f"{bad_nan:,} missing or infinite and {bad_neg:,} negative of {x.size:,}"
+            + (f" (smallest {np.nanmin(x):g})" if bad_neg else "")
+        )
     if x.sum() <= 0:
         raise HspworkError("all places have zero: there is no crime to be concentrated")
     return x

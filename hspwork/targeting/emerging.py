@@ -294,7 +294,9 @@ def emerging_hotspots(
     periods = list(periods)
     missing = [p for p in periods if p not in cube.columns]
     if missing:
-        raise SchemaError(f"period columns not in cube: {missing[:5]}")
+        raise SchemaError(
+            f"period columns not in cube: {missing[:5]}; the cube has {list(cube.columns)[:12]}"
+        )
     if len(periods) < 3:
         raise HspworkError(f"emerging hot spots need at least 3 periods, got {len(periods)}")
     y = cube[periods].to_numpy(dtype="float64")

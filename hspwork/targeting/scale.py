@@ -97,7 +97,10 @@ def pai(crimes_in: float, crimes_total: float, area_in: float, area_total: float
     15.0
     """
     if crimes_total <= 0 or area_total <= 0 or area_in <= 0:
-        raise HspworkError("pai needs positive totals and a positive flagged area")
+        raise HspworkError(
+            "pai needs positive totals and a positive flagged area; got crimes_total="
+            f"{crimes_total!r}, area_in={area_in!r}, area_total={area_total!r}"
+        )
     return float((crimes_in / crimes_total) / (area_in / area_total))
 
 

@@ -74,8 +74,14 @@ def test_concentration_result_uses_crimes_for_harm():
 
 
 def test_errors():
-    with pytest.raises(HspworkError, match="non-negative"):
+    with pytest.raises(
+        HspworkError,
+        match=r"non-negative.*got 0 missing or infinite and 1 "
+        r"negative of 2 \(smallest -1\)",
+    ):
         gini([1, -1])
+    with pytest.raises(HspworkError, match="got 1 missing or infinite and 0 negative of 3"):
+        gini([1, np.nan, 2])
     with pytest.raises(HspworkError, match="zero"):
         gini([0, 0])
     with pytest.raises(HspworkError, match="pct_places must be in"):

@@ -36,7 +36,7 @@ def test_default_scale_in_feet_reports_metres():
 
 def test_pai_by_hand():
     assert pai(30, 100, 2, 100) == 15.0
-    with pytest.raises(HspworkError, match="positive"):
+    with pytest.raises(HspworkError, match=r"positive.*crimes_total=0, area_in=1, area_total=1"):
         pai(1, 0, 1, 1)
 
 
