@@ -73,6 +73,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "unit_costs", "wdd", "wdq",
     ),
     "hspwork.sample": ("load_truth", "make_sample_city"),
+    "hspwork.briefing": (
+        "check_html", "export_html", "run_brief", "weekly_briefing", "weekly_briefing_from_work",
+    ),
 }  # fmt: skip
 
 # hspwork.evaluation.assign (random assignment) would clash with hspwork.units.assign
