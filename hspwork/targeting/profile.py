@@ -3,7 +3,8 @@ trend, for crime counts or harm.
 
 Times recorded as a from-to window are apportioned across the hours they span (aoristic
 analysis, Ratcliffe 2000): a burglary between 10:30 and 11:15 puts 0.67 of itself in the
-10 o'clock hour and 0.33 in the 11 o'clock hour. Hours are local wall-clock hours in ``tz``.
+10 o'clock hour and 0.33 in the 11 o'clock hour. Hours are local wall-clock hours in ``tz``;
+the time between is real elapsed time, so clock changes neither add nor remove an hour.
 """
 
 from __future__ import annotations
@@ -23,13 +24,39 @@ _WEEK_H = 168
 _MONDAY = pd.Timestamp("1970-01-05")  # a Monday, for counting hours of the week
 
 
-def _local_hours(t: pd.Series, tz: str) -> np.ndarray:
-    local = pd.DatetimeIndex(t).tz_convert(tz).tz_localize(None)
-    return (local - _MONDAY) / pd.Timedelta(hours=1)
+def _utc_hours(t: pd.Series) -> np.ndarray:
+    """Real elapsed hours since ``_MONDAY`` (UTC) for tz-aware times."""
+    utc = pd.DatetimeIndex(t).tz_convert("UTC").tz_localize(None)
+    return np.asarray((utc - _MONDAY) / pd.Timedelta(hours=1), dtype=float)
+
+
+def _offset_hours(u: np.ndarray, tz: str) -> np.ndarray:
+    """The UTC offset of ``tz`` (hours) at real hours ``u`` since ``_MONDAY``."""
+    utc = _MONDAY + pd.to_timedelta(u, unit="h")
+    local = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+    return np.asarray((local - utc) / pd.Timedelta(hours=1), dtype=float)
+
+
+def _transitions(u0: float, u1: float, tz: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clock changes of ``tz`` between real hours u0 and u1: instants, offsets before/after.
+
+    Every zone changes its clock on a quarter hour, so sampling every 15 minutes finds each
+    change at its exact instant (a few thousand samples a year).
+    """
+    if not np.isfinite(u0) or not np.isfinite(u1) or u1 <= u0:
+        return np.empty(0), np.empty(0), np.empty(0)
+    q = np.arange(np.floor(u0 * 4), np.ceil(u1 * 4) + 1) / 4.0
+    off = _offset_hours(q, tz)
+    k = np.flatnonzero(off[1:] != off[:-1]) + 1
+    return q[k], off[k - 1], off[k]
 
 
 def aoristic_weights(start, end, tz: str = "UTC", chunk: int = 20_000) -> np.ndarray:
     """Share of each crime's window in each of the 168 hours of the week.
+
+    Each real minute of the window is equally likely and counts in the local wall-clock hour
+    it fell in: across the spring clock change the hour that never happened gets nothing, and
+    in autumn the hour that happened twice gets both.
 
     Parameters
     ----------
@@ -51,27 +78,47 @@ def aoristic_weights(start, end, tz: str = "UTC", chunk: int = 20_000) -> np.nda
     >>> w = aoristic_weights(s, e)
     >>> w[0, [10, 11]].round(4).tolist(), float(w.sum())
     ([0.6667, 0.3333], 1.0)
+
+    Across the spring change in London (01:00 GMT -> 02:00 BST on 31 March 2024), 00:30 GMT to
+    02:30 BST is one real hour: half in the 00 hour, half in the 02 hour, none in the 01 hour.
+
+    >>> s = pd.Series(pd.to_datetime(["2024-03-31 00:30"], utc=True))
+    >>> e = pd.Series(pd.to_datetime(["2024-03-31 01:30"], utc=True))
+    >>> aoristic_weights(s, e, tz="Europe/London")[0, [6 * 24, 6 * 24 + 1, 6 * 24 + 2]].tolist()
+    [0.5, 0.0, 0.5]
     """
-    s_h = np.asarray(_local_hours(pd.Series(start), tz), dtype=float)
-    e_raw = pd.Series(end)
-    e_h = np.asarray(_local_hours(e_raw.fillna(pd.Series(start)), tz), dtype=float)
-    n = s_h.size
+    s_u = _utc_hours(pd.Series(start))
+    e_u = _utc_hours(pd.Series(end).fillna(pd.Series(start)))
+    s_off = _offset_hours(s_u, tz)
+    n = s_u.size
     out = np.zeros((n, _WEEK_H))
-    exact = ~(e_h > s_h)
+    exact = ~(e_u > s_u)  # compared in real time, so a window over the autumn change is not
     idx = np.flatnonzero(exact)
-    out[idx, np.floor(s_h[idx]).astype(np.int64) % _WEEK_H] = 1.0
+    out[idx, np.floor(s_u[idx] + s_off[idx]).astype(np.int64) % _WEEK_H] = 1.0
     win = np.flatnonzero(~exact)
+    if win.size == 0:
+        return out
+    e_off = _offset_hours(e_u, tz)
+    t_at, t_before, t_after = _transitions(s_u[win].min(), e_u[win].max(), tz)
     bins = np.arange(_WEEK_H)[None, :]
+
+    def covered(t):
+        # hours of each weekly bin b within [0, t) of local time: whole weeks plus this one
+        return np.floor(t / _WEEK_H) + np.clip(np.mod(t, _WEEK_H) - bins, 0.0, 1.0)
+
     for a in range(0, win.size, chunk):  # bounded memory: chunk x 168 floats at a time
         rows = win[a : a + chunk]
-        s = s_h[rows][:, None]
-        e = e_h[rows][:, None]
-
-        def covered(t):
-            # hours of each weekly bin b within [0, t): whole weeks plus the part of this one
-            return np.floor(t / _WEEK_H) + np.clip(np.mod(t, _WEEK_H) - bins, 0.0, 1.0)
-
-        out[rows] = (covered(e) - covered(s)) / (e - s)
+        s = s_u[rows][:, None]
+        e = e_u[rows][:, None]
+        # the local clock is u + offset; piece by piece between clock changes the real and
+        # local hours advance together, so each change inside a window adds the local hour
+        # between its two readings back (autumn) or takes it away (spring)
+        acc = covered(e + e_off[rows][:, None]) - covered(s + s_off[rows][:, None])
+        for t, o1, o2 in zip(t_at, t_before, t_after):  # clock changes: two a year
+            inside = ((s < t) & (t <= e)).ravel()  # at e itself the offset is already o2
+            if inside.any():
+                acc[inside] += covered(np.array([[t + o1]])) - covered(np.array([[t + o2]]))
+        out[rows] = acc / (e - s)
     return out
 
 

@@ -18,16 +18,16 @@ from hspwork.targeting.profile import aoristic_weights, place_profile
 
 
 def brute_force(start, end, tz):
-    # walk each window minute by minute in local wall-clock time
+    # walk each window minute by real minute, each placed in the local hour it fell in
     out = np.zeros((len(start), 168))
     for i, (s, e) in enumerate(zip(start, end)):
-        ls = s.tz_convert(tz).tz_localize(None)
-        le = e.tz_convert(tz).tz_localize(None)
-        minutes = pd.date_range(ls, le, freq="min", inclusive="left") + pd.Timedelta(seconds=30)
+        minutes = pd.date_range(s, e, freq="min", inclusive="left") + pd.Timedelta(seconds=30)
         if len(minutes) == 0:
+            ls = s.tz_convert(tz)
             out[i, ls.day_of_week * 24 + ls.hour] = 1.0
             continue
-        b = minutes.day_of_week * 24 + minutes.hour
+        local = minutes.tz_convert(tz)
+        b = local.day_of_week * 24 + local.hour
         out[i] = np.bincount(b, minlength=168) / len(minutes)
     return out
 
@@ -35,7 +35,7 @@ def brute_force(start, end, tz):
 @pytest.mark.parametrize("tz", ["UTC", "Europe/London"])
 def test_aoristic_matches_minute_counting(tz):
     rng = np.random.default_rng(0)
-    base = pd.Timestamp("2024-03-25", tz="UTC")  # the week after the clocks go forward
+    base = pd.Timestamp("2024-03-25", tz="UTC")  # two weeks around the spring clock change
     start = base + pd.to_timedelta(rng.integers(0, 14 * 24 * 60, 40), unit="min")
     length = pd.to_timedelta(rng.integers(0, 3 * 24 * 60, 40), unit="min")
     length = length.where(np.arange(40) % 5 != 0, pd.Timedelta(0))  # some exact times
@@ -43,6 +43,28 @@ def test_aoristic_matches_minute_counting(tz):
     w = aoristic_weights(pd.Series(start), pd.Series(end), tz=tz)
     assert_allclose(w, brute_force(start, end, tz), atol=1e-9)
     assert_allclose(w.sum(axis=1), 1.0)
+
+
+def test_aoristic_across_both_clock_changes_by_hand():
+    # London, spring 2024: 01:00 GMT becomes 02:00 BST on Sunday 31 March. 00:00-02:00 UTC is
+    # two real hours: 00:00-01:00 local (Sun 00) and 02:00-03:00 BST (Sun 02); Sun 01 never was.
+    sun = 6 * 24
+    s = pd.Series(pd.to_datetime(["2024-03-31 00:00", "2024-10-27 00:00"], utc=True))
+    e = pd.Series(pd.to_datetime(["2024-03-31 02:00", "2024-10-27 02:00"], utc=True))
+    w = aoristic_weights(s, e, tz="Europe/London")
+    assert_allclose(w[0, [sun, sun + 1, sun + 2]], [0.5, 0.0, 0.5], atol=1e-12)
+    # autumn: 02:00 BST becomes 01:00 GMT on 27 October. 00:00-02:00 UTC is 01:00-02:00 BST
+    # then 01:00-02:00 GMT: the 01 hour happened twice and holds the whole window.
+    assert_allclose(w[1, sun + 1], 1.0, atol=1e-12)
+    # a window from 01:40 BST to 01:10 GMT (40 real minutes, the clock went back) is a window,
+    # not an exact time: all of it in the 01 hour
+    s2 = pd.Series(pd.to_datetime(["2024-10-27 00:40"], utc=True))  # 01:40 BST
+    e2 = pd.Series(pd.to_datetime(["2024-10-27 01:10"], utc=True))  # 01:10 GMT
+    assert_allclose(aoristic_weights(s2, e2, tz="Europe/London")[0, sun + 1], 1.0)
+    # a window ending exactly at the spring change: 00:15-01:00 UTC, all in Sun 00
+    s3 = pd.Series(pd.to_datetime(["2024-03-31 00:15"], utc=True))
+    e3 = pd.Series(pd.to_datetime(["2024-03-31 01:00"], utc=True))
+    assert_allclose(aoristic_weights(s3, e3, tz="Europe/London")[0, sun], 1.0)
 
 
 def test_windows_longer_than_a_week_and_missing_ends():
