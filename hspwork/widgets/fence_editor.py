@@ -377,13 +377,23 @@ class FenceEditor(w.HBox):
         """
         new = features_to_fences(features, self.fences)
         new = keep_unchanged_geometry(self.fences, new)
+        # shapes that are not fences (a marker, a line) are left out and the user is told
+        dropped = new.attrs["load_report"].dropped
+        left_out = (
+            "not a fence, left out: " + ", ".join(f"{k}: {v}" for k, v in dropped.items())
+            if dropped
+            else ""
+        )
         before = set(self.fences["fence_id"])
         drawn = [f for f in features if (f.get("properties") or {}).get("fence_id") is None]
         same = (
             list(new["fence_id"]) == list(self.fences["fence_id"])
             and new.geometry.geom_equals_exact(self.fences.geometry, tolerance=0).all()
         )
-        if same and not drawn:
+        if same:
+            if drawn:  # only stray shapes were drawn: take them off the map, keep the fences
+                self.message = left_out or self.message
+                self._refresh(self.fences, push_to_map=True)
             return
         added = [i for i in new["fence_id"] if i not in before]
         removed = sorted(before - set(new["fence_id"]))
@@ -392,6 +402,8 @@ class FenceEditor(w.HBox):
             what = f"drawn: {', '.join(added)}"
         elif removed:
             what = f"deleted: {', '.join(removed)}"
+        if left_out:
+            what += f"; {left_out}"
         self._change(new, what, push_to_map=bool(drawn))
 
     def set_geometry(self, fence_id: str, geometry) -> None:

@@ -271,3 +271,20 @@ def test_editor_commits_quick_successive_edits_as_versions(fences):
     assert hist["version"].tolist() == [1, 2, 3, 4]
     assert_allclose(hist.area, [10000, 11000, 12000, 13000])
     assert hist["valid_from"].is_monotonic_increasing and hist["valid_to"].isna().sum() == 1
+
+
+def test_editor_says_when_a_drawn_shape_is_not_a_fence(fences):
+    # Geoman can also draw markers and lines: they are not fences. The editor says so,
+    # takes them off the map, and leaves the fences and the undo history as they were.
+    ed = FenceEditor(fences)
+    marker = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Point", "coordinates": [-0.12, 51.5]},
+    }
+    ed.draw.data = leaflet_round(fences_to_features(fences)) + [marker]
+    assert ed.message == "not a fence, left out: not a polygon: 1"
+    assert ed.fences["fence_id"].tolist() == ["market", "station"]
+    assert len(ed.draw.data) == 2
+    ed.undo()
+    assert ed.message == "nothing to undo"
