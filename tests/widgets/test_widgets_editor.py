@@ -282,7 +282,7 @@ def test_editor_says_when_a_drawn_shape_is_not_a_fence(fences):
         "properties": {},
         "geometry": {"type": "Point", "coordinates": [-0.12, 51.5]},
     }
-    ed.draw.data = leaflet_round(fences_to_features(fences)) + [marker]
+    ed.draw.data = [*leaflet_round(fences_to_features(fences)), marker]
     assert ed.message == "not a fence, left out: not a polygon: 1"
     assert ed.fences["fence_id"].tolist() == ["market", "station"]
     assert len(ed.draw.data) == 2
