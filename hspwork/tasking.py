@@ -35,6 +35,7 @@ from scipy.spatial import cKDTree
 from hspwork.crs import require_crs, unit_to_metres
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.privacy import pseudonymise_frame
+from hspwork.targeting.profile import aoristic_weights
 from hspwork.tracking.dosage import DEFAULT_SHIFTS
 from hspwork.tracking.dwell import time_ns
 
@@ -236,7 +237,8 @@ def crime_profile(
 ) -> pd.DataFrame:
     """Share of each place's crime by local hour of day (rows: fence_id, columns 0..23).
 
-    A crime known only as a window is placed at the window's midpoint. ``prior`` crimes are
+    A crime known only as a from-to window is spread over the hours it spans (aoristic, as
+    :func:`hspwork.targeting.aoristic_weights`). ``prior`` crimes are
     spread evenly over the 24 hours of every place (so no hour is ruled out by a small count).
     The ``crimes`` column holds the raw count.
 
@@ -252,21 +254,22 @@ def crime_profile(
     (1.0, 2)
     """
     _need(crimes, ["occurred_from"], "crimes")
-    a = time_ns(crimes["occurred_from"], "occurred_from")
-    b = time_ns(crimes["occurred_to"], "occurred_to") if "occurred_to" in crimes else a
-    b = np.where(b == np.iinfo(np.int64).min, a, b)
-    mid = pd.to_datetime(a + (b - a) // 2, utc=True).tz_convert(tz)
     pts = crimes.geometry.to_crs(fences.crs) if crimes.crs != fences.crs else crimes.geometry
     one = fences.drop_duplicates("fence_id", keep="last").reset_index(drop=True)
     tree = shapely.STRtree(one.geometry.to_numpy())
     ci, fi = tree.query(pts.to_numpy(), predicate="within")
-    hours = np.asarray(mid.hour)[ci]
+    # hour-of-day shares of each window (aoristic: real minutes in local hours), only for the
+    # crimes inside some place, so a force's crimes never make an n x 168 array
+    inner, pos = np.unique(ci, return_inverse=True)
+    sub = crimes.iloc[inner]
+    end = sub["occurred_to"] if "occurred_to" in sub.columns else sub["occurred_from"]
+    w_day = aoristic_weights(sub["occurred_from"], end, tz=tz).reshape(-1, 7, 24).sum(axis=1)
     counts = np.zeros((len(one), 24))
-    np.add.at(counts, (fi, hours), 1.0)
+    np.add.at(counts, fi, w_day[pos])
     total = counts.sum(axis=1)
     share = (counts + prior / 24.0) / np.maximum(total + prior, 1e-12)[:, None]
     out = pd.DataFrame(share, index=one["fence_id"].astype(str), columns=list(range(24)))
-    out["crimes"] = total.astype(int)
+    out["crimes"] = np.rint(total).astype(int)  # each crime's shares sum to 1
     return out
 
 

@@ -194,3 +194,24 @@ def test_one_team_for_distant_places_overruns_its_shift():
     )
     ok = schedule(f, ["2025-09-01"], teams={"A": "1", "B": "2", "C": "3"}, seed=1)
     assert not ok["after_shift_end"].any() and (ok["moved_minutes"] == 0).all()
+
+
+def test_crime_profile_spreads_windows_over_their_hours():
+    # A burglary known only as 22:00-02:00 (four hours) puts a quarter in each of 22, 23, 0, 1,
+    # not all of itself at the 00:00 midpoint; an exact 09:15 theft counts in 09.
+    from shapely.geometry import Point, box
+
+    f = gpd.GeoDataFrame({"fence_id": ["A", "B"]}, geometry=[box(0, 0, 10, 10), box(50, 0, 60, 10)],
+                         crs=27700)  # fmt: skip
+    t0 = pd.to_datetime(["2025-01-06 22:00", "2025-01-06 09:15", "2025-01-06 12:00"], utc=True)
+    t1 = pd.to_datetime(["2025-01-07 02:00", "2025-01-06 09:15", "2025-01-06 12:00"], utc=True)
+    c = gpd.GeoDataFrame({"occurred_from": t0, "occurred_to": t1},
+                         geometry=[Point(5, 5), Point(5, 5), Point(500, 500)], crs=27700)  # fmt: skip
+    p = crime_profile(c, f, tz="UTC", prior=0)
+    want = np.zeros(24)
+    want[[22, 23, 0, 1]] = 0.25 / 2
+    want[9] = 1 / 2
+    assert_allclose(p.loc["A", list(range(24))].to_numpy(float), want, atol=1e-12)
+    assert p["crimes"].to_dict() == {"A": 2, "B": 0}
+    # B has no crime: with the prior every hour is alike
+    assert_allclose(crime_profile(c, f, tz="UTC", prior=1.0).loc["B", 0], 1 / 24)
