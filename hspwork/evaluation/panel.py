@@ -8,12 +8,14 @@ exactly when the programme did. The result feeds :func:`~hspwork.evaluation.esti
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hspwork.crs import align_crs, require_crs, unit_to_metres
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.report import RowLedger
 
 __all__ = ["add_patrol", "crime_panel", "place_table"]
@@ -163,6 +165,25 @@ def crime_panel(
         ledger.note(f"{int((~used).sum())} areas with other roles left out")
 
     period_ns = pd.Timedelta(days=period_days).value
+    if "occurred_to" in crimes.columns and len(c_idx):
+        # A crime known only to a window (police.uk: a whole month) is counted where the
+        # window starts; with windows longer than a period that piles them into one period.
+        used_crimes = np.unique(c_idx)
+        ends = pd.to_datetime(crimes["occurred_to"], utc=True).iloc[used_crimes]
+        span_ns = (ends - times.iloc[used_crimes]).to_numpy(dtype="timedelta64[ns]")
+        n_long = int((span_ns.view(np.int64) > period_ns).sum())
+        if n_long:
+            ledger.note(
+                f"{n_long} crimes with a window longer than a period, counted where it starts"
+            )
+            warnings.warn(
+                f"{n_long} of {used_crimes.size} crimes have a time window longer than the "
+                f"{period_days}-day period (police.uk months, for example); each is counted in "
+                "the period where its window starts. Use period_days at least as long as the "
+                "windows (31 for monthly data) or data with exact times.",
+                HspworkWarning,
+                stacklevel=2,
+            )
     first = int(np.floor((t0 - ts).value / period_ns))
     last = int(np.ceil((t1 - ts).value / period_ns)) - 1
     k_all = np.arange(first, last + 1)

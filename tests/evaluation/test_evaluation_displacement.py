@@ -1,5 +1,7 @@
 """crime_panel and displacement on hand-made areas and crimes, counted by hand."""
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -7,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 from shapely.geometry import Point, box
 
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.evaluation import (
     balance_table,
     crime_panel,
@@ -245,3 +247,17 @@ def test_crime_panel_notes_crimes_without_a_harm_weight():
     row = p[p["fence_id"] == "T1"].iloc[0]
     assert (row["crimes"], row["harm"]) == (2, 365.0)
     assert p.attrs["load_report"].notes == ("1 crimes without a harm weight add 0 to harm",)
+
+
+def test_crime_panel_warns_when_windows_are_longer_than_a_period():
+    # police.uk crimes carry a whole month as their window; a weekly panel would put every
+    # one in the week holding the 1st. The panel says so, naming how many.
+    c = crimes([(50, 50, "2025-09-01T00:00Z", "Robbery", 365.0)] * 3)
+    c["occurred_to"] = pd.Timestamp("2025-10-01T00:00Z")
+    c.loc[2, "occurred_to"] = c.loc[2, "occurred_from"]  # an exact time
+    with pytest.warns(HspworkWarning, match=r"2 of 3 crimes have a time window longer than"):
+        p = crime_panel(c, fences(), start=TS, end="2025-10-01T00:00Z", trial_start=TS)
+    assert "2 crimes with a window longer than a period" in p.attrs["load_report"].notes[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HspworkWarning)
+        crime_panel(c, fences(), start=TS, end="2025-10-01T00:00Z", trial_start=TS, period_days=30)
