@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,16 +29,17 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.figure import Figure
+from pyproj import CRS, Transformer
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from hspwork.crs import require_crs, unit_to_metres
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.crs import require_crs, to_metric, unit_to_metres
+from hspwork.errors import CRSMismatchWarning, HspworkError, SchemaError
 from hspwork.privacy import pseudonymise_frame
 from hspwork.targeting.profile import aoristic_weights
 from hspwork.tracking.dosage import DEFAULT_SHIFTS
-from hspwork.tracking.dwell import time_ns
+from hspwork.tracking.dwell import pings_crs, time_ns
 
 #: Speeds in metres per second for journeys between visits.
 SPEEDS_MPS = {"walking": 1.3, "cycling": 4.0, "driving": 8.0}
@@ -794,6 +796,7 @@ def exception_report(
     team_members: dict[str, list[str]] | None = None,
     margin_minutes: float = 0.0,
     include_partly: bool = True,
+    crs=None,
 ) -> pd.DataFrame:
     """Taskings not performed, and whether the officers' devices were silent at the time.
 
@@ -807,7 +810,10 @@ def exception_report(
       ``officers_silent`` counts the expected officers whose devices were silent (with a
       team, some may be silent while others were heard elsewhere);
     * ``pings_in_window`` and ``closest_m`` - how many pings, and the closest any came to the
-      fence, when the devices were heard.
+      fence (metres, whatever the CRS unit), when the devices were heard.
+
+    The pings' CRS comes from ``pings.attrs["crs"]`` (or ``crs=``), as for
+    :func:`~hspwork.tracking.dwell`; pings in another CRS than the fences are converted.
 
     Returns
     -------
@@ -836,12 +842,25 @@ def exception_report(
     lo = time_ns(ex["planned_start"]) - int(margin_minutes * 60e9)
     hi = time_ns(ex["planned_start"]) + (ex["minutes"].to_numpy(float) * 60e9).astype(np.int64)
     hi = hi + int(margin_minutes * 60e9)
+    fences = to_metric(fences, "fences")
+    p_crs = pings_crs(pings, crs)
+    x = pings["x"].to_numpy(float)
+    y = pings["y"].to_numpy(float)
+    if not p_crs.equals(CRS.from_user_input(fences.crs)):
+        warnings.warn(
+            f"pings are in {p_crs.name} but fences are in {fences.crs.name}; converted the "
+            "pings to the fences' CRS",
+            CRSMismatchWarning,
+            stacklevel=2,
+        )
+        x, y = Transformer.from_crs(p_crs, fences.crs, always_xy=True).transform(x, y)
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    to_m = unit_to_metres(fences.crs)
     t = time_ns(pings["time"])
     off = pings["officer"].astype(str).to_numpy()
     order = np.lexsort((t, off))
     t, off = t[order], off[order]
-    x = pings["x"].to_numpy(float)[order]
-    y = pings["y"].to_numpy(float)[order]
+    x, y = x[order], y[order]
     # per officer, searchsorted gives the window's ping range; closest distance on those pings
     names, first = np.unique(off, return_index=True)
     last = np.r_[first[1:], len(off)]
@@ -863,7 +882,8 @@ def exception_report(
         if i1 > i0:
             g = geom.get(str(ex["fence_id"].iloc[row]))
             if g is not None:
-                closest[k] = float(shapely.distance(g, shapely.points(x[i0:i1], y[i0:i1])).min())
+                d = shapely.distance(g, shapely.points(x[i0:i1], y[i0:i1])).min()
+                closest[k] = float(d) * to_m
     pairs["pings"] = n_pings
     pairs["closest"] = closest
     pairs["heard"] = pairs["pings"] > 0

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from numpy.testing import assert_allclose
 from shapely.geometry import box
 
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import CRSError, CRSMismatchWarning, HspworkError, SchemaError
 from hspwork.privacy import pseudonymise
 from hspwork.tasking import (
     compliance_table,
@@ -135,6 +135,9 @@ def test_exception_report_silent_versus_elsewhere(tmp_path):
             "y": [50.0, 50.0, 500.0, 500.0, 50.0],
         }
     )
+    with pytest.raises(CRSError, match="pings have no CRS"):
+        exception_report(m, pings, FENCES)
+    pings.attrs["crs"] = "EPSG:27700"
     ex = exception_report(m, pings, FENCES).set_index("tasking_id")
     assert sorted(ex.index) == ["T2", "T3", "T4"]
     assert not ex.loc["T2", "device_silent"] and ex.loc["T2", "pings_in_window"] == 2
@@ -205,3 +208,33 @@ def test_asymmetric_window_uses_the_plan_whose_window_holds_the_visit():
     assert (match_visits(p, v.iloc[:0])["status"].astype(str) == "not done").all()
     with pytest.raises(HspworkError, match=r"before_minutes=-5: must be a finite number"):
         match_visits(p, v, before_minutes=-5)
+
+
+def test_exception_report_distance_is_metres_whatever_the_crs():
+    # The same layout as above, but everything in US survey feet (EPSG:2263): PC1 heard 300 m
+    # east of A's edge must read 300 m, not 984 (feet). Then pings in lon/lat against fences
+    # in feet: converted, with a warning, and still 300 m.
+    m = match_visits(plan(), visits().iloc[[0, 1, 4]])
+    m["officer"] = ["PC1", "PC1", "PC2", "PC3", "PC1"]
+    ft = 1 / 0.30480060960121924
+    fences_ft = gpd.GeoDataFrame(
+        {"fence_id": ["A", "B"]},
+        geometry=[box(0, 0, 100 * ft, 100 * ft), box(1000 * ft, 0, 1100 * ft, 100 * ft)],
+        crs=2263,
+    )
+    fences_ft = fences_ft.set_geometry(fences_ft.translate(1e6, 2e5)).set_crs(
+        2263, allow_override=True
+    )
+    t2 = T + mins(480)
+    pings = pd.DataFrame(
+        {"officer": ["PC1"], "time": [t2 + mins(1)], "x": [1e6 + 400 * ft], "y": [2e5 + 50 * ft]}
+    )
+    pings.attrs["crs"] = "EPSG:2263"
+    ex = exception_report(m, pings, fences_ft).set_index("tasking_id")
+    assert_allclose(ex.loc["T2", "closest_m"], 300.0, rtol=1e-9)
+    ll = gpd.GeoSeries(gpd.points_from_xy(pings.x, pings.y), crs=2263).to_crs(4326)
+    pings_ll = pings.assign(x=ll.x.to_numpy(), y=ll.y.to_numpy())
+    pings_ll.attrs["crs"] = "EPSG:4326"
+    with pytest.warns(CRSMismatchWarning, match="converted the pings to the fences' CRS"):
+        ex2 = exception_report(m, pings_ll, fences_ft).set_index("tasking_id")
+    assert_allclose(ex2.loc["T2", "closest_m"], 300.0, rtol=1e-6)
