@@ -87,10 +87,11 @@ class DisplacementResult:
         ``before``, ``after`` (the outcome's totals), ``change`` and ``percent_change``.
     wdq : dict[int, WDQResult]
         WDQ of each ring (treated fences as the target, control fences as the control).
-    wdd : WDDResult or None
+    wdd : WDDResult
         Treated and control fences with ring 1 as the displacement area and the control
-        rings as its control; None when the before and after windows differ in length
-        (the WDD compares raw counts).
+        rings as its control. When the before and after windows differ in length, the
+        before counts are scaled to the after window's length (``time_weights``), so the WDD
+        is in crimes per after window.
     outcome : str
         "crimes" or "harm".
     load_report : LoadReport
@@ -99,7 +100,7 @@ class DisplacementResult:
 
     table: pd.DataFrame
     wdq: dict[int, WDQResult]
-    wdd: WDDResult | None
+    wdd: WDDResult
     outcome: str
     load_report: LoadReport = field(repr=False)
 
@@ -108,10 +109,7 @@ class DisplacementResult:
         lines = [f"Displacement and diffusion ({self.outcome}):"]
         for k, q in self.wdq.items():
             lines.append(f"  ring {k}: {q.summary()}")
-        if self.wdd is not None:
-            lines.append(f"  {self.wdd.summary()}")
-        else:
-            lines.append("  WDD not computed: before and after windows differ in length")
+        lines.append(f"  {self.wdd.summary()}")
         return "\n".join(lines)
 
 
@@ -151,7 +149,9 @@ def displacement(
     fences : GeoDataFrame
         Fence set with roles "treatment" and "control" (other roles are ignored).
     before, after : (start, end)
-        Time windows [start, end) with zones. Equal lengths are needed for the WDD.
+        Time windows [start, end) with zones. For windows of unequal length the WDD scales
+        the before counts to the after window's length; the WDQ compares against the control
+        and needs no scaling.
     edges_m : sequence of float, default (0, 150)
         Ring edges in metres from the fence edge.
     outcome : {"crimes", "harm"}, default "crimes"
@@ -290,16 +290,18 @@ def displacement(
         )
         for k in range(1, n_rings + 1)
     }
+    # Windows of equal length (within the hour a clock change adds or removes) compare raw
+    # counts; otherwise the before counts are scaled to the after window's length.
     same_length = abs((b1 - b0) - (a1 - a0)) <= pd.Timedelta(hours=1)
-    wdd_result = None
-    if same_length:
-        wdd_result = wdd(
-            treated=by_type["treated"],
-            control=by_type["control"],
-            displaced=by_type["treated ring 1"],
-            displaced_control=by_type["control ring 1"],
-            weights=weights,
-        )
+    ratio = 1.0 if same_length else (b1 - b0) / (a1 - a0)
+    wdd_result = wdd(
+        treated=by_type["treated"],
+        control=by_type["control"],
+        displaced=by_type["treated ring 1"],
+        displaced_control=by_type["control ring 1"],
+        weights=weights,
+        time_weights=(ratio, 1.0),
+    )
     return DisplacementResult(
         table=table,
         wdq=quotients,

@@ -208,6 +208,7 @@ def wdd(
     displaced_control: tuple | None = None,
     weights=None,
     *,
+    time_weights: tuple[float, float] = (1.0, 1.0),
     level: float = 0.95,
 ) -> WDDResult:
     """Weighted displacement difference test (Wheeler & Ratcliffe 2018).
@@ -224,6 +225,12 @@ def wdd(
         One weight per crime type (for example harm days); counts are multiplied by their
         weight and their variances by the weight squared. Without weights every count has
         weight 1.
+    time_weights : (before, after), default (1, 1)
+        Lengths of the before and after periods in a common unit, for periods of unequal
+        length (e.g. ``(2, 1)`` for two years before and one after): every before count is
+        divided by ``before`` and every after count by ``after`` (variances by their
+        squares), so the estimate is in crimes per unit of time. Use ``(before/after, 1)``
+        to read it per after-period.
     level : float, default 0.95
         Confidence level of ``ci``.
 
@@ -235,7 +242,9 @@ def wdd(
     -----
     WDD = (T1 − T0) − (C1 − C0) + (D1 − D0) − (DC1 − DC0), and under a Poisson assumption
     Var(WDD) = T0 + T1 + C0 + C1 + D0 + D1 + DC0 + DC1. With weights w over crime types,
-    WDD = Σ w·(...) and Var = Σ w²·(...).
+    WDD = Σ w·(...) and Var = Σ w²·(...). With time weights (b, a) each before count X0 enters
+    as X0/b with variance X0/b², each after count as X1/a with variance X1/a² (Wheeler's
+    extension, as in the R package ptools).
 
     Examples
     --------
@@ -245,6 +254,9 @@ def wdd(
     >>> harm = wdd(treated=([10, 2], [6, 1]), control=([10, 2], [10, 2]), weights=[1, 365])
     >>> harm.estimate
     -369.0
+    >>> two_years_before = wdd(treated=(80, 20), control=(100, 50), time_weights=(2, 1))
+    >>> two_years_before.estimate, round(two_years_before.se**2, 6)
+    (-20.0, 115.0)
     """
     t0, t1 = _pair(treated, "treated")
     c0, c1 = _pair(control, "control")
@@ -268,13 +280,27 @@ def wdd(
         raise HspworkError(
             f"weights must have one entry per crime type ({k}); received {w.shape[0]}"
         )
-    local = float(np.sum(w * ((t1 - t0) - (c1 - c0))))
+    try:
+        tb, ta = (float(v) for v in time_weights)
+    except (TypeError, ValueError):
+        raise HspworkError(
+            f"time_weights must be a (before, after) pair of lengths; received {time_weights!r}"
+        ) from None
+    if not (np.isfinite(tb) and np.isfinite(ta) and tb > 0 and ta > 0):
+        raise HspworkError(f"time_weights must be positive lengths; received {time_weights!r}")
+
+    def change(before, after):
+        # the count change per unit of time, and its Poisson variance
+        return (after / ta - before / tb), (before / tb**2 + after / ta**2)
+
+    (dt, vt), (dc, vc) = change(t0, t1), change(c0, c1)
+    local = float(np.sum(w * (dt - dc)))
     disp = 0.0
-    var = float(np.sum(w**2 * (t0 + t1 + c0 + c1)))
+    var = float(np.sum(w**2 * (vt + vc)))
     if displaced is not None:
-        (d0, d1), (dc0, dc1) = parts[2], parts[3]
-        disp = float(np.sum(w * ((d1 - d0) - (dc1 - dc0))))
-        var += float(np.sum(w**2 * (d0 + d1 + dc0 + dc1)))
+        (dd, vd), (ddc, vdc) = change(*parts[2]), change(*parts[3])
+        disp = float(np.sum(w * (dd - ddc)))
+        var += float(np.sum(w**2 * (vd + vdc)))
     if var <= 0:
         raise HspworkError("all counts are zero: the WDD test has no variance to work with")
     est = local + disp

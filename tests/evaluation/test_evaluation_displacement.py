@@ -166,15 +166,24 @@ def test_displacement_harm_weights_offences():
     assert d.wdq[1].ci == q.ci
 
 
-def test_displacement_unequal_windows_skip_wdd():
+def test_displacement_unequal_windows_scale_the_wdd():
+    # before: 62 days (1 Jul - 1 Sep), after: 31 days; the scenario's counts all fall in
+    # August and September, so before counts are halved onto the after window's length
     d = displacement(
         _scenario(),
         fences(),
         before=("2025-07-01T00:00Z", "2025-09-01T00:00Z"),
         after=("2025-09-01T00:00Z", "2025-10-02T00:00Z"),
+        edges_m=(0, 150),
         n_boot=200,
     )
-    assert d.wdd is None and "WDD not computed" in d.summary()
+    est = (10 - 20 / 2) - (16 - 16 / 2) + (9 - 12 / 2) - (10 - 8 / 2)
+    var = (20 + 16 + 12 + 8) / 4 + (10 + 16 + 9 + 10)
+    assert_allclose(d.wdd.estimate, est, rtol=1e-12)
+    assert_allclose(d.wdd.se, np.sqrt(var), rtol=1e-12)
+    ref = wdd((20, 10), (16, 16), (12, 9), (8, 10), time_weights=(2, 1))
+    assert_allclose(d.wdd.estimate, ref.estimate, rtol=1e-12)
+    assert "WDD" in d.summary()
     with pytest.raises(HspworkError, match="outcome must be 'crimes' or 'harm'; received 'x'"):
         displacement(
             _scenario(),

@@ -202,3 +202,35 @@ def test_counts_that_are_not_numbers_are_named():
         wdd(treated=("a", 1), control=(1, 1))
     with pytest.raises(HspworkError, match=r"buffer counts must be numbers"):
         wdq(treated=(10, 5), buffer=("many", 5), control=(10, 10))
+
+
+def test_wdd_time_weights_match_ptools_and_hand():
+    # ptools' test "Time Weights" (Wheeler 2021): control 100 -> 50, treated 80 -> 20 with two
+    # years before and one after: WDD -20, variance 115 (= 80/4 + 20 + 100/4 + 50)
+    r = wdd(treated=(80, 20), control=(100, 50), time_weights=(2, 1))
+    assert_allclose(r.estimate, -20.0, rtol=1e-12)
+    assert_allclose(r.se, np.sqrt(115), rtol=1e-12)
+    # per after-period scaling: (b/a, 1) equals (b, a) times a
+    r2 = wdd(treated=(80, 20), control=(100, 50), time_weights=(62, 31))
+    assert_allclose(r2.estimate * 31, r.estimate, rtol=1e-12)
+    # with a displacement area and harm weights, by hand
+    t, c, d, dc = ([6, 40], [2, 10]), ([4, 30], [2, 16]), ([3, 20], [1, 12]), ([2, 10], [1, 6])
+    w = np.array([365.0, 2.0])
+    r3 = wdd(t, c, d, dc, weights=w, time_weights=(2, 1))
+    est = sum(
+        w[k]
+        * (
+            (t[1][k] - t[0][k] / 2)
+            - (c[1][k] - c[0][k] / 2)
+            + (d[1][k] - d[0][k] / 2)
+            - (dc[1][k] - dc[0][k] / 2)
+        )
+        for k in range(2)
+    )
+    var = sum(w[k] ** 2 * sum(x[0][k] / 4 + x[1][k] for x in (t, c, d, dc)) for k in range(2))
+    assert_allclose(r3.estimate, est, rtol=1e-12)
+    assert_allclose(r3.se**2, var, rtol=1e-12)
+    with pytest.raises(
+        HspworkError, match=r"time_weights must be positive lengths; received \(0, 1\)"
+    ):
+        wdd(treated=(1, 2), control=(3, 4), time_weights=(0, 1))
