@@ -112,6 +112,18 @@ class DoseResponseResult:
         return fig
 
 
+def _minutes(frame: pd.DataFrame, dose: str) -> np.ndarray:
+    """Patrol minutes as floats, refusing text and negative values by example."""
+    d = pd.to_numeric(frame[dose], errors="coerce").to_numpy(dtype=float)
+    bad = ~(d >= 0)
+    if bad.any():
+        raise SchemaError(
+            f"column {dose!r} must hold non-negative minutes; received "
+            f"{frame[dose].to_numpy()[bad][:5].tolist()}"
+        )
+    return d
+
+
 def _lagged(panel: pd.DataFrame, dose: str, unit: str, period: str, lag: int) -> np.ndarray:
     """Dose of the same place ``lag`` periods earlier, for every row of the full ``panel``.
 
@@ -189,9 +201,7 @@ def dose_response(
     lag_col = "__hspwork_lagged_dose"
     lagged = panel.assign(**{lag_col: _lagged(panel, dose, unit, period, lag)})
     p = _prepare_panel(lagged, outcome=outcome, unit=unit, period=period, extra=(dose,))
-    d = pd.to_numeric(p.frame[dose], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(d).any() or (d < 0).any():
-        raise SchemaError(f"column {dose!r} must hold non-negative minutes")
+    _minutes(p.frame, dose)  # refuses text and negative minutes before any fit
     d_lag = p.frame[lag_col].to_numpy(dtype=float)
     ledger = RowLedger(len(p.y), "dose-response panel")
     ledger.drop(np.isnan(d_lag), f"no patrol data {lag} period(s) earlier")
@@ -375,7 +385,7 @@ def complier_effect(
         p = _prepare_panel(
             panel, outcome=outcome, unit=unit, period=period, extra=(assigned, post, dose)
         )
-    d = pd.to_numeric(p.frame[dose], errors="coerce").to_numpy(dtype=float) / per_minutes
+    d = _minutes(p.frame, dose) / per_minutes
     z = _binary(p.frame, assigned) * _binary(p.frame, post)
     F = _fe_matrix(p, np.empty((len(p.y), 0)))
     yt, dt, zt = _partial_out(F, np.column_stack([p.y, d, z])).T

@@ -8,7 +8,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from numpy.testing import assert_allclose
 
-from hspwork.errors import DataDroppedWarning, HspworkError
+from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.evaluation import complier_effect, dose_response
 
 matplotlib.use("Agg")
@@ -181,3 +181,13 @@ def test_dose_response_bins_must_be_positive():
         dose_response(
             trial(), outcome="crimes", dose="minutes", unit="spot", period="week", n_bins=0
         )
+
+
+def test_complier_effect_refuses_patrol_minutes_that_are_not_numbers():
+    p = trial(seed=2).astype({"minutes": object})
+    p.loc[5, "minutes"] = "n/a"
+    with pytest.raises(SchemaError, match=r"column 'minutes' must hold non-negative minutes"):
+        complier_effect(p, **IV)
+    p.loc[5, "minutes"] = -3.0
+    with pytest.raises(SchemaError, match=r"non-negative minutes; received \[-3.0\]"):
+        complier_effect(p, **IV)
