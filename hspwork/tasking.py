@@ -788,6 +788,37 @@ def plot_weekly(weekly: pd.DataFrame, target: float | None = None) -> Figure:
 # --------------------------------------------------------------------------- exceptions
 
 
+def _fence_at(fences: gpd.GeoDataFrame, fence_id: pd.Series, when: pd.Series) -> np.ndarray:
+    """Geometry of each ``fence_id`` as it stood at ``when`` (the latest version begun by then).
+
+    Without ``valid_from`` (or before a fence's first version) the last row of that fence is
+    used; a fence not in ``fences`` gives None.
+    """
+    fid = fences["fence_id"].astype(str).to_numpy()
+    geoms = fences.geometry.to_numpy()
+    last = dict(zip(fid, geoms))  # later rows overwrite: the last version
+    out = np.array([last.get(str(f)) for f in fence_id], dtype=object)  # one per exception
+    if "valid_from" not in fences.columns or len(fence_id) == 0:
+        return out
+    vf = time_ns(fences["valid_from"], "valid_from")
+    versions = pd.DataFrame({"fence_id": fid, "_vf": vf, "_g": np.arange(len(fid))})
+    versions = versions[vf != np.iinfo(np.int64).min].sort_values("_vf", kind="stable")
+    # an open start (NaT) is the earliest possible version
+    open_start = pd.DataFrame({"fence_id": fid, "_vf": np.iinfo(np.int64).min + 1,
+                               "_g": np.arange(len(fid))})[vf == np.iinfo(np.int64).min]  # fmt: skip
+    versions = pd.concat([open_start, versions], ignore_index=True).sort_values(
+        "_vf", kind="stable"
+    )
+    q = pd.DataFrame(
+        {"fence_id": fence_id.astype(str).to_numpy(), "_t": time_ns(when, "planned_start"),
+         "_row": np.arange(len(fence_id))}
+    ).sort_values("_t", kind="stable")  # fmt: skip
+    m = pd.merge_asof(q, versions, left_on="_t", right_on="_vf", by="fence_id")
+    hit = m["_g"].notna().to_numpy()
+    out[m["_row"].to_numpy()[hit]] = geoms[m["_g"].to_numpy()[hit].astype(np.int64)]
+    return out
+
+
 def exception_report(
     matched: pd.DataFrame,
     pings: pd.DataFrame,
@@ -813,7 +844,8 @@ def exception_report(
       fence (metres, whatever the CRS unit), when the devices were heard.
 
     The pings' CRS comes from ``pings.attrs["crs"]`` (or ``crs=``), as for
-    :func:`~hspwork.tracking.dwell`; pings in another CRS than the fences are converted.
+    :func:`~hspwork.tracking.dwell`; pings in another CRS than the fences are converted. With
+    versioned fences the distance is to the version in force at the planned start.
 
     Returns
     -------
@@ -865,11 +897,7 @@ def exception_report(
     names, first = np.unique(off, return_index=True)
     last = np.r_[first[1:], len(off)]
     where = dict(zip(names, zip(first, last)))
-    geom = (
-        fences.drop_duplicates("fence_id", keep="last")
-        .set_index(fences.drop_duplicates("fence_id", keep="last")["fence_id"].astype(str))
-        .geometry
-    )
+    row_geom = _fence_at(fences, ex["fence_id"], ex["planned_start"])
     n_pings = np.zeros(len(pairs), dtype=np.int64)
     closest = np.full(len(pairs), np.inf)
     for k, (row, o) in enumerate(zip(pairs["_row"], pairs["officer"])):  # exceptions x officers
@@ -880,7 +908,7 @@ def exception_report(
         i1 = a + np.searchsorted(t[a:b], hi[row], side="right")
         n_pings[k] = i1 - i0
         if i1 > i0:
-            g = geom.get(str(ex["fence_id"].iloc[row]))
+            g = row_geom[row]
             if g is not None:
                 d = shapely.distance(g, shapely.points(x[i0:i1], y[i0:i1])).min()
                 closest[k] = float(d) * to_m

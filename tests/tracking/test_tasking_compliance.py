@@ -238,3 +238,36 @@ def test_exception_report_distance_is_metres_whatever_the_crs():
     with pytest.warns(CRSMismatchWarning, match="converted the pings to the fences' CRS"):
         ex2 = exception_report(m, pings_ll, fences_ft).set_index("tasking_id")
     assert_allclose(ex2.loc["T2", "closest_m"], 300.0, rtol=1e-6)
+
+
+def test_exception_report_measures_against_the_fence_version_of_the_day():
+    # Fence A was widened to 500 m on 1 September 08:30; T2 (16:00) is judged against the wide
+    # version, so PC1 at x = 400 was inside it (0 m), not 300 m from the old square.
+    m = match_visits(plan(), visits().iloc[[0, 1, 4]])
+    m["officer"] = ["PC1", "PC1", "PC2", "PC3", "PC1"]
+    switch = T + mins(30)
+    fences = gpd.GeoDataFrame(
+        {
+            "fence_id": ["A", "A", "B"],
+            "valid_from": pd.to_datetime([pd.NaT, switch, pd.NaT], utc=True),
+            "valid_to": pd.to_datetime([switch, pd.NaT, pd.NaT], utc=True),
+        },
+        geometry=[box(0, 0, 100, 100), box(0, 0, 500, 100), box(1000, 0, 1100, 100)],
+        crs=27700,
+    )
+    t2 = T + mins(480)
+    pings = pd.DataFrame({"officer": ["PC1"], "time": [t2 + mins(1)], "x": [400.0], "y": [50.0]})
+    pings.attrs["crs"] = "EPSG:27700"
+    ex = exception_report(m, pings, fences).set_index("tasking_id")
+    assert_allclose(ex.loc["T2", "closest_m"], 0.0, atol=1e-12)
+    assert ex.loc["T2", "reason"] == "device heard at the spot but too briefly"
+    # listed in the other order the answer is the same (the version is chosen by time)
+    ex2 = exception_report(m, pings, fences.iloc[[1, 0, 2]]).set_index("tasking_id")
+    assert_allclose(ex2.loc["T2", "closest_m"], 0.0, atol=1e-12)
+    # before the widening, the narrow square: a planned visit at 08:00 is judged against it
+    early = m.set_index("tasking_id").loc[["T2"]].reset_index()
+    early["planned_start"] = T
+    early["status"] = "not done"
+    p_early = pings.assign(time=[T + mins(5)])
+    ex3 = exception_report(early, p_early, fences)
+    assert_allclose(ex3["closest_m"].iloc[0], 300.0)
