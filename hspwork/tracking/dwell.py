@@ -132,8 +132,9 @@ def pings_crs(pings: pd.DataFrame, crs=None) -> CRS:
 def prepare_pings(pings: pd.DataFrame, target_crs, max_gap=None, crs=None) -> PreparedPings:
     """Check and sort pings for the kernels (see module docstring).
 
-    Rows with a missing time or position cannot be placed; they are counted in the returned
-    report (reason ``"no time or position"``) rather than silently ignored.
+    Rows with a missing time or position, or no officer, cannot be placed; they are counted in
+    the returned report (reasons ``"no time or position"``, ``"no officer"``) rather than
+    silently ignored.
     """
     need = {"officer", "time", "x", "y"}
     missing = sorted(need - set(pings.columns))
@@ -158,10 +159,12 @@ def prepare_pings(pings: pd.DataFrame, target_crs, max_gap=None, crs=None) -> Pr
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
     ledger = RowLedger(len(pings), "pings")
-    bad = (t == np.iinfo(np.int64).min) | ~np.isfinite(x) | ~np.isfinite(y)
-    bad |= pings["officer"].isna().to_numpy()
+    no_pos = (t == np.iinfo(np.int64).min) | ~np.isfinite(x) | ~np.isfinite(y)
+    no_officer = pings["officer"].isna().to_numpy()
+    bad = no_pos | no_officer
     if bad.any():
-        ledger.drop(bad, "no time or position")
+        ledger.drop(no_pos, "no time or position")
+        ledger.drop(no_officer, "no officer")
         keep = ~bad
         t, x, y = t[keep], x[keep], y[keep]
         officer_col = pings["officer"][keep]

@@ -43,7 +43,8 @@ _OBS_META = {
     "officer": "object",
     "obs_ns": "int64",
     "unobs_ns": "int64",
-    "dropped": "int64",
+    "dropped_no_position": "int64",
+    "dropped_no_officer": "int64",
     "outside_validity": "int64",
 }
 
@@ -72,17 +73,20 @@ def _partition(part: pd.DataFrame, index: FenceIndex, crs, max_gap, interpolate,
             }
         )
     obs_ns, unobs_ns = K.observed_ns(pp.off, pp.t, pp.src, pp.gap_ns_by_src, len(pp.officers))
-    dropped = np.zeros(len(obs_ns), dtype=np.int64)
+    no_pos = np.zeros(len(obs_ns), dtype=np.int64)
+    no_off = np.zeros(len(obs_ns), dtype=np.int64)
     outside = np.zeros(len(obs_ns), dtype=np.int64)
     if len(obs_ns):  # counted once per partition
-        dropped[0] = pp.report.rows_dropped
+        no_pos[0] = pp.report.dropped.get("no time or position", 0)
+        no_off[0] = pp.report.dropped.get("no officer", 0)
         outside[0] = int(((pp.t < index.vfrom.min()) | (pp.t >= index.vto.max())).sum())
     return pd.DataFrame(
         {
             "officer": np.asarray(pp.officers, dtype=object),
             "obs_ns": obs_ns,
             "unobs_ns": unobs_ns,
-            "dropped": dropped,
+            "dropped_no_position": no_pos,
+            "dropped_no_officer": no_off,
             "outside_validity": outside,
         }
     )
@@ -156,7 +160,12 @@ def dwell_dask(
             "unobserved_minutes": obs_df["unobs_ns"].to_numpy() / NS_PER_MINUTE,
         }
     )
-    n_dropped = int(obs_df["dropped"].sum())
+    by_reason = {
+        "no time or position": int(obs_df["dropped_no_position"].sum()),
+        "no officer": int(obs_df["dropped_no_officer"].sum()),
+    }
+    by_reason = {k: v for k, v in by_reason.items() if v}
+    n_dropped = sum(by_reason.values())
     n_outside = int(obs_df["outside_validity"].sum())
     if n_outside:
         warnings.warn(
@@ -170,7 +179,7 @@ def dwell_dask(
         "pings (dask)",
         rows_read=n_rows,
         rows_kept=n_rows - n_dropped,
-        dropped={"no time or position": n_dropped} if n_dropped else {},
+        dropped=by_reason,
     )
     sources = (
         sorted(set(map(str, pings["source"].unique().compute())))

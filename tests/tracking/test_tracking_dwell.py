@@ -238,10 +238,12 @@ def test_crs_mismatch_converts_pings_with_warning():
 def test_rows_without_position_are_counted():
     p = walk()
     p.loc[3, "x"] = np.nan
+    p["officer"] = p["officer"].astype(object)
+    p.loc[5, "officer"] = None
     v = dwell(p, square())
     rep = v.attrs["load_report"]
-    assert rep.dropped == {"no time or position": 1}
-    assert rep.rows_read == len(p)
+    assert rep.dropped == {"no time or position": 1, "no officer": 1}
+    assert rep.rows_read == len(p) and rep.rows_kept == len(p) - 2
 
 
 def test_pings_before_every_fence_version_warn():

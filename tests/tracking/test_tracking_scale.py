@@ -83,3 +83,16 @@ def test_dask_requires_crs(client):
         dwell_dask(ddf, FENCES, crs=None)
     got = dwell_dask(ddf, FENCES, crs=27700, max_gap=5)
     pd.testing.assert_frame_equal(got, dwell(pings(), FENCES, max_gap=5))
+
+
+def test_dask_counts_unusable_rows_by_reason_like_in_memory(client):
+    df = pings()
+    df["officer"] = df["officer"].astype(object)
+    df.loc[df.index[3], "x"] = np.nan
+    df.loc[df.index[7], "officer"] = None
+    want = dwell(df, FENCES, max_gap=5)
+    assert want.attrs["load_report"].dropped == {"no time or position": 1, "no officer": 1}
+    got = dwell_dask(dd.from_pandas(df, npartitions=3), FENCES, crs=27700, max_gap=5)
+    assert got.attrs["load_report"].dropped == want.attrs["load_report"].dropped
+    assert got.attrs["load_report"].rows_kept == len(df) - 2
+    pd.testing.assert_frame_equal(got, want)
