@@ -453,7 +453,11 @@ def fence_figures(
     )
     if crimes is not None:
         has_harm = harm_col in crimes.columns
-        w = crimes[harm_col].to_numpy(dtype="float64") if has_harm else None
+        w = None
+        if has_harm:
+            from hspwork.units import harm_values  # the same rule as the targeting counts
+
+            w = harm_values(crimes[[harm_col]].rename(columns={harm_col: "harm"}))
         counts, harm = count_inside(f, crimes, w)
         out["crimes"] = counts
         out["harm"] = harm if has_harm else np.nan

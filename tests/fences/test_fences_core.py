@@ -216,3 +216,16 @@ def test_current_fences_keeps_only_versions_in_force():
     f = fences_of(box(0, 0, 10, 10), box(50, 0, 60, 10))
     f.loc[1, "valid_to"] = pd.Timestamp("2024-02-01", tz="UTC")
     assert current_fences(f)["fence_id"].tolist() == ["A"]
+
+
+def test_fence_figures_refuse_crimes_without_a_harm_weight():
+    # as the targeting counts do: a crime of unknown harm must not add 0 to a harm total
+    f = fences_of(box(0, 0, 100, 100))
+    crimes = gpd.GeoDataFrame(
+        {"harm": [365.0, np.nan, -2.0]},
+        geometry=[Point(10, 10), Point(20, 20), Point(30, 30)],
+        crs=27700,
+    )
+    with pytest.raises(SchemaError, match=r"2 of 3 rows with a missing, infinite or negative"):
+        fence_figures(f, crimes)
+    assert fence_figures(f, crimes.drop(columns="harm"))["crimes"].tolist() == [3]
