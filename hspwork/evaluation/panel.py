@@ -69,7 +69,9 @@ def crime_panel(
         When the programme began; periods are aligned on it.
     period_days : int, default 7
         Period length in days (7 = weeks). A partial first or last period is kept; period
-        fixed effects absorb its shorter exposure.
+        fixed effects absorb its shorter exposure. Periods are exact multiples of 24 hours
+        from ``trial_start`` (equal exposure), so after a clock change their local start
+        moves by an hour (a week from local midnight then starts at 23:00 or 01:00).
     id_column, role_column, time_column : str
         Column names.
     harm_column : str or None, default "harm"
