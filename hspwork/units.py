@@ -428,10 +428,14 @@ def period_starts(
     if t.tz is None:
         raise SchemaError("times must be tz-aware (UTC); localise them first")
     local = t.tz_convert(tz)
+    for name, bound in (("start", start), ("end", end)):
+        if bound is not None and pd.Timestamp(bound).tzinfo is None:
+            raise SchemaError(
+                f"{name}={bound!r} has no time zone; give it one, e.g. "
+                f"pd.Timestamp('2025-01-01', tz='Europe/London')"
+            )
     lo = pd.Timestamp(start).tz_convert(tz) if start is not None else local.min()
     hi = pd.Timestamp(end).tz_convert(tz) if end is not None else local.max()
-    if start is not None and pd.Timestamp(start).tzinfo is None:
-        raise SchemaError("start must be tz-aware")
     lo_day = lo.normalize()
     if period == "week":
         first = lo_day - pd.Timedelta(days=lo_day.weekday())
@@ -449,7 +453,8 @@ def period_starts(
             first, hi + pd.offsets.QuarterBegin(1, startingMonth=1), freq="QS-JAN"
         )
     edges = edges[: int(np.searchsorted(edges, hi, side="right")) + 1]
-    which = np.searchsorted(edges.asi8, local.asi8, side="right") - 1
+    # Compare in one unit: pandas builds Timestamps in microseconds, crime times are in ns.
+    which = np.searchsorted(edges.as_unit("ns").asi8, local.as_unit("ns").asi8, side="right") - 1
     which[(which < 0) | (which >= len(edges) - 1)] = -1
     return edges.tz_convert("UTC"), which
 

@@ -209,6 +209,33 @@ def test_count_by_period_local_midnight_and_study_window():
         count_by_period(u, c, "fortnight")
 
 
+@pytest.mark.parametrize(("crime_unit", "bound_unit"), [("ns", "us"), ("us", "ns"), ("s", "ns")])
+def test_count_by_period_mixed_time_units(crime_unit, bound_unit):
+    # Loaders give crime times in ns while pd.Timestamp("...") is in us: the same instants
+    # must count the same whatever unit each side carries.
+    u = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[box(0, 0, 10, 10)], crs=27700)
+    c = _crimes_at(["2024-06-15 12:00", "2024-07-02 08:00", "2023-01-01"], [1, 1, 1])
+    c["occurred_from"] = c["occurred_from"].dt.as_unit(crime_unit)
+    start = pd.Timestamp("2024-06-01", tz="Europe/London").as_unit(bound_unit)
+    end = pd.Timestamp("2024-07-31", tz="Europe/London").as_unit(bound_unit)
+    with pytest.warns(DataDroppedWarning, match="outside the study period: 1"):
+        m = count_by_period(u, c, "month", tz="Europe/London", start=start, end=end)
+    assert m[m.attrs["periods"]].values.tolist() == [[1, 1]]
+
+
+def test_count_by_period_naive_bounds_refused():
+    u = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[box(0, 0, 10, 10)], crs=27700)
+    c = _crimes_at(["2024-06-15 12:00"], [1])
+    with pytest.raises(SchemaError, match=r"end=.*has no time zone"):
+        count_by_period(
+            u,
+            c,
+            "month",
+            start=pd.Timestamp("2024-06-01", tz="UTC"),
+            end=pd.Timestamp("2024-07-01"),
+        )
+
+
 def test_scale_travels_from_grid_to_hot_spot_results():
     from hspwork.targeting import gistar
 
