@@ -15,7 +15,7 @@ KEY = "programme-2025-sampleton-key"
 
 
 def test_tokens_are_hmac_sha256_prefix():
-    want = "OFF-" + hmac.new(KEY.encode(), b"4157", hashlib.sha256).hexdigest()[:6]
+    want = "OFF-" + hmac.new(KEY.encode(), b"4157", hashlib.sha256).hexdigest()[:8]
     got = pseudonymise(["4157", "4157", None, "3883"], key=KEY)
     assert got[0] == got[1] == want
     assert pd.isna(got[2]) and got[3] != want

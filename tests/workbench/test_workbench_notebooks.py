@@ -93,7 +93,7 @@ def test_tracking_tables_are_consistent(brief):
     for frame in (matched, exceptions, pd.read_csv(tracking / "visits.csv")):
         for column in ("officer", "delivered_by"):
             if column in frame.columns:
-                assert frame[column].dropna().str.match(r"^OFF-[0-9a-f]{6}$").all(), column
+                assert frame[column].dropna().str.match(r"^OFF-[0-9a-f]{8}$").all(), column
 
 
 def test_evaluation_recovers_the_planted_effect(brief, sample_dir):
