@@ -33,6 +33,11 @@ __all__ = ["FORMATS", "from_file", "to_file"]
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".kml": "kml", ".csv": "csv"}
 
 
+#: Start given to fences read from a file that carries no dates: they are taken as always in
+#: force (a start before any ping), rather than from the moment of loading.
+UNDATED_FENCES_FROM = pd.Timestamp("1970-01-01", tz="UTC")
+
+
 def _format(path: Path, fmt: str | None) -> str:
     if fmt is not None:
         if fmt not in set(FORMATS.values()):
@@ -150,7 +155,9 @@ def from_file(
     Files written by :func:`to_file` come back whole. Files from elsewhere need only polygons:
     a missing ``fence_id`` is taken from ``id_col``, else a ``name``/``Name`` column, else the
     row number; missing ``role`` is ``role``; missing ``valid_from`` is ``valid_from`` (default
-    now, noted in the report); ``version`` 1, ``buffer_m`` 0 and empty ``notes`` otherwise.
+    :data:`UNDATED_FENCES_FROM`, 1970-01-01 UTC: an undated file is taken as always in force, so
+    last month's pings count against it; noted in the report); ``version`` 1, ``buffer_m`` 0
+    and empty ``notes`` otherwise.
 
     Rows without geometry or whose geometry is not a polygon are dropped, counted by reason in
     ``frame.attrs["load_report"]`` and announced with a
@@ -215,8 +222,14 @@ def from_file(
         f["role"] = role
     if "valid_from" not in f.columns or f["valid_from"].isna().all():
         if valid_from is None:
-            valid_from = pd.Timestamp.now(tz="UTC").floor("s")
-            ledger.note(f"valid_from not in the file; set to {valid_from.isoformat()}")
+            # A file with no dates (a force's existing geofences, a hand-drawn layer) is taken
+            # as always in force, so pings from before today are counted against it; a fence
+            # set made today with make_fences starts now instead.
+            valid_from = UNDATED_FENCES_FROM
+            ledger.note(
+                f"valid_from not in the file; fences taken as in force since "
+                f"{valid_from.date()} (pass valid_from= to start them later)"
+            )
         f["valid_from"] = _as_utc([valid_from], "valid_from").iloc[0]
     if "valid_to" not in f.columns:
         f["valid_to"] = pd.NaT

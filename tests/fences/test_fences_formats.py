@@ -236,3 +236,19 @@ def test_unreadable_fence_file_is_named(tmp_path):
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(HspworkError, match=r"broken.geojson could not be read as geojson"):
         from_file(path)
+
+
+def test_undated_file_is_in_force_for_past_pings(tmp_path):
+    # A force's own geofence layer has no dates; last month's pings must count against it.
+    import pandas as pd
+
+    from hspwork.fences import fences_at
+
+    path = tmp_path / "undated.geojson"
+    gpd.GeoDataFrame({"name": ["Market"]}, geometry=[box(0, 0, 100, 100)], crs=27700).to_file(path)
+    f = from_file(path, crs=27700)
+    assert str(f["valid_from"].iloc[0]) == "1970-01-01 00:00:00+00:00"
+    assert "in force since 1970-01-01" in " ".join(f.attrs["load_report"].notes)
+    assert len(fences_at(f, pd.Timestamp("2025-10-01T12:00Z"))) == 1
+    later = from_file(path, crs=27700, valid_from="2025-09-01T00:00Z")
+    assert len(fences_at(later, pd.Timestamp("2025-08-01T12:00Z"))) == 0
