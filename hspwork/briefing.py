@@ -51,6 +51,7 @@ __all__ = [
     "notebook_parameters",
     "notebook_title",
     "officer_identifiers",
+    "readable",
     "run_brief",
     "run_notebook",
     "weekly_briefing",
@@ -74,6 +75,13 @@ _EXCEPTION_COLUMNS = (
     "delivered_minutes",
     "reason",
 )
+# Plain headers for those columns on the page.
+_EXCEPTION_HEADERS = {
+    "tasking_id": "tasking",
+    "fence_id": "hot spot",
+    "officer": "officer (pseudonym)",
+    "delivered_minutes": "minutes delivered",
+}
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")
 # Column names under which exports carry the officer identifier (compared after lower-casing
 # and turning anything but letters and digits into "_", as hspwork.io does).
@@ -726,6 +734,81 @@ def run_brief(
 # --------------------------------------------------------------------------------------------
 
 
+def readable(
+    frame: pd.DataFrame,
+    *,
+    percent: Sequence[str] = (),
+    decimals: int = 1,
+    index: bool = True,
+    na_rep: str = "\u2013",
+) -> Any:
+    """Format a table for readers of a notebook page: no raw floats, no NaN.
+
+    Whole numbers get thousands separators, other numbers ``decimals`` places, the ``percent``
+    columns (shares in 0..1) a percentage, p-value columns (``p_value``, ``p``) three places or
+    "<0.001", and missing values ``na_rep``. The data are not changed: the CSV files keep full
+    precision.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table to show.
+    percent : sequence of str
+        Columns holding shares (0.473) to show as percentages (47%).
+    decimals : int
+        Decimal places of numbers that are not whole.
+    index : bool
+        Show the index (set False when it is only a row number).
+    na_rep : str
+        What a missing value reads as.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Displayed by Jupyter as an HTML table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"crimes": [1234.0, 5.0], "share": [0.4731, None], "p_value": [0.0001, 0.2]})
+    >>> html_text = readable(t, percent=["share"], index=False).to_html()
+    >>> [v in html_text for v in ("1,234", "47%", "<0.001", "0.200", "\u2013")]
+    [True, True, True, True, True]
+    """
+    import numpy as np
+
+    def whole(v: Any) -> str:
+        return f"{v:,.0f}"
+
+    def number(v: Any) -> str:
+        return f"{v:,.{decimals}f}"
+
+    def share(v: Any) -> str:
+        return f"{v:.0%}"
+
+    def p_value(v: Any) -> str:
+        return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+    formats: dict[Any, Any] = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        name = column[-1] if isinstance(column, tuple) else column
+        finite = values.dropna().to_numpy(dtype=float)
+        if name in percent:
+            formats[column] = share
+        elif str(name) in ("p_value", "p"):
+            formats[column] = p_value
+        elif len(finite) and np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)):
+            formats[column] = whole
+        else:
+            formats[column] = number
+    styler = frame.style.format(formats, na_rep=na_rep)
+    if not index:
+        styler = styler.hide(axis="index")
+    return styler
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -780,6 +863,99 @@ def _outcome_figure(outcomes: pd.DataFrame) -> Any:
     return fig
 
 
+def _change(before: float, after: float) -> str:
+    """Percentage change in plain form ("-17%"); "n/a" when there was nothing before."""
+    if not before:
+        return "n/a"
+    return f"{after / before - 1:+.0%}".replace("-", "\u2212")
+
+
+def _outcome_section(
+    outcomes: pd.DataFrame,
+    periods: Mapping[str, str],
+    effects: pd.DataFrame | None,
+    cautions: Sequence[str],
+) -> list[str]:
+    """The outcome table (before, after, change per group) with a plain reading of it."""
+    measures = [c for c in ("crimes", "harm") if c in outcomes.columns]
+    sums = outcomes.groupby(["group", "period"], sort=False)[measures].sum()
+    # Periods in the order given (before, after), not alphabetical.
+    order = list(dict.fromkeys(outcomes["period"]))
+    groups = list(dict.fromkeys(outcomes["group"]))
+    first, last = order[0], order[-1]
+    head = "".join(
+        f"<th colspan='{len(order) + 1}'>{'harm (days)' if m == 'harm' else m}</th>"
+        for m in measures
+    )
+    sub = "".join(
+        "".join(f"<th>{html.escape(str(o))}</th>" for o in order) + "<th>change</th>"
+        for _ in measures
+    )
+    rows = []
+    for g in groups:
+        cells = []
+        for m in measures:
+            values = [float(sums[m].get((g, o), 0.0)) for o in order]
+            cells += [f"<td>{v:,.0f}</td>" for v in values]
+            cells.append(f"<td>{_change(values[0], values[-1])}</td>")
+        rows.append(f"<tr><th>{html.escape(str(g))}</th>{''.join(cells)}</tr>")
+    table = (
+        "<table class='t'><thead><tr><th></th>"
+        + head
+        + "</tr><tr><th>group</th>"
+        + sub
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+    notes = []
+    if periods:
+        notes.append(
+            "; ".join(
+                f"{html.escape(str(o))}: {html.escape(periods[o])}" for o in order if o in periods
+            )
+            + " (whole programme so far, not only this week)."
+        )
+    crimes = sums["crimes"]
+    if {"treatment", "control"} <= set(groups) and len(order) > 1:
+        t0, t1 = (
+            float(crimes.get(("treatment", first), 0)),
+            float(crimes.get(("treatment", last), 0)),
+        )
+        c0, c1 = float(crimes.get(("control", first), 0)), float(crimes.get(("control", last), 0))
+        text = (
+            f"Crimes in treated places went from {t0:,.0f} to {t1:,.0f} ({_change(t0, t1)}); "
+            f"in control places from {c0:,.0f} to {c1:,.0f} ({_change(c0, c1)})."
+        )
+        if t0 and c0 and c1:
+            text += (
+                " Relative to the controls, treated places changed by "
+                f"{_change(1.0, (t1 / t0) / (c1 / c0))}."
+            )
+        notes.append(text)
+    if effects is not None and {"outcome", "irr", "ci_low", "ci_high"} <= set(effects.columns):
+        for outcome, rows_ in effects.dropna(subset=["irr"]).groupby("outcome", sort=False):
+            row = rows_.iloc[0]
+            method = f" ({row['method']})" if "method" in row and pd.notna(row["method"]) else ""
+            notes.append(
+                f"Evaluation estimate for {outcome}{html.escape(method)}: "
+                f"{_change(1.0, row['irr'])} against what the controls predict "
+                f"(95% interval {_change(1.0, row['ci_low'])} to {_change(1.0, row['ci_high'])})."
+            )
+    notes.append(
+        "A raw before/after difference is not proof of an effect; chapter 4 (evaluation) "
+        "gives the estimate, its uncertainty and the checks of a fair comparison."
+    )
+    out = [table, "<p>" + " ".join(notes) + "</p>"]
+    if cautions:
+        out.append(
+            "<p class='warn'><b>Read with care:</b> "
+            + " ".join(html.escape(c) for c in cautions)
+            + "</p>"
+        )
+    return out
+
+
 def weekly_briefing(
     out_path: str | Path,
     *,
@@ -790,6 +966,9 @@ def weekly_briefing(
     exceptions: pd.DataFrame | None = None,
     week: str | None = None,
     max_exceptions: int = 12,
+    periods: Mapping[str, str] | None = None,
+    effects: pd.DataFrame | None = None,
+    cautions: Sequence[str] = (),
 ) -> Path:
     """Write the one-page weekly performance briefing for the performance meeting.
 
@@ -825,6 +1004,16 @@ def weekly_briefing(
         Label of the week, e.g. ``"week of 2024-03-04"``.
     max_exceptions : int
         Rows of the exception table shown; the total is always stated.
+    periods : mapping, optional
+        The dates each outcome ``period`` covers, e.g. ``{"before": "3 Jun to 31 Aug 2025"}``,
+        stated under the outcome table (the outcome windows are longer than the week).
+    effects : DataFrame, optional
+        The evaluation's estimates (``04_evaluation/effects.csv``): rows with ``outcome``,
+        ``method``, ``irr``, ``ci_low``, ``ci_high``; the first row per outcome with an
+        ``irr`` is stated in plain words beside the raw before/after change.
+    cautions : sequence of str
+        Plain-words warnings from the evaluation (e.g. a failed pre-trend check), shown with
+        the outcomes so that the meeting does not read more into them than they hold.
 
     Returns
     -------
@@ -902,35 +1091,35 @@ def weekly_briefing(
             )
         parts += [
             "<h2>2. Dosage</h2>",
-            f"<p>{text}.{control_text} Evidence suggests stops of 10 to 15 minutes work best "
-            "(Koper 1995).</p>",
+            f"<p>{text}.{control_text} Dosage counts all time officers spent inside the "
+            "fences, planned or not; compliance above counts only time on planned taskings, "
+            "each visit up to its planned minutes, so the two differ. Evidence suggests stops "
+            "of 10 to 15 minutes work best (Koper 1995).</p>",
         ]
     if outcomes is not None:
         _require(outcomes, ["group", "period", "crimes"], "outcomes")
-        table = outcomes.pivot_table(
-            index="group",
-            columns="period",
-            values=[c for c in ("crimes", "harm") if c in outcomes.columns],
-            aggfunc="sum",
+        parts += ["<h2>3. Crime and harm: treated versus control places</h2>"]
+        parts += _outcome_section(outcomes, periods or {}, effects, cautions)
+        parts.append(
+            _figure_tag(_outcome_figure(outcomes), "crime and harm, treated versus control")
         )
-        # Periods in the order given (before, after), not alphabetical.
-        periods = list(dict.fromkeys(outcomes["period"]))
-        table = table.reindex(columns=periods, level=1)
-        parts += [
-            "<h2>3. Crime and harm: treated versus control places</h2>",
-            table.to_html(float_format=lambda v: f"{v:,.0f}", classes="t"),
-            _figure_tag(_outcome_figure(outcomes), "crime and harm, treated versus control"),
-        ]
     if exceptions is not None:
         # The columns a sergeant needs to follow an exception up, when the report has them.
         brief_columns = [c for c in _EXCEPTION_COLUMNS if c in exceptions.columns]
         shown = exceptions.head(max_exceptions)
         if brief_columns:
             shown = shown[brief_columns]
+        shown = shown.rename(columns=_EXCEPTION_HEADERS)
         reasons = ""
         if "reason" in exceptions.columns and len(exceptions):
             counts = exceptions["reason"].value_counts()
             reasons = " By reason: " + "; ".join(f"{r}: {n}" for r, n in counts.items()) + "."
+        if "fence_id" in exceptions.columns and len(exceptions):
+            # The hot spots missed most often are where a sergeant starts the conversation.
+            most = exceptions["fence_id"].value_counts().head(5)
+            reasons += (
+                " Most often missed: " + ", ".join(f"{f} ({n})" for f, n in most.items()) + "."
+            )
         parts += [
             "<h2>4. Exceptions: taskings not performed</h2>",
             f"<p>{len(exceptions)} exception(s) this week"
@@ -944,7 +1133,8 @@ def weekly_briefing(
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:1em auto;color:#222}"
         "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.2em}.big{font-size:1.1em}"
-        ".sub{color:#555}table.t{border-collapse:collapse;font-size:.85em}"
+        ".sub{color:#555}.warn{background:#fff3cd;padding:4px 8px}"
+        "table.t{border-collapse:collapse;font-size:.85em}"
         "table.t td,table.t th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}"
     )
     page = (
@@ -972,7 +1162,9 @@ def weekly_briefing_from_work(
 
     Reads ``03_tracking/compliance.csv`` (required), ``03_tracking/dosage.csv``,
     ``03_tracking/exceptions.csv``, ``04_evaluation/outcomes.csv`` and
-    ``03_tracking/briefing.json`` (``target_compliance``, ``week``) when present.
+    ``03_tracking/briefing.json`` (``target_compliance``, ``week``) when present, and from
+    chapter 4 ``04_evaluation/effects.csv`` and ``04_evaluation/briefing.json`` (``periods``:
+    the dates of each outcome period; ``cautions``: plain-words warnings) when present.
 
     Parameters
     ----------
@@ -996,6 +1188,9 @@ def weekly_briefing_from_work(
         )
     meta_path = tracking / "briefing.json"
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    evaluation = work_dir / "04_evaluation"
+    eval_path = evaluation / "briefing.json"
+    eval_meta = json.loads(eval_path.read_text()) if eval_path.is_file() else {}
     target = target_compliance if target_compliance is not None else meta.get("target_compliance")
     if target is None:
         raise HspworkError(
@@ -1010,4 +1205,7 @@ def weekly_briefing_from_work(
         outcomes=_read_optional(work_dir / "04_evaluation" / "outcomes.csv"),
         exceptions=_read_optional(tracking / "exceptions.csv"),
         week=meta.get("week"),
+        periods=eval_meta.get("periods"),
+        effects=_read_optional(evaluation / "effects.csv"),
+        cautions=eval_meta.get("cautions", ()),
     )

@@ -179,9 +179,50 @@ def test_weekly_briefing_outcome_table_sums_by_group_and_period(tmp_path):
     rows = re.findall(r"<tr>\s*<th>(\w+)</th>(.*?)</tr>", section, flags=re.S)
     cells = {name: re.findall(r"<td>([^<]*)</td>", body) for name, body in rows}
     cells = {name: values for name, values in cells.items() if values}
-    # Sums worked by hand, columns in the order given (before, after):
-    # control 890 / 880; treatment 1234 + 1 = 1235 / 567 + 2 = 569.
-    assert cells == {"control": ["890", "880"], "treatment": ["1235", "569"]}
+    # Sums worked by hand, columns in the order given (before, after), then the change:
+    # control 890 / 880 (880 / 890 - 1 = -1.1%); treatment 1234 + 1 = 1235 / 567 + 2 = 569
+    # (569 / 1235 - 1 = -53.9%).
+    assert cells == {
+        "control": ["890", "880", "\u22121%"],
+        "treatment": ["1,235", "569", "\u221254%"],
+    }
+
+
+def test_weekly_briefing_reads_outcomes_in_plain_words(tmp_path):
+    outcomes = pd.DataFrame(
+        {
+            "group": ["treatment", "treatment", "control", "control"],
+            "period": ["before", "after", "before", "after"],
+            "crimes": [120, 90, 110, 108],
+        }
+    )
+    effects = pd.DataFrame(
+        {
+            "outcome": ["crimes", "crimes"],
+            "method": ["negbin GLM", "randomisation inference"],
+            "irr": [0.8, float("nan")],
+            "ci_low": [0.7, float("nan")],
+            "ci_high": [0.95, float("nan")],
+        }
+    )
+    text = weekly_briefing(
+        tmp_path / "w.html",
+        compliance=_compliance(),
+        target_compliance=0.5,
+        outcomes=outcomes,
+        periods={"before": "3 Jun to 31 Aug 2025", "after": "1 Sep to 29 Nov 2025"},
+        effects=effects,
+        cautions=["Trends differed before the start."],
+    ).read_text()
+    # 120 -> 90 is -25%; 110 -> 108 is -1.8%; relative (90/120) / (108/110) = 0.7639: -24%.
+    assert "Crimes in treated places went from 120 to 90 (\u221225%)" in text
+    assert "in control places from 110 to 108 (\u22122%)" in text
+    assert "treated places changed by \u221224%" in text
+    # IRR 0.8 (0.7 to 0.95): -20%, interval -30% to -5%; the row without an IRR is skipped.
+    assert "crimes (negbin GLM): \u221220% against what the controls predict" in text
+    assert "(95% interval \u221230% to \u22125%)" in text
+    assert "before: 3 Jun to 31 Aug 2025; after: 1 Sep to 29 Nov 2025" in text
+    assert "Read with care:</b> Trends differed before the start." in text
 
 
 def test_weekly_briefing_rejects_bad_target_and_missing_columns(tmp_path):
