@@ -6,6 +6,7 @@ they are grouped on one xdist worker.
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "workbench"
 # Static figures each page must show (every interactive map has one beside it).
 FIGURES = {
-    "01_targeting": 5,
+    "01_targeting": 6,
     "02_geofences": 1,
     "03_tracking": 3,
     "04_evaluation": 1,
@@ -116,6 +117,23 @@ def test_no_collar_number_in_any_page_or_work_file(brief, sample_dir):
             texts[str(path.relative_to(brief.work_dir))] = path.read_text(encoding="utf-8")
     leaks = {name: sorted(find_identifiers(text, collars)) for name, text in texts.items()}
     assert {k: v for k, v in leaks.items() if v} == {}
+
+
+def test_weekly_page_states_outcome_windows_and_changes(brief):
+    import json
+
+    evaluation = brief.work_dir / "04_evaluation"
+    meta = json.loads((evaluation / "briefing.json").read_text())
+    text = (brief.out_dir / "weekly_briefing.html").read_text(encoding="utf-8")
+    # The windows behind "before" and "after" are dated on the page (the programme's 90 days,
+    # not the week) and the raw change is restated from outcomes.csv, worked out here.
+    assert f"before: {meta['periods']['before']}; after: {meta['periods']['after']}" in text
+    crimes = pd.read_csv(evaluation / "outcomes.csv").set_index(["group", "period"])["crimes"]
+    t0, t1 = crimes["treatment", "before"], crimes["treatment", "after"]
+    change = f"{t1 / t0 - 1:+.0%}".replace("-", "\u2212")
+    assert f"Crimes in treated places went from {t0:,} to {t1:,} ({change})" in text
+    for caution in meta["cautions"]:
+        assert html.escape(caution) in text
 
 
 def test_interactive_maps_carry_their_widget_state(brief):
