@@ -969,6 +969,7 @@ def weekly_briefing(
     periods: Mapping[str, str] | None = None,
     effects: pd.DataFrame | None = None,
     cautions: Sequence[str] = (),
+    exception_notes: Sequence[str] = (),
 ) -> Path:
     """Write the one-page weekly performance briefing for the performance meeting.
 
@@ -1014,6 +1015,9 @@ def weekly_briefing(
     cautions : sequence of str
         Plain-words warnings from the evaluation (e.g. a failed pre-trend check), shown with
         the outcomes so that the meeting does not read more into them than they hold.
+    exception_notes : sequence of str
+        Plain-words warnings about the exceptions (e.g. hot spots whose location data look
+        wrong, so that their missed taskings may not be missed patrols), shown above the list.
 
     Returns
     -------
@@ -1126,6 +1130,11 @@ def weekly_briefing(
             + (f"; the first {len(shown)} are listed." if len(exceptions) > len(shown) else ".")
             + html.escape(reasons)
             + "</p>",
+            "<p class='warn'><b>Check before acting:</b> "
+            + " ".join(html.escape(n) for n in exception_notes)
+            + "</p>"
+            if exception_notes
+            else "",
             shown.to_html(index=False, classes="t", float_format=lambda v: f"{v:.1f}")
             if len(shown)
             else "",
@@ -1162,7 +1171,8 @@ def weekly_briefing_from_work(
 
     Reads ``03_tracking/compliance.csv`` (required), ``03_tracking/dosage.csv``,
     ``03_tracking/exceptions.csv``, ``04_evaluation/outcomes.csv`` and
-    ``03_tracking/briefing.json`` (``target_compliance``, ``week``) when present, and from
+    ``03_tracking/briefing.json`` (``target_compliance``, ``week``, ``exception_notes``) when
+    present, and from
     chapter 4 ``04_evaluation/effects.csv`` and ``04_evaluation/briefing.json`` (``periods``:
     the dates of each outcome period; ``cautions``: plain-words warnings) when present.
 
@@ -1208,4 +1218,5 @@ def weekly_briefing_from_work(
         periods=eval_meta.get("periods"),
         effects=_read_optional(evaluation / "effects.csv"),
         cautions=eval_meta.get("cautions", ()),
+        exception_notes=meta.get("exception_notes", ()),
     )

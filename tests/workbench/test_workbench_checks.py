@@ -213,6 +213,8 @@ def test_weekly_briefing_reads_outcomes_in_plain_words(tmp_path):
         periods={"before": "3 Jun to 31 Aug 2025", "after": "1 Sep to 29 Nov 2025"},
         effects=effects,
         cautions=["Trends differed before the start."],
+        exceptions=pd.DataFrame({"fence_id": ["A", "B", "A"], "reason": ["elsewhere"] * 3}),
+        exception_notes=["HS11: location data may be off."],
     ).read_text()
     # 120 -> 90 is -25%; 110 -> 108 is -1.8%; relative (90/120) / (108/110) = 0.7639: -24%.
     assert "Crimes in treated places went from 120 to 90 (\u221225%)" in text
@@ -223,6 +225,8 @@ def test_weekly_briefing_reads_outcomes_in_plain_words(tmp_path):
     assert "(95% interval \u221230% to \u22125%)" in text
     assert "before: 3 Jun to 31 Aug 2025; after: 1 Sep to 29 Nov 2025" in text
     assert "Read with care:</b> Trends differed before the start." in text
+    assert "Check before acting:</b> HS11: location data may be off." in text
+    assert "Most often missed: A (2), B (1)." in text
 
 
 def test_weekly_briefing_rejects_bad_target_and_missing_columns(tmp_path):

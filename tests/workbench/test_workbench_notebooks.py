@@ -134,6 +134,12 @@ def test_weekly_page_states_outcome_windows_and_changes(brief):
     assert f"Crimes in treated places went from {t0:,} to {t1:,} ({change})" in text
     for caution in meta["cautions"]:
         assert html.escape(caution) in text
+    # The sample plants beat B3's app positions 200 m off: chapter 3 must flag its hot spots
+    # on the weekly page rather than let their taskings read as missed patrols.
+    tracking = json.loads((brief.work_dir / "03_tracking" / "briefing.json").read_text())
+    assert tracking["exception_notes"]
+    for note in tracking["exception_notes"]:
+        assert html.escape(note) in text
 
 
 def test_interactive_maps_carry_their_widget_state(brief):
