@@ -857,7 +857,8 @@ def _outcome_figure(outcomes: pd.DataFrame) -> Any:
         table = table.reindex(columns=periods)
         table.plot.bar(ax=ax, rot=0, color=["#9e9e9e", "#1f77b4", "#ff7f0e"][: len(periods)])
         ax.set_title("harm (days)" if measure == "harm" else "recorded crimes")
-        ax.set_xlabel("")
+        ax.set_ylabel("days of custody" if measure == "harm" else "crimes")
+        ax.set_xlabel("places")
         ax.legend(fontsize=7, title=None)
     fig.tight_layout()
     return fig
