@@ -461,15 +461,28 @@ def write_index(out_dir: str | Path, pages: Sequence[Path], titles: Sequence[str
     True
     """
     out_dir = Path(out_dir)
-    items = "\n".join(
-        f'<li><a href="{html.escape(Path(p).name)}">{html.escape(t)}</a></li>'
-        for p, t in zip(pages, titles)
-    )
+
+    def links(pairs: list[tuple[Path, str]]) -> str:
+        return "\n".join(
+            f'<li><a href="{html.escape(Path(p).name)}">{html.escape(t)}</a></li>' for p, t in pairs
+        )
+
+    pairs = list(zip(pages, titles))
+    # The weekly page is what a manager opens; it comes first, the analysts' chapters after.
+    weekly = [(p, t) for p, t in pairs if Path(p).stem == "weekly_briefing"]
+    chapters = [(p, t) for p, t in pairs if Path(p).stem != "weekly_briefing"]
+    body = ""
+    if weekly:
+        body += f"<h2>For the performance meeting</h2><ul>{links(weekly)}</ul>"
+    if chapters:
+        heading = "<h2>The workbench chapters (for analysts)</h2>" if weekly else ""
+        body += f"{heading}<ol>{links(chapters)}</ol>"
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Hot spots policing briefings</title>"
-        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}</style></head>"
-        f"<body><h1>Hot spots policing briefings</h1><ol>{items}</ol></body></html>"
+        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}"
+        "h2{font-size:1.1em}</style></head>"
+        f"<body><h1>Hot spots policing briefings</h1>{body}</body></html>"
     )
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")

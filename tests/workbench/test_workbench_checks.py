@@ -325,6 +325,8 @@ def test_index_links_every_page(tmp_path):
     text = write_index(tmp_path, pages, ["1. Targeting <map>", "Weekly"]).read_text()
     assert '<a href="01_targeting.html">1. Targeting &lt;map&gt;</a>' in text
     assert '<a href="weekly_briefing.html">Weekly</a>' in text
+    # The manager's page is listed first, before the chapters.
+    assert text.index("weekly_briefing.html") < text.index("01_targeting.html")
 
 
 def test_run_brief_refuses_a_parameter_no_notebook_declares(tmp_path):
