@@ -926,10 +926,15 @@ def exception_report(
     ex["closest_m"] = ex["closest_m"].replace(np.inf, np.nan)
     ex["officers_silent"] = ex["officers_expected"] - ex["officers_heard"]
     ex["device_silent"] = (ex["pings_in_window"] == 0) & (ex["officers_expected"] > 0)
+    # A part-delivered tasking whose devices were away during the window was visited at
+    # another time (the matched visit fell in the early/late allowance), not skipped.
+    partly = ex["status"].astype(str) == "partly"
     ex["reason"] = np.select(
-        [ex["officers_expected"] == 0, ex["device_silent"], ex["closest_m"] > 0],
+        [ex["officers_expected"] == 0, ex["device_silent"],
+         partly & (ex["closest_m"] > 0), ex["closest_m"] > 0],
         ["no officer known for this tasking",
          "device silent during the planned window: attendance cannot be judged",
+         "visited outside the planned window (device elsewhere during it)",
          "device heard elsewhere: not at the spot"],
         "device heard at the spot but too briefly",
     )  # fmt: skip

@@ -143,6 +143,16 @@ def test_exception_report_silent_versus_elsewhere(tmp_path):
     assert not ex.loc["T2", "device_silent"] and ex.loc["T2", "pings_in_window"] == 2
     assert_allclose(ex.loc["T2", "closest_m"], 300.0)
     assert ex.loc["T2", "reason"] == "device heard elsewhere: not at the spot"
+    # Had T2 been part-delivered (a short visit matched from outside the window), the device
+    # being elsewhere during the window means it was visited at another time, not skipped.
+    m_partly = m.copy()
+    m_partly.loc[m_partly["tasking_id"] == "T2", ["status", "delivered_minutes"]] = ["partly", 6.0]
+    ex_partly = exception_report(m_partly, pings, FENCES).set_index("tasking_id")
+    assert (
+        ex_partly.loc["T2", "reason"]
+        == "visited outside the planned window (device elsewhere during it)"
+    )
+    assert ex_partly.loc["T3", "reason"].startswith("device silent")
     # PC2's pings are at 08:30 and 09:35, outside T3's window 09:00-09:15: silent
     assert ex.loc["T3", "device_silent"] and ex.loc["T3", "officers_silent"] == 1
     assert ex.loc["T3", "reason"].startswith("device silent")
