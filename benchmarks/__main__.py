@@ -17,7 +17,9 @@ import benchmarks
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
+    )
     wanted = [n for n in names if not argv or n.removeprefix("bench_") in argv or n in argv]
     status = 0
     for name in wanted:
