@@ -43,6 +43,16 @@ def _cell_range(p, bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
     return i0, i1, j0, j1
 
 
+@njit(cache=True, inline="always")
+def _hit(px, py, ti, p, bx0, by0, bx1, by1, vfrom, vto, poly_ring_start, ring_start, cx, cy):
+    """Whether polygon ``p`` (a fence version) holds the ping at (px, py) at time ``ti``."""
+    if px < bx0[p] or px > bx1[p] or py < by0[p] or py > by1[p]:
+        return False
+    if ti < vfrom[p] or ti >= vto[p]:
+        return False
+    return _inside(px, py, p, poly_ring_start, ring_start, cx, cy)
+
+
 @njit(cache=True)
 def build_grid(bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
     """CSR lists of polygon ids per grid cell, from each polygon's bounding box."""
@@ -82,12 +92,8 @@ def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by
         c = int(fj) * nx + int(fi)
         k = 0
         for q in range(gstart[c], gstart[c + 1]):
-            p = gitems[q]
-            if px < bx0[p] or px > bx1[p] or py < by0[p] or py > by1[p]:
-                continue
-            if t[i] < vfrom[p] or t[i] >= vto[p]:
-                continue
-            if _inside(px, py, p, poly_ring_start, ring_start, cx, cy):
+            if _hit(px, py, t[i], gitems[q], bx0, by0, bx1, by1, vfrom, vto,
+                    poly_ring_start, ring_start, cx, cy):  # fmt: skip
                 k += 1
         counts[i] = k
     return counts
@@ -110,11 +116,8 @@ def pip_fill(x, y, t, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0,
         k = offsets[i]
         for q in range(gstart[c], gstart[c + 1]):
             p = gitems[q]
-            if px < bx0[p] or px > bx1[p] or py < by0[p] or py > by1[p]:
-                continue
-            if t[i] < vfrom[p] or t[i] >= vto[p]:
-                continue
-            if _inside(px, py, p, poly_ring_start, ring_start, cx, cy):
+            if _hit(px, py, t[i], p, bx0, by0, bx1, by1, vfrom, vto,
+                    poly_ring_start, ring_start, cx, cy):  # fmt: skip
                 out_ping[k] = i
                 out_poly[k] = p
                 k += 1
