@@ -583,13 +583,7 @@ def read_crimes(
             raw = _read_parquet_maybe_geo(p)
             geo = isinstance(raw, gpd.GeoDataFrame)
         else:
-            if not p.exists():
-                raise HspworkError(f"{p} does not exist")
-            try:
-                raw = gpd.read_file(p, layer=layer)
-            except Exception as err:  # pyogrio raises its own error classes
-                raise HspworkError(f"{p} could not be read as a vector file: {err}") from err
-            geo = True
+            raw, geo = _read_vector(p, layer), True
     ledger = RowLedger(len(raw), source)
     if not geo and set(POLICE_UK_COLUMNS) <= set(raw.columns):
         out = _police_uk(raw, ledger, tz or "Europe/London", to_crs)
@@ -603,6 +597,18 @@ def read_crimes(
     if harm is not None:
         out.insert(4, "harm", harm_weights(out["offence"], harm, default=harm_default))
     return _finish(out, ledger, warn)
+
+
+def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """A GeoParquet file or any vector file pyogrio reads, with a clear error when it cannot."""
+    if not path.exists():
+        raise HspworkError(f"{path} does not exist")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, layer=layer)
+    except Exception as err:  # pyogrio and pyarrow raise their own error classes
+        raise HspworkError(f"{path} could not be read as a vector file: {err}") from err
 
 
 def _read_parquet_maybe_geo(path: Path) -> pd.DataFrame:
@@ -955,17 +961,7 @@ def read_streets(
         raw, source = path.reset_index(drop=True), "table"
     else:
         p = Path(path)
-        if not p.exists():
-            raise HspworkError(f"{p} does not exist")
-        try:
-            raw = (
-                gpd.read_parquet(p)
-                if p.suffix.lower() in (".parquet", ".pq")
-                else gpd.read_file(p, layer=layer)
-            )
-        except Exception as err:  # pyogrio raises its own error classes
-            raise HspworkError(f"{p} could not be read as a vector file: {err}") from err
-        source = str(p)
+        raw, source = _read_vector(p, layer), str(p)
     crs_policy.require_crs(raw, source)
     ledger = RowLedger(len(raw), source)
     geom = raw.geometry
