@@ -11,6 +11,8 @@ an ``n x permutations`` array, about 8 GB for a million cells x 999).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 from scipy import sparse, stats
@@ -18,7 +20,7 @@ from tqdm.auto import tqdm
 
 from hspwork.errors import HspworkError
 
-ALTERNATIVES = ("two-sided", "greater", "less")
+ALTERNATIVES = ("two-sided", "greater", "less", "folded")
 
 
 def check_alternative(alternative: str) -> str:
@@ -39,6 +41,8 @@ def normal_p(z: np.ndarray, alternative: str = "two-sided") -> np.ndarray:
     """
     check_alternative(alternative)
     z = np.asarray(z, dtype="float64")
+    if alternative == "folded":  # one-sided in the direction the statistic went
+        return stats.norm.sf(np.abs(z))
     if alternative == "greater":
         return stats.norm.sf(z)
     if alternative == "less":
@@ -109,15 +113,16 @@ def _splitmix64(x):
 
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
-def _crand_counts(y, indptr, indices, wdata, sign, observed, n_perm, seed, start, stop, ge, le):
-    """For units start..stop-1 count permutations with lag >= / <= the observed lag.
+def _crand_counts(y, indptr, indices, wdata, sign, observed, n_perm, seed, which, ge, le):
+    """For the units ``which`` count permutations with lag >= / <= the observed lag.
 
     ``lag_i = sum_j w_ij y_j`` over the unit's neighbours (no self term: it is fixed under
     conditional randomisation, so it cancels from the comparison). ``sign`` flips the comparison
     per unit (Local Moran's I multiplies the lag by z_i, which may be negative).
     """
     n = y.size
-    for i in numba.prange(start, stop):
+    for q in numba.prange(which.size):
+        i = which[q]
         a = indptr[i]
         b = indptr[i + 1]
         k = b - a
@@ -179,10 +184,12 @@ def permutation_counts(
     sign: np.ndarray | None = None,
     chunk: int = 65_536,
     progress: bool | None = None,
+    which: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts of permuted lags at or above / at or below the observed lag, per unit.
 
-    Units without neighbours get -1 in both (no test possible).
+    Only the units ``which`` (default: all) are permuted; the others get 0. Units without
+    neighbours get -1 in both (no test possible).
     """
     permutations = int(permutations)
     if y.size >= 2**32:
@@ -205,24 +212,26 @@ def permutation_counts(
     wdata = w.data.astype(np.float64)
     ge = np.zeros(n, dtype=np.int64)
     le = np.zeros(n, dtype=np.int64)
-    work = n * permutations * max(1.0, w.nnz / max(n, 1))
+    which = np.arange(n, dtype=np.int64) if which is None else np.asarray(which, np.int64)
+    work = which.size * permutations * max(1.0, w.nnz / max(n, 1))
     if progress is None:
         progress = work > 5e8  # a few seconds or more
-    starts = range(0, n, chunk)
+    # few units with many permutations each: smaller chunks keep both cores busy
+    step = chunk if which.size * permutations < 1e9 else max(2, chunk // 64)
+    starts = range(0, which.size, step)
     for s in tqdm(starts, desc="permutations", unit="chunk", disable=not progress):
         _crand_counts(
             y, indptr, indices, wdata, sign, observed_lag, permutations, np.uint64(seed),
-            s, min(n, s + chunk), ge, le,
+            which[s : s + step], ge, le,
         )  # fmt: skip
     return ge, le
 
 
-def permutation_p(
-    ge: np.ndarray, le: np.ndarray, permutations: int, alternative: str
-) -> np.ndarray:
+def permutation_p(ge: np.ndarray, le: np.ndarray, permutations, alternative: str) -> np.ndarray:
     """Pseudo p-values ``(count + 1) / (permutations + 1)`` from :func:`permutation_counts`.
 
-    ``"two-sided"`` doubles the smaller tail (capped at 1).
+    ``"two-sided"`` doubles the smaller tail (capped at 1); ``"folded"`` is GeoDa's and
+    esda's pseudo p-value: the smaller tail, not doubled. ``permutations`` may differ by unit.
 
     Examples
     --------
@@ -230,16 +239,132 @@ def permutation_p(
     [0.01, 1.0]
     >>> permutation_p(np.array([0, 50]), np.array([99, 49]), 99, "two-sided").tolist()
     [0.02, 1.0]
+    >>> permutation_p(np.array([3, 97]), np.array([96, 2]), 99, "folded").tolist()
+    [0.04, 0.03]
     """
     check_alternative(alternative)
     ge = np.asarray(ge, dtype="float64")
     le = np.asarray(le, dtype="float64")
-    p_ge = (ge + 1.0) / (permutations + 1.0)
-    p_le = (le + 1.0) / (permutations + 1.0)
+    perms = np.asarray(permutations, dtype="float64")
+    p_ge = (ge + 1.0) / (perms + 1.0)
+    p_le = (le + 1.0) / (perms + 1.0)
     if alternative == "greater":
         p = p_ge
     elif alternative == "less":
         p = p_le
+    elif alternative == "folded":
+        # esda: larger = #(sim >= obs); if P - larger < larger, use P - larger
+        p = (np.minimum(ge, perms - ge) + 1.0) / (perms + 1.0)
     else:
         p = np.minimum(1.0, 2.0 * np.minimum(p_ge, p_le))
     return np.where(ge < 0, np.nan, p)
+
+
+def _tail_count(ge: np.ndarray, le: np.ndarray, perms: np.ndarray, alternative: str) -> np.ndarray:
+    """The permutation count behind each p-value (0 means the p-value sits at its floor)."""
+    if alternative == "greater":
+        return ge
+    if alternative == "less":
+        return le
+    if alternative == "folded":
+        return np.minimum(ge, perms - ge)
+    return np.minimum(ge, le)
+
+
+# Units whose count in the tested tail is at most this get more permutations: their p-value is
+# within three times the floor, so the floor, not the data, may be what keeps them out.
+_NEAR_FLOOR = 2
+
+
+@dataclass(frozen=True)
+class PermutationResult:
+    """Pseudo p-values with what it took to get them (see :func:`permutation_inference`)."""
+
+    p: np.ndarray
+    permutations: np.ndarray  # per unit
+    raised: int  # units given more permutations than asked
+    note: str  # plain words for a summary; "" when there is nothing to say
+
+
+def permutation_inference(
+    y: np.ndarray,
+    w: sparse.csr_matrix,
+    observed_lag: np.ndarray,
+    permutations: int,
+    seed: int | None,
+    alternative: str,
+    fdr: float | None,
+    *,
+    sign: np.ndarray | None = None,
+    max_permutations: int | None = None,
+    progress: bool | None = None,
+) -> PermutationResult:
+    """Conditional-randomisation p-values, with permutations raised where BH needs them.
+
+    Every unit first gets ``permutations``. With ``fdr`` set, a unit whose count in the tested
+    tail is at most 2 (its p-value within three times the floor ``1/(P + 1)``, twice that
+    two-sided) gets more, drawn afresh, and its p-value is computed from all the permutations
+    it had. Repeated until the floor is at most a quarter of what Benjamini-Hochberg needs of
+    the ``K`` units near it (BH passes K units among ``n`` tests when each p is at most
+    ``K * fdr / n``) or until ``max_permutations``.
+
+    Why the p-values stay valid (P(p <= a) <= a under the null): each unit's statistic is
+    exchangeable with its permuted copies. For ``a`` at or above the first floor, p <= a
+    requires the first ``permutations`` to give p <= a, which has probability <= a; for ``a``
+    below it, p <= a requires a pooled count <= a (P_total + 1) - 1 among P_total exchangeable
+    copies, again probability <= a. This is the argument for sequential Monte Carlo tests
+    (Besag & Clifford 1991). The cost is bounded: K units x 4 n / (fdr K) permutations,
+    about ``4 n / fdr`` permutations in all, whatever K.
+    """
+    permutations = int(permutations)
+    ge, le = permutation_counts(y, w, observed_lag, permutations, seed, sign, progress=progress)
+    valid = ge >= 0
+    n_tests = int(valid.sum())
+    perms = np.full(y.size, permutations, dtype=np.int64)
+    factor = 2.0 if alternative == "two-sided" else 1.0
+    cap = None if max_permutations is None else max(int(max_permutations), permutations)
+    stage = 0
+    while fdr is not None and n_tests:
+        near_floor = valid & (_tail_count(ge, le, perms, alternative) <= _NEAR_FLOOR)
+        k = int(near_floor.sum())
+        if k == 0:
+            break
+        # floor factor / (P + 1) at most a quarter of BH's k * fdr / n
+        needed = int(np.ceil(4.0 * factor * n_tests / (float(fdr) * k))) - 1
+        target = needed if cap is None else min(needed, cap)
+        which = np.flatnonzero(near_floor & (perms < target))
+        if which.size == 0:
+            break
+        stage += 1
+        stage_seed = None if seed is None else _stage_seed(int(seed), stage)
+        for extra in np.unique(target - perms[which]):  # one call per distinct top-up
+            part = which[target - perms[which] == extra]
+            g2, l2 = permutation_counts(
+                y, w, observed_lag, int(extra), stage_seed, sign, progress=progress, which=part
+            )
+            ge[part] += g2[part]
+            le[part] += l2[part]
+        perms[which] = target
+    p = permutation_p(ge, le, perms, alternative)
+    raised = int((perms > permutations).sum())
+    note = ""
+    if fdr is not None and n_tests:
+        p_adj = bh_adjust(p)
+        floor = factor / (perms[valid].max() + 1.0)
+        if not np.nanmin(p_adj) < fdr and np.nanmin(p) <= floor * (1 + 1e-12):
+            need = int(np.ceil(factor * n_tests / float(fdr))) - 1
+            note = (
+                f"no unit reached significance at FDR {fdr:g}: with {int(perms.max()):,} "
+                f"permutations the smallest p-value possible is {floor:.2g}, and "
+                f"Benjamini-Hochberg over {n_tests:,} tests needs at least one p-value at or "
+                f"below fdr / n = {float(fdr) / n_tests:.2g}. Raise max_permutations to at "
+                f"least {need:,} (or leave it None), or set fdr=None to read unadjusted p-values"
+            )
+    return PermutationResult(p=p, permutations=perms, raised=raised, note=note)
+
+
+def _stage_seed(seed: int, stage: int) -> int:
+    # a fresh, reproducible stream for each round of extra permutations
+    x = (seed + 0x9E3779B97F4A7C15 * stage) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    return x ^ (x >> 27)

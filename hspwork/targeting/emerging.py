@@ -33,7 +33,7 @@ from scipy import sparse, stats
 
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.targeting._inference import bh_adjust, confidence_bins
-from hspwork.targeting._weights import NeighbourSpec, describe
+from hspwork.targeting._weights import NeighbourSpec, describe, plain_spec
 from hspwork.targeting.gistar import _neighbours
 
 KINDS = (
@@ -322,7 +322,7 @@ def emerging_hotspots(
     out["last_bin"] = bins[:, -1]
     settings = {
         "periods": periods,
-        "neighbours": neighbours,
+        "neighbours": plain_spec(neighbours),
         "neighbours_text": describe(neighbours),
         "alpha": alpha,
         "fdr": fdr,
