@@ -69,6 +69,31 @@ class LoadReport:
             text += f", dropped {self.rows_dropped} ({reasons})"
         return text
 
+    def to_dict(self) -> dict:
+        """The report as plain JSON values (for ``DataFrame.attrs``); :meth:`from_dict` reverses it.
+
+        Examples
+        --------
+        >>> r = LoadReport("x.csv", 5, 3, {"no location": 2})
+        >>> LoadReport.from_dict(r.to_dict()) == r, r.to_dict()["dropped"]
+        (True, {'no location': 2})
+        """
+        return {
+            "source": str(self.source),
+            "rows_read": int(self.rows_read),
+            "rows_kept": int(self.rows_kept),
+            "dropped": {str(k): int(v) for k, v in self.dropped.items()},
+            "notes": [str(n) for n in self.notes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LoadReport:
+        """The report back from :meth:`to_dict`'s plain values."""
+        return cls(
+            data["source"], data["rows_read"], data["rows_kept"], dict(data.get("dropped", {})),
+            tuple(data.get("notes", ())),
+        )  # fmt: skip
+
     def to_frame(self) -> pd.DataFrame:
         """The report as a tidy frame: one row per outcome (kept, or a drop reason)."""
         rows = [("kept", self.rows_kept), *self.dropped.items()]

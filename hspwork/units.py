@@ -9,6 +9,7 @@ street segment) are counted by reason in a :class:`~hspwork.report.LoadReport`.
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from hspwork.crs import metres_to_crs_units, require_crs, to_metric, unit_to_metres
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.report import LoadReport, RowLedger
 
 PERIODS = ("week", "28D", "month", "quarter")
@@ -263,7 +264,8 @@ def assign(
     -------
     GeoDataFrame
         The crimes that were placed, with ``unit_id`` (and ``snap_distance_m`` for lines);
-        ``attrs["load_report"]`` counts the crimes dropped, by reason.
+        ``attrs["load_report"]`` counts the crimes dropped, by reason (the plain values of a
+        :class:`~hspwork.report.LoadReport`, ``LoadReport.to_dict()``).
 
     Examples
     --------
@@ -272,15 +274,16 @@ def assign(
     >>> seg = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[LineString([(0, 0), (100, 0)])], crs=27700)
     >>> c = gpd.GeoDataFrame(geometry=[Point(50, 10), Point(50, 80)], crs=27700)
     >>> placed = assign(c, seg, max_distance_m=30)
-    >>> placed["unit_id"].tolist(), placed.attrs["load_report"].dropped
+    >>> placed["unit_id"].tolist(), placed.attrs["load_report"]["dropped"]
     ([0], {'farther than 30 m from every segment': 1})
     """
-    out = _assign(crimes, units, max_distance_m=max_distance_m)
-    out.attrs["load_report"].warn(stacklevel=3)
+    out, report = _assign(crimes, units, max_distance_m=max_distance_m)
+    report.warn(stacklevel=3)
+    out.attrs["load_report"] = report.to_dict()
     return out
 
 
-def _assign(crimes, units, *, max_distance_m):
+def _assign(crimes, units, *, max_distance_m) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """:func:`assign` without the warning (callers warn once, at their own level)."""
     from hspwork.crs import align_crs
 
@@ -319,8 +322,7 @@ def _assign(crimes, units, *, max_distance_m):
     out["unit_id"] = units["unit_id"].to_numpy()[idx[keep]]
     if line_units:
         out["snap_distance_m"] = dist[keep]
-    out.attrs["load_report"] = ledger.report()
-    return out
+    return out, ledger.report()
 
 
 def harm_values(crimes: pd.DataFrame) -> np.ndarray:
@@ -366,7 +368,8 @@ def count(
     -------
     GeoDataFrame
         A copy of ``units`` with ``crimes`` (int) and ``harm`` (float, when available); units
-        without crime have 0. ``attrs["count_report"]`` is the :class:`LoadReport` of placing.
+        without crime have 0. ``attrs["count_report"]`` is the report of placing, as plain
+        values (read it back with :func:`count_report`).
 
     Examples
     --------
@@ -375,19 +378,40 @@ def count(
     >>> u = gpd.GeoDataFrame({"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700)
     >>> c = gpd.GeoDataFrame({"harm": [2.0, 365.0, 1.0]}, geometry=[Point(1, 1), Point(2, 2), Point(50, 50)], crs=27700)
     >>> out = count(u, c)
-    >>> out["crimes"].tolist(), out["harm"].tolist(), out.attrs["count_report"].rows_dropped
+    >>> out["crimes"].tolist(), out["harm"].tolist(), count_report(out).rows_dropped
     ([2, 0], [367.0, 0.0], 1)
     """
-    placed = _assign(crimes, units, max_distance_m=max_distance_m)
-    placed.attrs["load_report"].warn(stacklevel=3)
+    placed, report = _assign(crimes, units, max_distance_m=max_distance_m)
+    report.warn(stacklevel=3)
     pos = _positions(units, placed["unit_id"].to_numpy())
     out = units.copy()
     out["crimes"] = np.bincount(pos, minlength=len(units)).astype(np.int64)
     if "harm" in placed.columns:
         out["harm"] = np.bincount(pos, weights=harm_values(placed), minlength=len(units))
     out.attrs = dict(units.attrs)
-    out.attrs["count_report"] = placed.attrs["load_report"]
+    out.attrs["count_report"] = report.to_dict()
     return out
+
+
+def count_report(frame: pd.DataFrame) -> LoadReport:
+    """The :class:`~hspwork.report.LoadReport` that :func:`count` or :func:`count_by_period`
+    left in ``frame.attrs["count_report"]`` (kept there as plain values, so frames save).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> u = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[box(0, 0, 10, 10)], crs=27700)
+    >>> c = gpd.GeoDataFrame(geometry=[Point(1, 1)], crs=27700)
+    >>> count_report(count(u, c)).summary()
+    'crimes placed in units: read 1 rows, kept 1'
+    """
+    data = frame.attrs.get("count_report")
+    if data is None:
+        raise SchemaError(
+            "this frame has no count report; it comes from hspwork.units.count or count_by_period"
+        )
+    return data if isinstance(data, LoadReport) else LoadReport.from_dict(data)
 
 
 def _positions(units: gpd.GeoDataFrame, unit_ids: np.ndarray) -> np.ndarray:
@@ -493,26 +517,28 @@ def count_by_period(
     GeoDataFrame
         ``units`` with one column per period, named by the local date the period starts
         (``"2024-01-01"``), zero-filled; ``attrs["periods"]`` lists those column names,
-        ``attrs["period_edges"]`` the UTC boundaries, ``attrs["period"]`` and ``attrs["value"]``
-        the settings, ``attrs["count_report"]`` the crimes dropped by reason.
+        ``attrs["period_edges"]`` the UTC boundaries (ISO 8601 text), ``attrs["period"]`` and
+        ``attrs["value"]`` the settings, ``attrs["empty_periods"]`` the periods with no record
+        anywhere in the area (gaps in the data: a :class:`~hspwork.errors.HspworkWarning` names
+        them), ``attrs["count_report"]`` the crimes dropped by reason (see :func:`count_report`).
 
     Examples
     --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point, box
     >>> u = gpd.GeoDataFrame({"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700)
-    >>> t = pd.to_datetime(["2024-01-05", "2024-01-20", "2024-03-02"], utc=True)
+    >>> t = pd.to_datetime(["2024-01-05", "2024-02-20", "2024-03-02"], utc=True)
     >>> c = gpd.GeoDataFrame({"occurred_from": t}, geometry=[Point(1, 1), Point(15, 5), Point(2, 2)], crs=27700)
     >>> cube = count_by_period(u, c, "month")
     >>> cube[cube.attrs["periods"]].values.tolist()
-    [[1, 0, 1], [1, 0, 0]]
+    [[1, 0, 1], [0, 1, 0]]
     """
     if value not in ("crimes", "harm"):
         raise HspworkError(f"value={value!r} is not allowed; use 'crimes' or 'harm'")
     for col in (time_column,) + (("harm",) if value == "harm" else ()):
         if col not in crimes.columns:
             raise SchemaError(f"crimes has no column {col!r}; columns are {list(crimes.columns)}")
-    placed = _assign(crimes, units, max_distance_m=max_distance_m)
+    placed, first = _assign(crimes, units, max_distance_m=max_distance_m)
     edges, which = period_starts(placed[time_column], period, tz=tz, start=start, end=end)
     ledger = RowLedger(len(placed), "crimes placed in periods")
     ledger.drop(which < 0, "outside the study period")
@@ -528,23 +554,50 @@ def count_by_period(
         w = harm_values(placed)[keep]
         cube = np.bincount(flat, weights=w, minlength=len(units) * n_p).reshape(len(units), n_p)
     names = [str(e.date()) for e in edges[:-1].tz_convert(tz)]
+    # A period without a single record anywhere in the area is a gap in the data (a month not
+    # downloaded, an export that stopped), not a period without crime.
+    records = np.bincount(which[keep], minlength=n_p)
+    empty = [names[k] for k in np.flatnonzero(records == 0)]
     out = units.copy()
     out = pd.concat([out, pd.DataFrame(cube, columns=names, index=out.index)], axis=1)
     out = gpd.GeoDataFrame(out, geometry=units.geometry.name, crs=units.crs)
-    first = placed.attrs["load_report"]
     second = ledger.report()
     dropped = dict(first.dropped)
     for k, v in second.dropped.items():
         dropped[k] = dropped.get(k, 0) + v
+    notes = tuple(first.notes) + tuple(second.notes)
+    if empty:
+        notes += (
+            f"{len(empty)} of {n_p} periods have no record anywhere in the area "
+            f"({_list_periods(empty)}): gaps in the data, not periods without crime",
+        )
+    report = LoadReport(
+        "crimes counted by period", first.rows_read, second.rows_kept, dropped, notes
+    )
     out.attrs = dict(units.attrs)
     out.attrs.update(
         periods=names,
-        period_edges=list(edges),
+        period_edges=[e.isoformat() for e in edges],
         period=period,
         value=value,
-        count_report=LoadReport(
-            "crimes counted by period", first.rows_read, second.rows_kept, dropped
-        ),
+        empty_periods=empty,
+        count_report=report.to_dict(),
     )
-    out.attrs["count_report"].warn(stacklevel=3)
+    report.warn(stacklevel=3)
+    if empty:
+        warnings.warn(
+            f"{_list_periods(empty)}: no record anywhere in the area in {len(empty)} of {n_p} "
+            f"{period} periods. These are gaps in the data (a download missing?), not "
+            "periods without crime; emerging_hotspots leaves them out and says so "
+            "(cube.attrs['empty_periods'] lists them)",
+            HspworkWarning,
+            stacklevel=2,
+        )
     return out
+
+
+def _list_periods(names: list[str], most: int = 6) -> str:
+    """'2024-02-01, 2024-03-01' or the first few and how many more."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"
