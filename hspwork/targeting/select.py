@@ -109,24 +109,54 @@ class Selection:
             f"{s['min_spacing_m']:g} m apart)."
         )
 
-    def plot(self, ax=None, units: gpd.GeoDataFrame | None = None):
-        """Map of chosen, next-best and cut places (static); returns the Figure."""
+    def plot(self, ax=None, units: gpd.GeoDataFrame | None = None, *, label_size: float = 9):
+        """Map of chosen, next-best and cut places (static); returns the Figure.
+
+        With ``units`` the whole area is drawn beneath, each unit in its place's colour (a
+        large grid as one image, so 260,000 cells draw in a second). Chosen places are
+        outlined and labelled with their ``place_id`` in bold type with a white halo, legible
+        on the darkest square.
+        """
+        import matplotlib.patheffects as pe
         import matplotlib.pyplot as plt
+        from matplotlib.collections import LineCollection
+        from matplotlib.colors import to_rgba
+
+        from hspwork.targeting.plots import draw_units
 
         if ax is None:
             fig, ax = plt.subplots(figsize=(7, 7))
         else:
             fig = ax.figure
-        if units is not None:
-            units.plot(ax=ax, color="#eeeeee", edgecolor="#dddddd", lw=0.2)
         colours = {"chosen": "#d7191c", "next best": "#fdae61", "cut": "#999999"}
-        for status, colour in colours.items():
-            part = self.places[self.places["status"] == status]
-            if len(part):
-                part.plot(ax=ax, color=colour, edgecolor="black", lw=0.3, label=status)
+        places = self.places
+        if units is not None and "unit_id" in units.columns:
+            rgba = np.tile(to_rgba("#eeeeee"), (len(units), 1))
+            ids = pd.Index(units["unit_id"].to_numpy())
+            for status in ("cut", "next best", "chosen"):  # chosen painted last, on top
+                part = places[places["status"] == status]
+                if len(part):
+                    pos = ids.get_indexer([u for us in part["unit_ids"] for u in us])
+                    rgba[pos[pos >= 0]] = to_rgba(colours[status])
+            draw_units(units, rgba, ax)
+        else:
+            keys = places["status"].to_numpy()
+            draw_units(places, np.array([to_rgba(colours.get(k, "#eeeeee")) for k in keys]), ax)
         chosen = self.chosen
-        for _, r in chosen.iterrows():  # labels for the few chosen places only
-            ax.annotate(str(r["place_id"]), (r["centre_x"], r["centre_y"]), fontsize=7, ha="center")
+        if len(chosen):
+            rings = shapely.get_coordinates(
+                shapely.get_exterior_ring(shapely.get_parts(geometry_array(chosen))),
+                return_index=True,
+            )
+            coords, owner = rings
+            lines = np.split(coords, np.searchsorted(owner, np.arange(1, owner.max() + 1)))
+            ax.add_collection(LineCollection(lines, colors="black", linewidths=0.8))
+        halo = [pe.withStroke(linewidth=3, foreground="white")]
+        for pid, x, y in zip(chosen["place_id"], chosen["centre_x"], chosen["centre_y"]):
+            ax.annotate(
+                str(pid), (x, y), fontsize=label_size, fontweight="bold", ha="center",
+                va="center", color="black", path_effects=halo,
+            )  # fmt: skip
         handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
         ax.legend(handles, list(colours), loc="upper right")
         ax.set_title(
