@@ -37,15 +37,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "hspwork.crs": ("to_metric", "metres_to_crs_units"),
     "hspwork.units": (
-        "assign", "count", "count_by_period", "grid", "period_starts", "polygons",
-        "street_segments",
+        "assign", "count", "count_by_period", "count_report", "grid", "period_starts",
+        "polygons", "street_segments",
     ),
     "hspwork.targeting": (
         "CATEGORIES", "Concentration", "EmergingHotSpots", "PlaceProfile", "Scale", "Selection",
         "aoristic_weights", "compare_scales", "concentration", "default_scale",
-        "emerging_hotspots", "generalised_gini", "gini", "gistar", "lisa", "lorenz",
-        "mann_kendall", "pai", "place_profile", "places_for_share", "plot_gistar", "plot_lisa",
-        "plot_surface_3d", "select", "share_in_top",
+        "emerging_hotspots", "explain_selection", "generalised_gini", "gini", "gistar", "lisa",
+        "lorenz", "mann_kendall", "mann_kendall_min_periods", "pai", "place_profile",
+        "places_for_share", "plot_gistar", "plot_lisa", "plot_surface_3d", "plot_units",
+        "select", "share_in_top",
     ),
     "hspwork.fences": (
         "calibrate_gps", "catchments", "commit_fences", "compare_versions", "current_fences",
