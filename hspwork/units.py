@@ -299,9 +299,9 @@ def _assign(crimes, units, *, max_distance_m) -> tuple[gpd.GeoDataFrame, LoadRep
     idx = np.full(len(crimes), -1, dtype=np.int64)
     dist = np.full(len(crimes), np.nan)
     ok = np.flatnonzero(~missing)
-    tree = shapely.STRtree(ugeoms)
     line_units = np.isin(shapely.get_type_id(ugeoms), (1, 5)).all()
     if line_units:
+        tree = shapely.STRtree(ugeoms)
         reach = metres_to_crs_units(float(max_distance_m), crs)
         src, dst = tree.query_nearest(
             pts[ok], max_distance=reach, return_distance=False, all_matches=False
@@ -310,12 +310,7 @@ def _assign(crimes, units, *, max_distance_m) -> tuple[gpd.GeoDataFrame, LoadRep
         dist[ok[src]] = shapely.distance(pts[ok[src]], ugeoms[dst]) * unit_to_metres(crs)
         ledger.drop(idx < 0, f"farther than {float(max_distance_m):g} m from every segment")
     else:
-        src, dst = tree.query(pts[ok], predicate="intersects")
-        # first unit in row order for points on shared boundaries
-        order = np.lexsort((dst, src))
-        src, dst = src[order], dst[order]
-        first = np.r_[True, src[1:] != src[:-1]]
-        idx[ok[src[first]]] = dst[first]
+        idx[ok] = _place_in_polygons(pts[ok], units, ugeoms)
         ledger.drop(idx < 0, "outside every unit")
     keep = ledger.keep
     out = crimes.loc[keep].copy()
@@ -323,6 +318,63 @@ def _assign(crimes, units, *, max_distance_m) -> tuple[gpd.GeoDataFrame, LoadRep
     if line_units:
         out["snap_distance_m"] = dist[keep]
     return out, ledger.report()
+
+
+def _place_in_polygons(pts: np.ndarray, units: gpd.GeoDataFrame, ugeoms: np.ndarray) -> np.ndarray:
+    """Row position of the unit holding each point (-1: none); on a shared edge, the first.
+
+    A regular square grid is indexed by arithmetic (a million crimes in well under a second);
+    points within a hair of a cell edge are checked against the cells on both sides, so the
+    answer is the geometric one. Other polygons use a spatial index.
+    """
+    from hspwork.targeting._weights import detect_lattice
+
+    lat = detect_lattice(units) if pts.size > 1000 else None
+    if lat is not None and (shapely.get_type_id(pts) == 0).all():
+        return _place_on_lattice(pts, ugeoms, lat)
+    return _place_by_tree(pts, ugeoms)
+
+
+def _place_by_tree(pts: np.ndarray, ugeoms: np.ndarray) -> np.ndarray:
+    out = np.full(pts.size, -1, dtype=np.int64)
+    src, dst = shapely.STRtree(ugeoms).query(pts, predicate="intersects")
+    # first unit in row order for points on shared boundaries
+    order = np.lexsort((dst, src))
+    src, dst = src[order], dst[order]
+    first = np.r_[True, src[1:] != src[:-1]]
+    out[src[first]] = dst[first]
+    return out
+
+
+def _place_on_lattice(pts: np.ndarray, ugeoms: np.ndarray, lat) -> np.ndarray:
+    b = shapely.bounds(ugeoms)
+    x0, y0, size = b[:, 0].min(), b[:, 1].min(), lat.cell_size
+    lookup = np.full((lat.nrows, lat.ncols), -1, dtype=np.int64)
+    lookup[lat.row, lat.col] = np.arange(lat.row.size)
+    fx = (shapely.get_x(pts) - x0) / size
+    fy = (shapely.get_y(pts) - y0) / size
+    eps = 1e-9
+    c_lo, c_hi = np.floor(fx - eps).astype(np.int64), np.floor(fx + eps).astype(np.int64)
+    r_lo, r_hi = np.floor(fy - eps).astype(np.int64), np.floor(fy + eps).astype(np.int64)
+
+    def at(r, c):
+        inside = (r >= 0) & (r < lat.nrows) & (c >= 0) & (c < lat.ncols)
+        pos = np.full(r.size, -1, dtype=np.int64)
+        pos[inside] = lookup[r[inside], c[inside]]
+        return pos
+
+    out = at(r_hi, c_hi)
+    edge = np.flatnonzero((c_lo != c_hi) | (r_lo != r_hi))
+    if edge.size:  # on (or within a hair of) an edge: the first cell that really holds it
+        best = np.full(edge.size, np.iinfo(np.int64).max)
+        for r in (r_lo[edge], r_hi[edge]):
+            for c in (c_lo[edge], c_hi[edge]):
+                pos = at(r, c)
+                ok = pos >= 0
+                ok[ok] = shapely.intersects(ugeoms[pos[ok]], pts[edge][ok])
+                best = np.where(ok & (pos < best), pos, best)
+        out[edge] = np.where(best == np.iinfo(np.int64).max, -1, best)
+    return out
 
 
 def harm_values(crimes: pd.DataFrame) -> np.ndarray:

@@ -113,34 +113,40 @@ def _splitmix64(x):
 
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
-def _crand_counts(y, indptr, indices, wdata, sign, observed, n_perm, seed, which, ge, le):
+def _crand_counts(y, indptr, indices, wdata, sign, observed, n_perm, seed, which, parts, ge, le):
     """For the units ``which`` count permutations with lag >= / <= the observed lag.
 
     ``lag_i = sum_j w_ij y_j`` over the unit's neighbours (no self term: it is fixed under
     conditional randomisation, so it cancels from the comparison). ``sign`` flips the comparison
-    per unit (Local Moran's I multiplies the lag by z_i, which may be negative).
+    per unit (Local Moran's I multiplies the lag by z_i, which may be negative). Each unit's
+    permutations are split into ``parts`` independent streams (so a few units with millions of
+    permutations keep every core busy); ``ge``/``le`` hold one count per unit and part.
     """
     n = y.size
-    for q in numba.prange(which.size):
-        i = which[q]
+    for q in numba.prange(which.size * parts):
+        i = which[q // parts]
+        part = q % parts
         a = indptr[i]
         b = indptr[i + 1]
         k = b - a
         if k == 0 or n < 2:
-            ge[i] = -1
-            le[i] = -1
+            ge[q] = -1
+            le[q] = -1
             continue
         obs = observed[i] * sign[i]
         tol = 1e-10 * (abs(obs) + 1e-300)
         state = np.uint64(seed) ^ ((np.uint64(i) + np.uint64(1)) * np.uint64(0xD1B54A32D192ED03))
+        if part > 0:  # part 0 keeps the unit's own stream, so parts=1 is the plain kernel
+            state ^= np.uint64(part) * np.uint64(0x8CB92BA72F3D8DD7)
         state, _ = _splitmix64(state)
+        n_here = n_perm // parts + (1 if part < n_perm % parts else 0)
         picked = np.empty(k, dtype=np.int64)
         c_ge = 0
         c_le = 0
         pool = np.uint64(n - 1)
         spare = np.uint64(0)
         have_spare = False
-        for _p in range(n_perm):
+        for _p in range(n_here):
             s = 0.0
             for t in range(k):
                 while True:
@@ -171,8 +177,8 @@ def _crand_counts(y, indptr, indices, wdata, sign, observed, n_perm, seed, which
                 c_ge += 1
             if s <= obs + tol:
                 c_le += 1
-        ge[i] = c_ge
-        le[i] = c_le
+        ge[q] = c_ge
+        le[q] = c_le
 
 
 def permutation_counts(
@@ -216,14 +222,23 @@ def permutation_counts(
     work = which.size * permutations * max(1.0, w.nnz / max(n, 1))
     if progress is None:
         progress = work > 5e8  # a few seconds or more
-    # few units with many permutations each: smaller chunks keep both cores busy
-    step = chunk if which.size * permutations < 1e9 else max(2, chunk // 64)
+    # a few units with many permutations each: split each unit's permutations into streams
+    parts = 1 if which.size >= 256 or permutations < 100_000 else max(1, min(64, 256 // which.size))
+    step = max(1, chunk // parts)
     starts = range(0, which.size, step)
     for s in tqdm(starts, desc="permutations", unit="chunk", disable=not progress):
+        part = which[s : s + step]
+        g = np.zeros(part.size * parts, dtype=np.int64)
+        c = np.zeros(part.size * parts, dtype=np.int64)
         _crand_counts(
             y, indptr, indices, wdata, sign, observed_lag, permutations, np.uint64(seed),
-            which[s : s + step], ge, le,
+            part, parts, g, c,
         )  # fmt: skip
+        g = g.reshape(part.size, parts)
+        c = c.reshape(part.size, parts)
+        none = (g < 0).any(axis=1)  # no neighbour: no test
+        ge[part] = np.where(none, -1, g.sum(axis=1))
+        le[part] = np.where(none, -1, c.sum(axis=1))
     return ge, le
 
 
@@ -305,8 +320,11 @@ def permutation_inference(
     tail is at most 2 (its p-value within three times the floor ``1/(P + 1)``, twice that
     two-sided) gets more, drawn afresh, and its p-value is computed from all the permutations
     it had. Repeated until the floor is at most a quarter of what Benjamini-Hochberg needs of
-    the ``K`` units near it (BH passes K units among ``n`` tests when each p is at most
-    ``K * fdr / n``) or until ``max_permutations``.
+    the units near it (if all ``R`` units that could pass did, BH would need each p at most
+    ``R * fdr / n``), until those units pass anyway, or until ``max_permutations``. The extra
+    permutations in all are at most half the first pass's or three rounds' worth, whichever is
+    more (on a map without clusters the few most extreme units would otherwise be chased to
+    tens of millions).
 
     Why the p-values stay valid (P(p <= a) <= a under the null): each unit's statistic is
     exchangeable with its permuted copies. For ``a`` at or above the first floor, p <= a
@@ -323,27 +341,42 @@ def permutation_inference(
     perms = np.full(y.size, permutations, dtype=np.int64)
     factor = 2.0 if alternative == "two-sided" else 1.0
     cap = None if max_permutations is None else max(int(max_permutations), permutations)
+    # the extra permutations, in all: half the first pass's, or three rounds of top-ups
+    rounds = 3 * 4.0 * factor * n_tests / float(fdr) if fdr is not None else 0.0
+    budget = int(max(n_tests * permutations // 2, rounds))
+    spent = 0
     stage = 0
     while fdr is not None and n_tests:
         near_floor = valid & (_tail_count(ge, le, perms, alternative) <= _NEAR_FLOOR)
         k = int(near_floor.sum())
         if k == 0:
             break
-        # floor factor / (P + 1) at most a quarter of BH's k * fdr / n
-        needed = int(np.ceil(4.0 * factor * n_tests / (float(fdr) * k))) - 1
+        p_now = permutation_p(ge, le, perms, alternative)
+        if (bh_adjust(p_now)[near_floor] < fdr).all():
+            break  # the floor keeps none of them out: more permutations would change nothing
+        # at most r_max units can pass BH (all those near the floor, at p = 0)
+        r_max = int((bh_adjust(np.where(near_floor, 0.0, p_now)) < fdr).sum())
+        needed = int(np.ceil(4.0 * factor * n_tests / (float(fdr) * r_max))) - 1
         target = needed if cap is None else min(needed, cap)
         which = np.flatnonzero(near_floor & (perms < target))
         if which.size == 0:
             break
+        extra = int((target - perms[which]).sum())
+        if spent + extra > budget:
+            target = int(perms[which].min() + (budget - spent) // which.size)
+            which = which[perms[which] < target]
+            if which.size == 0 or target <= perms[which].min():
+                break
         stage += 1
         stage_seed = None if seed is None else _stage_seed(int(seed), stage)
-        for extra in np.unique(target - perms[which]):  # one call per distinct top-up
-            part = which[target - perms[which] == extra]
+        for top_up in np.unique(target - perms[which]):  # one call per distinct top-up
+            part = which[target - perms[which] == top_up]
             g2, l2 = permutation_counts(
-                y, w, observed_lag, int(extra), stage_seed, sign, progress=progress, which=part
+                y, w, observed_lag, int(top_up), stage_seed, sign, progress=progress, which=part
             )
             ge[part] += g2[part]
             le[part] += l2[part]
+            spent += int(top_up) * part.size
         perms[which] = target
     p = permutation_p(ge, le, perms, alternative)
     raised = int((perms > permutations).sum())

@@ -15,6 +15,12 @@
 
 Field trials used places of at most 150 m radius (Peterborough, Op Savvy) with centres at least
 500 m apart; document 000's question is "40 hot spots but resources for 20".
+
+Equal values are taken in row order (units) and in the order their hottest units come (places),
+so the same input always gives the same places. Centres exactly ``min_spacing_m`` apart are
+allowed. The work is one compiled pass over the candidates: radii come from the smallest circle
+enclosing the units' vertices (:mod:`hspwork.targeting._circle`), never from a geometry union,
+so 13,000 candidates on a 260,000-cell grid take well under a second.
 """
 
 from __future__ import annotations
