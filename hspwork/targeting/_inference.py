@@ -289,6 +289,11 @@ def _tail_count(ge: np.ndarray, le: np.ndarray, perms: np.ndarray, alternative: 
 # Units whose count in the tested tail is at most this get more permutations: their p-value is
 # within three times the floor, so the floor, not the data, may be what keeps them out.
 _NEAR_FLOOR = 2
+# Screening: from 999 permutations on, with FDR, every unit gets 99 first and goes on only
+# when at most 9 of them reach its statistic (a one-sided p-value of 0.1 or less).
+_SCREEN_FROM = 999
+_SCREEN_PERMUTATIONS = 99
+_SCREEN_COUNT = 9
 
 
 @dataclass(frozen=True)
@@ -314,31 +319,57 @@ def permutation_inference(
     max_permutations: int | None = None,
     progress: bool | None = None,
 ) -> PermutationResult:
-    """Conditional-randomisation p-values, with permutations raised where BH needs them.
+    """Conditional-randomisation p-values, with permutations spent where BH needs them.
 
-    Every unit first gets ``permutations``. With ``fdr`` set, a unit whose count in the tested
-    tail is at most 2 (its p-value within three times the floor ``1/(P + 1)``, twice that
-    two-sided) gets more, drawn afresh, and its p-value is computed from all the permutations
-    it had. Repeated until the floor is at most a quarter of what Benjamini-Hochberg needs of
-    the units near it (if all ``R`` units that could pass did, BH would need each p at most
-    ``R * fdr / n``), until those units pass anyway, or until ``max_permutations``. The extra
-    permutations in all are at most half the first pass's or three rounds' worth, whichever is
-    more (on a map without clusters the few most extreme units would otherwise be chased to
-    tens of millions).
+    Without ``fdr`` every unit gets exactly ``permutations``. With ``fdr`` set (the defaults)
+    the permutations are drawn in rounds, each unit's p-value always computed from all the
+    permutations it had, ``(count + 1) / (P + 1)``:
 
-    Why the p-values stay valid (P(p <= a) <= a under the null): each unit's statistic is
-    exchangeable with its permuted copies. For ``a`` at or above the first floor, p <= a
-    requires the first ``permutations`` to give p <= a, which has probability <= a; for ``a``
-    below it, p <= a requires a pooled count <= a (P_total + 1) - 1 among P_total exchangeable
-    copies, again probability <= a. This is the argument for sequential Monte Carlo tests
-    (Besag & Clifford 1991). The cost is bounded: K units x 4 n / (fdr K) permutations,
-    about ``4 n / fdr`` permutations in all, whatever K.
+    1. Screening (when ``permutations >= 999``): every unit gets 99 first. A unit whose count
+       in the tested tail is then above 9 (one-sided p above 0.1, two-sided above 0.2) stops
+       there: no correction for testing many units could make it significant. The others go
+       on to ``permutations``. On a map without clusters about four units in five stop, so
+       the whole costs about a third of 999 for every unit.
+    2. Top-ups: a unit whose count is at most 2 (its p-value within three times the floor
+       ``1/(P + 1)``, twice that two-sided) gets more, until the floor is at most a quarter of
+       what Benjamini-Hochberg needs of the units near it (if all ``R`` units that could pass
+       did, BH would need each p at most ``R * fdr / n``), until those units pass anyway, or
+       until ``max_permutations``. The top-ups in all are at most half of ``n x
+       permutations`` or three rounds of ``4 n / fdr``, whichever is more (on a map without
+       clusters the few most extreme units would otherwise be chased to tens of millions).
+
+    Why the p-values stay valid (P(p <= a) <= a under the null). A unit goes on past round
+    ``j`` (``P_j`` permutations) only when its count is at most ``h_j``, and the levels
+    ``L_j = (h_j + 1) / (P_j + 1)`` fall from round to round (0.1, then 3/1000, then smaller).
+    A unit that stops at round ``j`` has a count above ``h_j``, so p > L_j. Take a level ``a``
+    with ``L_{j+1} <= a < L_j``: no unit stopping at round ``j`` or before can report p <= a,
+    and a unit that reached round ``j + 1`` reports p <= a only if its pooled p-value after
+    exactly ``P_{j+1}`` permutations is <= a (if it went on, that p-value was at most
+    ``L_{j+1} <= a``). So P(p <= a) <= P(p_{P_{j+1}} <= a) <= a, the p-value of a fixed number
+    of exchangeable permutations being valid. This is the argument of sequential Monte Carlo
+    tests (Besag & Clifford 1991). The round sizes depend on how many units are near the
+    floor, a property of the whole map rather than of any one unit.
     """
     permutations = int(permutations)
-    ge, le = permutation_counts(y, w, observed_lag, permutations, seed, sign, progress=progress)
+    screen = fdr is not None and permutations >= _SCREEN_FROM
+    first = _SCREEN_PERMUTATIONS if screen else permutations
+    ge, le = permutation_counts(y, w, observed_lag, first, seed, sign, progress=progress)
+    if screen:
+        held = _tail_count(ge, le, np.full(y.size, first), alternative)
+        go_on = np.flatnonzero((ge >= 0) & (held <= _SCREEN_COUNT))
+        if go_on.size:
+            g2, l2 = permutation_counts(
+                y, w, observed_lag, permutations - first,
+                None if seed is None else _stage_seed(int(seed), 1_000), sign,
+                progress=progress, which=go_on,
+            )  # fmt: skip
+            ge[go_on] += g2[go_on]
+            le[go_on] += l2[go_on]
     valid = ge >= 0
     n_tests = int(valid.sum())
-    perms = np.full(y.size, permutations, dtype=np.int64)
+    perms = np.full(y.size, first, dtype=np.int64)
+    if screen:
+        perms[go_on] = permutations
     factor = 2.0 if alternative == "two-sided" else 1.0
     cap = None if max_permutations is None else max(int(max_permutations), permutations)
     # the extra permutations, in all: half the first pass's, or three rounds of top-ups

@@ -225,7 +225,8 @@ def gistar(
     out["gi_z"] = z
     out["gi_p"] = normal_p(z, alternative)
     p_for_adj = out["gi_p"].to_numpy()
-    perms_max, raised, note = int(permutations), 0, ""
+    perms_min = perms_max = int(permutations)
+    raised, note = 0, ""
     if permutations:
         if w is None:
             w = lattice_neighbours(lat, rook=neighbours.lower() == "rook")
@@ -235,7 +236,8 @@ def gistar(
         )  # fmt: skip
         out["gi_p_sim"] = res.p
         p_for_adj = res.p
-        perms_max, raised, note = int(res.permutations.max()), res.raised, res.note
+        perms_min, perms_max = int(res.permutations.min()), int(res.permutations.max())
+        raised, note = res.raised, res.note
         if note:
             warnings.warn(note, HspworkWarning, stacklevel=2)
     out["gi_p_adj"] = bh_adjust(p_for_adj)
@@ -249,6 +251,7 @@ def gistar(
         "neighbours_text": describe(neighbours),
         "units_text": describe_units(units),
         "permutations": int(permutations),
+        "permutations_min": perms_min,
         "permutations_max": perms_max,
         "permutations_raised": raised,
         "alternative": alternative,

@@ -183,6 +183,7 @@ def lisa(
         "neighbours_text": describe(neighbours),
         "units_text": describe_units(units),
         "permutations": int(permutations),
+        "permutations_min": int(res.permutations.min()),
         "permutations_max": int(res.permutations.max()),
         "permutations_raised": res.raised,
         "alternative": alternative,

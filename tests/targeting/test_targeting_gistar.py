@@ -202,12 +202,9 @@ def test_permutation_tail_matches_exact_distribution():
     # unit 5 (value 5) sees 4; other values {0..4}: P(lag >= 4) = 1/5, P(lag <= 4) = 1.
     units = lattice_units(1, 6, [0, 1, 2, 3, 4, 5])
     perms = 20_000
-    greater = gistar(
-        units, "crimes", neighbours="rook", permutations=perms, alternative="greater", seed=9
-    )
-    less = gistar(
-        units, "crimes", neighbours="rook", permutations=perms, alternative="less", seed=9
-    )
+    kw = {"neighbours": "rook", "permutations": perms, "seed": 9, "fdr": None}  # fixed P
+    greater = gistar(units, "crimes", alternative="greater", **kw)
+    less = gistar(units, "crimes", alternative="less", **kw)
     p_ge = greater["gi_p_sim"].to_numpy() * (perms + 1) - 1
     p_le = less["gi_p_sim"].to_numpy() * (perms + 1) - 1
     se = np.sqrt(0.2 * 0.8 / perms)  # 0.0028
@@ -226,7 +223,7 @@ def test_permutation_p_close_to_esda():
     y[14] = 12
     units = lattice_units(6, 6, y)
     perms = 9999
-    ours = gistar(units, "crimes", permutations=perms, alternative="greater", seed=1)
+    ours = gistar(units, "crimes", permutations=perms, alternative="greater", seed=1, fdr=None)
     ge = np.rint(ours["gi_p_sim"].to_numpy() * (perms + 1) - 1)
     folded = (np.minimum(ge, perms - ge) + 1) / (perms + 1)  # esda's "directed" p_sim
     with warnings.catch_warnings():

@@ -248,3 +248,27 @@ def test_raised_p_values_stay_valid_under_the_null():
     for got, a in zip(share, (0.002, 0.01, 0.05)):
         assert got <= a + 3 * np.sqrt(a / n)
     assert flagged <= 3
+
+
+def test_screening_stops_clearly_null_units_at_99_and_keeps_the_rest_at_999():
+    rng = np.random.default_rng(21)
+    y = rng.poisson(1.0, 50 * 50).astype(float)
+    y[[1225, 1226, 1275, 1276]] += 10
+    units = lattice_units(50, 50, y)
+    out = lisa(units, "crimes", seed=4)  # defaults: 999 permutations, FDR 5%
+    ref = lisa(units, "crimes", seed=4, fdr=None)  # exactly 999 for every unit
+    s = out.attrs["lisa"]
+    assert s["permutations_min"] == 99 and s["permutations_max"] >= 999
+    p, q = out["lisa_p_sim"].to_numpy(), ref["lisa_p_sim"].to_numpy()
+    # a unit screened out had a one-sided count above 9 of 99: two-sided p above 0.2 ...
+    counts = np.rint(p * 100 / 2 - 1)
+    stopped = np.isclose(p * 100, np.round(p * 100)) & (p > 0.2)
+    assert stopped.mean() > 0.5 and (counts[stopped] >= 10).all()
+    # ... and with 999 permutations its p-value is also far from significance
+    assert np.nanmin(q[stopped]) > 0.08
+    # units kept on agree with the fixed-999 run within Monte Carlo error (4 sd of the
+    # difference of two independent two-sided estimates)
+    kept = ~stopped & (q < 0.5)
+    t = q[kept] / 2
+    assert (np.abs(p[kept] - q[kept]) <= 4 * np.sqrt(2) * 2 * np.sqrt(t * (1 - t) / 999)).all()
+    assert ((out["lisa_quadrant"] != "ns") == (out["lisa_p_adj"] < 0.05)).all()
