@@ -572,7 +572,9 @@ def count_by_period(
         ``attrs["period_edges"]`` the UTC boundaries (ISO 8601 text), ``attrs["period"]`` and
         ``attrs["value"]`` the settings, ``attrs["empty_periods"]`` the periods with no record
         anywhere in the area (gaps in the data: a :class:`~hspwork.errors.HspworkWarning` names
-        them), ``attrs["count_report"]`` the crimes dropped by reason (see :func:`count_report`).
+        them), ``attrs["partial_periods"]`` the periods reaching outside ``start``..``end``
+        (name -> share of the period inside), ``attrs["count_report"]`` the crimes dropped by
+        reason (see :func:`count_report`).
 
     Examples
     --------
@@ -610,6 +612,18 @@ def count_by_period(
     # downloaded, an export that stopped), not a period without crime.
     records = np.bincount(which[keep], minlength=n_p)
     empty = [names[k] for k in np.flatnonzero(records == 0)]
+    # A period reaching outside the study window holds only part of a period's crime: its
+    # low counts are the window's doing, not the place's.
+    partial = {}
+    lo = pd.Timestamp(start) if start is not None else None
+    hi = pd.Timestamp(end) if end is not None else None
+    for k in range(n_p):
+        a, b = edges[k], edges[k + 1]
+        inside_a = max(a, lo) if lo is not None else a
+        inside_b = min(b, hi) if hi is not None else b
+        share = max((inside_b - inside_a) / (b - a), 0.0)
+        if share < 1.0 - 1e-9:
+            partial[names[k]] = round(float(share), 4)
     out = units.copy()
     out = pd.concat([out, pd.DataFrame(cube, columns=names, index=out.index)], axis=1)
     out = gpd.GeoDataFrame(out, geometry=units.geometry.name, crs=units.crs)
@@ -623,6 +637,11 @@ def count_by_period(
             f"{len(empty)} of {n_p} periods have no record anywhere in the area "
             f"({_list_periods(empty)}): gaps in the data, not periods without crime",
         )
+    if partial:
+        notes += (
+            "periods only partly inside the study window: "
+            + ", ".join(f"{k} ({v:.0%} inside)" for k, v in partial.items()),
+        )
     report = LoadReport(
         "crimes counted by period", first.rows_read, second.rows_kept, dropped, notes
     )
@@ -633,6 +652,7 @@ def count_by_period(
         period=period,
         value=value,
         empty_periods=empty,
+        partial_periods=partial,
         count_report=report.to_dict(),
     )
     report.warn(stacklevel=3)

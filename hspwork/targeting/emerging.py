@@ -444,7 +444,8 @@ def emerging_hotspots(
         :func:`mann_kendall_min_periods` no trend can reach it: a warning and the notes say so.
     gaps : {"drop", "raise"}
         Periods with no record anywhere in the area (``cube.attrs["empty_periods"]``, or
-        columns that are zero everywhere): left out with a warning, or refused.
+        columns that are zero everywhere), and periods reaching outside the study window
+        (``cube.attrs["partial_periods"]``): left out with a warning, or refused.
 
     Examples
     --------
@@ -500,7 +501,24 @@ def emerging_hotspots(
             )
         notes.append(text + "; left out, so no place is labelled from them")
         warnings.warn(notes[-1], HspworkWarning, stacklevel=2)
-    used = [p for p in periods if p not in set(empty)]
+    partial = {
+        k: v for k, v in (cube.attrs.get("partial_periods") or {}).items()
+        if k in periods and k not in set(empty)
+    }  # fmt: skip
+    if partial:
+        text = (
+            f"{len(partial)} of {len(periods)} periods reach outside the study window ("
+            + ", ".join(f"{k}: {v:.0%} inside" for k, v in partial.items())
+            + "): their counts are low because of the window, not the places"
+        )
+        if gaps == "raise":
+            raise HspworkError(
+                f"{text}. Start and end the study window on period boundaries or pass "
+                "gaps='drop' to leave them out"
+            )
+        notes.append(text + "; left out")
+        warnings.warn(notes[-1], HspworkWarning, stacklevel=2)
+    used = [p for p in periods if p not in set(empty) and p not in partial]
     if len(used) < 3:
         raise HspworkError(
             f"emerging hot spots need at least 3 periods with data, got {len(used)}"
@@ -540,6 +558,7 @@ def emerging_hotspots(
     settings = {
         "periods": used,
         "gaps": empty,
+        "partial": list(partial),
         "neighbours": plain_spec(neighbours),
         "neighbours_text": describe(neighbours),
         "time_step": int(time_step),
@@ -552,7 +571,7 @@ def emerging_hotspots(
         "value": cube.attrs.get("value"),
         "notes": notes,
     }
-    drop = ("periods", "period_edges", "empty_periods")
+    drop = ("periods", "period_edges", "empty_periods", "partial_periods")
     out.attrs = {k: v for k, v in cube.attrs.items() if k not in drop}
     out.attrs["emerging"] = settings
     return EmergingHotSpots(

@@ -120,8 +120,8 @@ class Selection:
 
         With ``units`` the whole area is drawn beneath, each unit in its place's colour (a
         large grid as one image, so 260,000 cells draw in a second). Chosen places are
-        outlined and labelled with their ``place_id`` in bold type with a white halo, legible
-        on the darkest square.
+        outlined and labelled with their ``place_id`` just above them, in bold type with a white
+        halo, legible on the darkest square and never hiding it.
         """
         import matplotlib.patheffects as pe
         import matplotlib.pyplot as plt
@@ -159,9 +159,11 @@ class Selection:
             ax.add_collection(LineCollection(lines, colors="black", linewidths=0.8))
         halo = [pe.withStroke(linewidth=3, foreground="white")]
         for pid, x, y in zip(chosen["place_id"], chosen["centre_x"], chosen["centre_y"]):
+            # just above the place, so the label never hides the square it names
             ax.annotate(
-                str(pid), (x, y), fontsize=label_size, fontweight="bold", ha="center",
-                va="center", color="black", path_effects=halo,
+                str(pid), (x, y), xytext=(0, 5), textcoords="offset points",
+                fontsize=label_size, fontweight="bold", ha="center", va="bottom",
+                color="black", path_effects=halo,
             )  # fmt: skip
         handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
         ax.legend(handles, list(colours), loc="upper right")

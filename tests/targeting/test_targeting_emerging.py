@@ -313,3 +313,32 @@ def test_errors():
     cube.attrs.clear()
     with pytest.raises(SchemaError, match="give periods="):
         emerging_hotspots(cube)
+
+
+def test_periods_reaching_outside_the_study_window_are_left_out():
+    from hspwork.units import count_by_period
+
+    # quarters from 1 Sep 2023 to 1 Sep 2024: the July-September quarters are partial
+    # (Jul 2023: 30 of 92 days inside; Jul 2024: 62 of 92 days inside)
+    rng = np.random.default_rng(2)
+    x0 = np.tile(np.arange(6) * 100.0, 6)
+    y0 = np.repeat(np.arange(6) * 100.0, 6)
+    u = gpd.GeoDataFrame(
+        {"unit_id": np.arange(36)}, geometry=shapely.box(x0, y0, x0 + 100, y0 + 100), crs=27700
+    )
+    days = rng.integers(0, 366, 4000)
+    t = pd.Timestamp("2023-09-01", tz="Europe/London") + pd.to_timedelta(days, unit="D")
+    pts = shapely.points(rng.uniform(0, 600, (4000, 2)))
+    crimes = gpd.GeoDataFrame({"occurred_from": t.tz_convert("UTC")}, geometry=pts, crs=27700)
+    start = pd.Timestamp("2023-09-01", tz="Europe/London")
+    end = pd.Timestamp("2024-09-01", tz="Europe/London")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cube = count_by_period(u, crimes, "quarter", tz="Europe/London", start=start, end=end)
+    assert cube.attrs["partial_periods"] == {"2023-07-01": 0.3261, "2024-07-01": 0.6739}
+    with pytest.warns(HspworkWarning, match=r"2 of 5 periods reach outside the study window"):
+        res = emerging_hotspots(cube, trend_alpha=0.10)
+    assert res.settings["periods"] == ["2023-10-01", "2024-01-01", "2024-04-01"]
+    assert res.settings["partial"] == ["2023-07-01", "2024-07-01"]
+    with pytest.raises(HspworkError, match="on period boundaries"):
+        emerging_hotspots(cube, gaps="raise")
