@@ -178,7 +178,8 @@ def gistar(
     ``1 / (permutations + 1)`` (twice that two-sided), while Benjamini-Hochberg over ``n``
     units needs the smallest at or below ``fdr / n``: 999 permutations could never pass BH on a
     city of thousands of cells. So, with ``fdr`` set, the units whose p-value is near that
-    floor get more permutations, as many as BH needs (see
+    floor get more permutations, as many as BH needs, and units clearly not significant after
+    99 (one-sided p above 0.1) stop there (see
     :func:`hspwork.targeting._inference.permutation_inference` for why the p-values stay
     valid); ``attrs["gistar"]["permutations_max"]`` says how many the most extreme units had.
     When nothing can reach significance (a cap set too low) a warning says so and gives the fix.
