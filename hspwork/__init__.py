@@ -30,7 +30,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "CRSError", "CRSMismatchWarning", "DataDroppedWarning", "HspworkError",
         "HspworkWarning", "SchemaError",
     ),
-    "hspwork.report": ("LoadReport", "RowLedger"),
+    "hspwork.report": ("LoadReport", "RowLedger", "report_of"),
     "hspwork.harm": ("harm_table", "harm_weights"),
     "hspwork.io": (
         "read_crimes", "read_fences", "read_pings", "read_streets", "read_table", "write_fences",

@@ -27,6 +27,7 @@ from hspwork.tasking.compliance import (
     write_report,
 )
 from hspwork.tasking.network import SPEEDS_MPS, StreetNetwork, travel_minutes
+from hspwork.tasking.plan import read_plan, read_roster, team_members
 from hspwork.tasking.planning import capacity, crime_profile, route, schedule
 from hspwork.tasking.sheets import write_tasking_sheets
 
@@ -41,8 +42,11 @@ __all__ = [
     "exception_report",
     "match_visits",
     "plot_weekly",
+    "read_plan",
+    "read_roster",
     "route",
     "schedule",
+    "team_members",
     "travel_minutes",
     "weekly_performance",
     "write_report",
