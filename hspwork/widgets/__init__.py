@@ -1,4 +1,4 @@
-"""Widgets for JupyterLab: the fence editor and its state functions (no analysis here)."""
+"""Widgets for JupyterLab: the fence editor, the 3D harm map and their state functions (no analysis here)."""
 
 from hspwork.widgets.fence_editor import FenceEditor
 from hspwork.widgets.fence_state import (
@@ -10,10 +10,12 @@ from hspwork.widgets.fence_state import (
     map_view,
     new_fence_id,
 )
+from hspwork.widgets.harm_map3d import HarmMap3D
 
 __all__ = [
     "ROLE_COLOURS",
     "FenceEditor",
+    "HarmMap3D",
     "features_to_fences",
     "fence_table",
     "fences_to_features",
