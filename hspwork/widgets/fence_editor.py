@@ -462,8 +462,9 @@ class FenceEditor(w.HBox):
 
     def _change(self, fences: gpd.GeoDataFrame, what: str, push_to_map: bool = True) -> None:
         self._undo.append(self.fences)
-        self.message = what
         self._refresh(fences, push_to_map)
+        # After the refresh: whoever watches the message sees the fences it speaks of.
+        self.message = what
 
     def _render(self) -> None:
         t = self.figures.copy()

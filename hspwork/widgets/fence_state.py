@@ -477,9 +477,13 @@ def harm_cells(
     return data
 
 
-def same_fence_set(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, tolerance_m: float = 0.5) -> bool:
+def same_fence_set(
+    a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, tolerance_m: float = 0.5, versions: bool = True
+) -> bool:
     """True when two fence sets hold the same versions: ids, versions, names, roles, buffers,
-    dates and outlines (each within ``tolerance_m``, which absorbs a GeoJSON round trip).
+    dates (to the second a file keeps) and outlines (each within ``tolerance_m``, which absorbs
+    a GeoJSON round trip). ``versions=False`` compares the fences only, not their versions
+    and dates.
 
     Examples
     --------
@@ -497,9 +501,21 @@ def same_fence_set(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, tolerance_m: float 
     key = ["fence_id", "version"]
     a = a.sort_values(key).reset_index(drop=True)
     b = b.to_crs(a.crs).sort_values(key).reset_index(drop=True)
-    for col in ("fence_id", "version", "name", "role", "valid_from", "valid_to"):
+    if not versions:
+        key = ["fence_id"]
+        a = a.sort_values(key).reset_index(drop=True)
+        b = b.sort_values(key).reset_index(drop=True)
+    for col in (
+        ("fence_id", "version", "name", "role") if versions else ("fence_id", "name", "role")
+    ):
         if not a[col].equals(b[col]):
             return False
+    if versions:
+        for col in ("valid_from", "valid_to"):
+            same_missing = (a[col].isna() == b[col].isna()).all()
+            gap = (a[col] - b[col]).abs().dropna()
+            if not same_missing or (gap > pd.Timedelta(seconds=1)).any():
+                return False
     if not np.allclose(a["buffer_m"], b["buffer_m"]):
         return False
     d = shapely.hausdorff_distance(a.geometry.to_numpy(), b.geometry.to_numpy())
@@ -602,7 +618,9 @@ def hand_on(fences: gpd.GeoDataFrame, editor_or_path, *, overwrite: bool = False
     unsaved = False
     if editor is not None:
         last = editor.saved if editor.saved is not None else current_fences(fences)
-        unsaved = not same_fence_set(current_fences(last), editor.fences, tolerance_m=0.01)
+        unsaved = not same_fence_set(
+            current_fences(last), editor.fences, tolerance_m=0.01, versions=False
+        )
     if path.exists() and not overwrite:
         there = from_file(path)
         if not same_fence_set(there, fences):

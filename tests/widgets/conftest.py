@@ -189,8 +189,13 @@ class Notebook:
         try:
             # Sleep through Playwright: its request routing (which keeps the network out) only
             # runs while Playwright has control, so time.sleep would stall the page.
+            def ready():
+                if self.page.locator("[data-mime-type='application/vnd.jupyter.error']").count():
+                    raise AssertionError("the cell raised an error")
+                return (s := self.state()) is not None and predicate(s) and s
+
             return wait_for(
-                lambda: (s := self.state()) is not None and predicate(s) and s,
+                ready,
                 timeout_s,
                 what,
                 sleep=lambda t: self.page.wait_for_timeout(t * 1000),
