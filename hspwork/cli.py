@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--fences", help="the programme's fences (GeoJSON, GeoPackage, KML, CSV)")
     init.add_argument("--boundary", help="the force or study area (polygons)")
     init.add_argument("--streets", help="street centrelines (lines)")
+    init.add_argument("--districts", help="districts, beats or wards (polygons with a name)")
     init.add_argument("--roster", help="team roster (CSV with columns officer, team)")
     init.add_argument("--name", help="the programme's name (default: the folder's name)")
     init.add_argument("--tz", default="Europe/London", help="local clock (Europe/London)")
@@ -185,6 +186,7 @@ def _init(args: argparse.Namespace) -> int:
         fences=args.fences,
         boundary=args.boundary,
         streets=args.streets,
+        districts=args.districts,
         roster=args.roster,
         name=args.name,
         tz=args.tz,

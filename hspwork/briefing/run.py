@@ -284,11 +284,13 @@ def export_html(
     title: str | None = None,
     show_code: bool = False,
 ) -> Path:
-    """Export an executed notebook to one self-contained HTML file.
+    """Export an executed notebook to one self-contained HTML file that fetches nothing.
 
-    Figures are embedded as ``data:`` images and the widget state saved during execution is
-    embedded too, so interactive maps come back when the page is opened with a network; the
-    static figure beside each map carries the content offline.
+    Figures are embedded as ``data:`` images. Interactive widgets (the fence editor, the maps)
+    need JupyterLab's widget manager, which a page could only load from the internet, so they
+    are left out: each is replaced by a line saying it is interactive in JupyterLab, and the
+    static figure beside it carries the page. No script is loaded from outside the file
+    (hspwork's ``offline`` template drops require.js, MathJax, Mermaid and the widget renderer).
 
     Parameters
     ----------
@@ -314,7 +316,14 @@ def export_html(
         nb = nbformat.read(str(nb), as_version=4)
     if title is None:
         title = notebook_title(nb) or Path(html_path).stem
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    nb = without_widgets(nb)
+    exporter = HTMLExporter(
+        template_name="offline",
+        extra_template_basedirs=[
+            str(Path(__file__).resolve().parents[1] / "templates" / "nbconvert")
+        ],
+        embed_images=True,
+    )
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = not show_code
     exporter.exclude_output_prompt = True
@@ -324,6 +333,41 @@ def export_html(
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
     return html_path
+
+
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_WIDGET_NOTE = (
+    '<p class="hspwork-widget-note"><em>An interactive map stands here in JupyterLab: open this '
+    "chapter's notebook to use it. The static figure above shows the same places.</em></p>"
+)
+
+
+def without_widgets(nb: Any) -> Any:
+    """A copy of a notebook with its interactive widgets replaced by a note, and no widget state.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("editor")
+    >>> cell.outputs = [nbformat.v4.new_output("display_data", data={
+    ...     "application/vnd.jupyter.widget-view+json": {"model_id": "abc"}, "text/plain": "Editor"})]
+    >>> nb.cells = [cell]
+    >>> nb.metadata["widgets"] = {"state": {}}
+    >>> out = without_widgets(nb)
+    >>> "widgets" in out.metadata, list(out.cells[0].outputs[0].data)
+    (False, ['text/html'])
+    """
+    import copy
+
+    out = copy.deepcopy(nb)
+    out.metadata.pop("widgets", None)
+    for cell in out.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if _WIDGET_VIEW in data:
+                output["data"] = {"text/html": _WIDGET_NOTE}
+    return out
 
 
 def notebook_parameters(notebook: str | Path) -> set[str]:

@@ -254,6 +254,13 @@ def check_programme(
             )
     else:
         absent("fences_path", "chapter 1's chosen places become the fences")
+    if given("districts_path"):
+        path = spec("districts_path")
+        if path is not None:
+            _read("districts_path", sources, lambda: gpd.read_file(path),
+                  lambda d: (f"{len(d)} districts", len(d)))  # fmt: skip
+    else:
+        absent("districts_path", "the 3D harm map drills down to hot spots only")
     if given("streets_path"):
         path = spec("streets_path")
         if path is not None:

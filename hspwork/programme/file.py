@@ -54,8 +54,8 @@ _OUTPUT_ONLY = {"briefings_dir": "briefings"}
 _FILE_DEFAULTS = {"work_dir": "work"}
 #: The data sources a programme names (absent from a file: not given).
 _SOURCES = (
-    "crimes_path", "boundary_path", "fences_path", "streets_path", "pings_paths", "plan_path",
-    "roster_path",
+    "crimes_path", "boundary_path", "fences_path", "districts_path", "streets_path", "pings_paths",
+    "plan_path", "roster_path",
 )  # fmt: skip
 
 

@@ -88,6 +88,7 @@ def init_programme(
     fences: str | None = None,
     boundary: str | None = None,
     streets: str | None = None,
+    districts: str | None = None,
     roster: str | None = None,
     name: str | None = None,
     tz: str = "Europe/London",
@@ -105,8 +106,9 @@ def init_programme(
         Recorded crime: a file, folder, glob or several (relative to the current folder).
     pings : mapping, optional
         Source (app, radio, vehicle, handheld) -> path(s) of officer locations.
-    plan, fences, boundary, streets, roster : str, optional
-        The tasking plan, the programme's fences, the area, street lines, the team roster.
+    plan, fences, boundary, streets, districts, roster : str, optional
+        The tasking plan, the programme's fences, the area, street lines, districts (beats,
+        wards) for the 3D map, the team roster.
     name : str, optional
         The programme's name (default: the folder's name).
     tz, crs : str
@@ -144,11 +146,13 @@ def init_programme(
         "boundary_path": None,
         "fences_path": None,
         "streets_path": None,
+        "districts_path": None,
         "plan_path": None,
         "roster_path": None,
     }
     for key, given in (("plan_path", plan), ("fences_path", fences), ("streets_path", streets),
-                       ("roster_path", roster), ("boundary_path", boundary)):  # fmt: skip
+                       ("roster_path", roster), ("boundary_path", boundary),
+                       ("districts_path", districts)):  # fmt: skip
         if given:
             resolve(cwd, given)
             values[key] = _relative(given, folder)

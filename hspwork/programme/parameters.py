@@ -310,6 +310,8 @@ _LIST: list[Parameter] = [
     _P("fences_path", "data", "hotspots.geojson",
        "the programme's own fences, if it has them; none: chapter 1's chosen places",
        (T, G), "a path, or nothing", _paths),
+    _P("districts_path", "data", "beats.geojson", "districts (beats, wards, neighbourhoods) with "
+       "a name column, for the 3D harm map's drill-down", (T,), "a path, or nothing", _paths),
     _P("streets_path", "data", "streets.geojson", "street centrelines (drawn under the editor)",
        (G,), "a path, or nothing", _paths),
     _P("pings_paths", "data", {"app": "pings_app.parquet", "radio": "pings_radio.parquet"},

@@ -410,6 +410,7 @@ def _write_programme_file(out: Path, dates: dict) -> None:
         "boundary_path": "boundary.geojson",
         "fences_path": "hotspots.geojson",
         "streets_path": "streets.geojson",
+        "districts_path": "beats.geojson",
         "pings_paths": {"app": "pings_app.parquet", "radio": "pings_radio.parquet"},
         "plan_path": "tasking_plan.csv",
         "roster_path": "roster.csv",

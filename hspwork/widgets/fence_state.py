@@ -598,6 +598,11 @@ def hand_on(fences: gpd.GeoDataFrame, editor_or_path, *, overwrite: bool = False
     >>> r = hand_on(f, path)
     >>> r.wrote, r.edited, r.fences["role"].tolist()
     (False, True, ['control'])
+    >>> f2 = f.assign(name="renamed")           # a re-run with other parameters, say
+    >>> hand_on(f2, path, overwrite=True).wrote  # noqa: the analyst chose to replace the edit
+    True
+    >>> hand_on(f2.assign(name="third"), path).wrote   # unedited since: replaced
+    True
     """
     from pathlib import Path
 
@@ -621,10 +626,24 @@ def hand_on(fences: gpd.GeoDataFrame, editor_or_path, *, overwrite: bool = False
         unsaved = not same_fence_set(
             current_fences(last), editor.fences, tolerance_m=0.01, versions=False
         )
+    # The chapter records what it last wrote (a hash beside the file). A file that still holds
+    # exactly that was not edited, so a re-run with new parameters replaces it; a file that
+    # differs was edited (by the editor's Save or in a GIS) and is kept.
+    stamp = path.with_name(f".{path.name}.handed-on")
     if path.exists() and not overwrite:
-        there = from_file(path)
-        if not same_fence_set(there, fences):
-            return HandOn(path, wrote=False, edited=True, fences=there, unsaved=unsaved)
+        ours = stamp.is_file() and stamp.read_text().strip() == _file_hash(path)
+        if not ours:
+            there = from_file(path)
+            if not same_fence_set(there, fences):
+                return HandOn(path, wrote=False, edited=True, fences=there, unsaved=unsaved)
     path.parent.mkdir(parents=True, exist_ok=True)
     to_file(fences, path)
+    stamp.write_text(_file_hash(path) + "\n")
     return HandOn(path, wrote=True, edited=False, fences=fences, unsaved=unsaved)
+
+
+def _file_hash(path) -> str:
+    import hashlib
+    from pathlib import Path
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

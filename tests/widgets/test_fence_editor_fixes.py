@@ -100,6 +100,22 @@ def test_hand_on_writes_only_when_no_edited_set_is_there(fences, tmp_path):
         hand_on(fences, FenceEditor(fences))
 
 
+def test_hand_on_replaces_its_own_earlier_set_when_the_chapter_reruns(fences, tmp_path):
+    # Chapter 2 run last week wrote its set; this week chapter 1 chose other places. The file
+    # still holds exactly what the chapter wrote, so it is replaced, not kept as "edited".
+    path = tmp_path / "fences.geojson"
+    assert hand_on(fences, path).wrote
+    renamed = fences.assign(name=[f"{n} (new)" for n in fences["name"]])
+    rerun = hand_on(renamed, path)
+    assert rerun.wrote and not rerun.edited
+    assert set(from_file(path)["name"]) == set(renamed["name"])
+    # Once the editor saves over it, the next run keeps the edit.
+    ed = FenceEditor(renamed, save_path=path)
+    ed.set_name_and_role(renamed["fence_id"].iloc[0], "edited by hand", "control")
+    ed.save()
+    assert hand_on(fences, path).edited
+
+
 def test_a_bow_tie_is_flagged_refused_and_repaired(fences):
     ed = FenceEditor(fences)
     bow = Polygon([(-0.10, 51.50), (-0.099, 51.501), (-0.099, 51.50), (-0.10, 51.501)])
