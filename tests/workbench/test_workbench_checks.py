@@ -340,10 +340,14 @@ def test_run_brief_refuses_a_parameter_no_notebook_declares(tmp_path):
         default_notebook_dir() / "01_targeting.ipynb"
     )
     assert "target_compliance" in notebook_parameters(default_notebook_dir() / "03_tracking.ipynb")
-    with pytest.raises(HspworkError, match=r"unknown parameter 'cell_size'; did you mean cell_size_m\?"):
+    with pytest.raises(
+        HspworkError, match=r"unknown parameter 'cell_size'; did you mean cell_size_m\?"
+    ):
         run_brief(tmp_path, tmp_path / "out", parameters={"cell_size": 100}, progress=False)
     # A wrong type is refused before any notebook runs, naming the parameter and what is allowed.
-    with pytest.raises(HspworkError, match=r"parameter budget: got 'twenty' \(text\); allowed: a whole number"):
+    with pytest.raises(
+        HspworkError, match=r"parameter budget: got 'twenty' \(text\); allowed: a whole number"
+    ):
         run_brief(tmp_path, tmp_path / "out", parameters={"budget": "twenty"}, progress=False)
 
 
