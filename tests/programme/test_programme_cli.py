@@ -130,6 +130,7 @@ def test_brief_config_runs_what_a_crime_only_programme_allows(north, crime_only,
     assert (crime_only / "north" / "work" / "02_geofences" / "fences.geojson").is_file()
 
 
+@pytest.mark.slow
 def test_check_on_the_sample_programme_can_run_every_chapter():
     result = check_programme(read_programme(SAMPLE / "hspwork.toml").values)
     assert result.problems == []
