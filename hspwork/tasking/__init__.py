@@ -28,6 +28,7 @@ from hspwork.tasking.compliance import (
 )
 from hspwork.tasking.network import SPEEDS_MPS, StreetNetwork, travel_minutes
 from hspwork.tasking.planning import capacity, crime_profile, route, schedule
+from hspwork.tasking.routing import optimise_routes
 from hspwork.tasking.sheets import write_tasking_sheets
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "crime_profile",
     "exception_report",
     "match_visits",
+    "optimise_routes",
     "plot_weekly",
     "route",
     "schedule",

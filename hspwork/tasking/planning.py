@@ -11,7 +11,7 @@ import shapely
 
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.targeting.profile import aoristic_weights
-from hspwork.tasking._common import _need
+from hspwork.tasking._common import _local_to_utc, _need
 from hspwork.tasking.network import StreetNetwork, _places_xy, _speed, travel_minutes
 from hspwork.tracking.dosage import DEFAULT_SHIFTS
 from hspwork.tracking.dwell import time_ns
@@ -243,15 +243,6 @@ def schedule(
     plan = plan.drop(columns="_row")
     plan.insert(0, "tasking_id", [f"T{i + 1:05d}" for i in range(len(plan))])
     return plan
-
-
-def _local_to_utc(local: pd.Series, tz: str) -> pd.Series:
-    """Naive local clock times to UTC; in the repeated October hour, the first (summer) one."""
-    out = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-    amb = out.isna() & local.notna()
-    if amb.any():
-        out[amb] = local[amb].dt.tz_localize(tz, ambiguous=True)
-    return out.dt.tz_convert("UTC")
 
 
 def _teams(fences, ids, teams) -> np.ndarray:
