@@ -7,7 +7,7 @@ before routing.
 
 from __future__ import annotations
 
-from itertools import permutations
+from itertools import pairwise, permutations
 
 import numpy as np
 import pandas as pd
@@ -168,11 +168,54 @@ def best_travel(before: pd.DataFrame, travel: pd.DataFrame, *, window_minutes=No
     for mask in range(2 ** (n - 1)):  # visit n-1 always with officer 2: halves the symmetry
         one = [i for i in range(n) if mask >> i & 1]
         two = [i for i in range(n) if not mask >> i & 1]
-        c1 = best_path(one) if one else 0.0
-        c2 = best_path(two)
-        if c1 is not None and c2 is not None and (best is None or c1 + c2 < best):
-            best = c1 + c2
+        for s1 in permutations(one):
+            for s2 in permutations(two):
+                cost = sum(t[a, b] for r in (s1, s2) for a, b in pairwise(r))
+                if (best is None or cost < best) and _two_routes_fit(
+                    s1, s2, lo, hi, dur, t, place, gap
+                ):
+                    best = cost
     return best
+
+
+def _two_routes_fit(s1, s2, lo, hi, dur, t, place, gap) -> bool:
+    """Whether two fixed routes have start times keeping windows, journeys and gaps.
+
+    The rules are difference constraints s_j - s_i >= c; a gap between visits on different
+    routes is either way round, so both choices are tried. Feasible when the constraint graph
+    has no positive cycle (Bellman-Ford on longest paths from a time origin).
+    """
+    n = len(lo)
+    fixed = []  # (i, j, c): s_j >= s_i + c; node n is the origin at time 0
+    for i in range(n):
+        fixed += [(n, i, lo[i]), (i, n, -hi[i])]
+    for r in (s1, s2):
+        fixed += [(a, b, dur[a] + 60 * t[a, b]) for a, b in pairwise(r)]
+    route_of = {i: 0 for i in s1} | {i: 1 for i in s2}
+    pos = {i: k for r in (s1, s2) for k, i in enumerate(r)}
+    either = []
+    for a in range(n):
+        for b in range(a + 1, n):
+            g = max(gap[a], gap[b])
+            if place[a] != place[b] or g <= 0:
+                continue
+            if route_of[a] == route_of[b]:
+                x, y = (a, b) if pos[a] < pos[b] else (b, a)
+                fixed.append((x, y, g))
+            else:
+                either.append((a, b, g))
+    for choice in range(2 ** len(either)):
+        edges = fixed + [
+            (a, b, g) if choice >> k & 1 else (b, a, g) for k, (a, b, g) in enumerate(either)
+        ]
+        dist = [-np.inf] * n + [0.0]
+        for _ in range(n + 1):
+            for i, j, c in edges:
+                if dist[i] + c > dist[j] + 1e-9:
+                    dist[j] = dist[i] + c
+        if all(dist[i] + c <= dist[j] + 1e-6 for i, j, c in edges):
+            return True
+    return False
 
 
 def route_travel(after: pd.DataFrame) -> float:
