@@ -4,7 +4,8 @@ The flow for a hot spots programme (source documents: daily taskings, 15-minute 
 the journey time between them, exception reports when taskings were not performed, compliance
 against a 90% target):
 
-1. :func:`capacity` - how many places the officers on each shift can cover;
+1. :func:`capacity` and :func:`capacity_curve` - how many places the officers can give their
+   dosage, journeys included (:mod:`hspwork.tasking.staffing`);
 2. :func:`crime_profile` and :func:`schedule` - visits per place per day at times drawn from that
    place's crime profile, in random order, optionally "at least every k hours", with the journey
    between consecutive visits along the street network (:class:`StreetNetwork`);
@@ -27,21 +28,27 @@ from hspwork.tasking.compliance import (
     write_report,
 )
 from hspwork.tasking.network import SPEEDS_MPS, StreetNetwork, travel_minutes
-from hspwork.tasking.planning import capacity, crime_profile, route, schedule
+from hspwork.tasking.planning import capacity, capacity_estimate, crime_profile, route, schedule
 from hspwork.tasking.routing import optimise_routes
 from hspwork.tasking.sheets import write_tasking_sheets
+from hspwork.tasking.staffing import Capacity, Dosage, capacity_curve, plot_capacity_curve
 
 __all__ = [
     "PLAN_COLUMNS",
     "SPEEDS_MPS",
     "STATUSES",
+    "Capacity",
+    "Dosage",
     "StreetNetwork",
     "capacity",
+    "capacity_curve",
+    "capacity_estimate",
     "compliance_table",
     "crime_profile",
     "exception_report",
     "match_visits",
     "optimise_routes",
+    "plot_capacity_curve",
     "plot_weekly",
     "route",
     "schedule",

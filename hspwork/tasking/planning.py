@@ -21,6 +21,44 @@ from hspwork.tracking.dwell import time_ns
 
 
 def capacity(
+    officers,
+    fences: gpd.GeoDataFrame | None = None,
+    network: StreetNetwork | None = None,
+    **kwargs,
+):
+    """How many places the officers can give their dosage, journeys included.
+
+    With ``fences`` this is :func:`hspwork.tasking.staffing.routed_capacity`: the most
+    places, by rank, for which routes exist that give each its dosage (``dosage=``, default
+    3 x 15 minutes a day, at least 2 hours apart) within the officers' shifts
+    (``shift_hours``), and the routes that prove it. See that function for the arguments.
+
+    Without ``fences`` it is the old back-of-envelope table, now :func:`capacity_estimate`
+    (same arguments), with a ``FutureWarning``: that path will go.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> f = gpd.GeoDataFrame({"fence_id": ["A", "B"]}, crs=27700,
+    ...                      geometry=[box(0, 0, 10, 10), box(300, 0, 310, 10)])
+    >>> capacity(1, f, shift_hours={"late": (15, 23)}, time_limit_s=2).places_covered
+    2
+    """
+    if fences is None:
+        warnings.warn(
+            "capacity() without fences is the old estimate that leaves journeys out; call "
+            "capacity(officers, fences, network, shift_hours=..., dosage=...) for routed "
+            "capacity, or capacity_estimate() for the old table",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return capacity_estimate(officers, **kwargs)
+    from hspwork.tasking.staffing import routed_capacity
+
+    return routed_capacity(officers, fences, network, **kwargs)
+
+
+def capacity_estimate(
     officers: dict[str, int] | int,
     *,
     shift_hours: float = 8.0,
@@ -29,7 +67,7 @@ def capacity(
     travel_minutes: float = 10.0,
     available_share: float = 0.5,
 ) -> pd.DataFrame:
-    """How many places the officers on each shift can cover.
+    """How many places the officers on each shift can cover, by arithmetic (no routes).
 
     Each officer has ``shift_hours x 60 x available_share`` minutes for hot spot patrol (the rest
     goes to calls, briefings, custody, meal breaks). Each visit costs ``visit_minutes`` plus one
@@ -39,7 +77,7 @@ def capacity(
 
     Examples
     --------
-    >>> capacity({"early": 4, "late": 4}, visits_per_place={"early": 1, "late": 2},
+    >>> capacity_estimate({"early": 4, "late": 4}, visits_per_place={"early": 1, "late": 2},
     ...          travel_minutes=9, available_share=0.5)[["shift", "visits_possible", "places"]]
        shift  visits_possible  places
     0  early               40      40
