@@ -233,26 +233,26 @@ def _circuits(m: cp_model.CpModel, pr: Problem, g: int, possible: np.ndarray, s=
     arcs, terms, leave = [], [], []
     circuit = []
     for a, i in enumerate(vis):
-        x = m.NewBoolVar("")
-        y = m.NewBoolVar("")
+        x = m.new_bool_var("")
+        y = m.new_bool_var("")
         circuit += [(0, a + 1, x), (a + 1, 0, y)]
         arcs += [(-1, int(i), x), (int(i), -1, y)]
         terms += [int(pr.out_ms[v0, i]) * x, int(pr.back_ms[v0, i]) * y]
         leave.append(x)
         if s is not None:
-            m.Add(s[i] >= start + int(pr.out_s[v0, i])).OnlyEnforceIf(x)
-            m.Add(s[i] + int(pr.dur_s[i] + pr.back_s[v0, i]) <= end).OnlyEnforceIf(y)
+            m.add(s[i] >= start + int(pr.out_s[v0, i])).only_enforce_if(x)
+            m.add(s[i] + int(pr.dur_s[i] + pr.back_s[v0, i]) <= end).only_enforce_if(y)
         for b, j in enumerate(vis):
             if i == j or not possible[i, j]:
                 continue
-            lit = m.NewBoolVar("")
+            lit = m.new_bool_var("")
             circuit.append((a + 1, b + 1, lit))
             arcs.append((int(i), int(j), lit))
             terms.append(int(pr.cost_ms[i, j]) * lit)
             if s is not None:
-                m.Add(s[j] >= s[i] + int(pr.dur_s[i] + pr.travel_s[i, j])).OnlyEnforceIf(lit)
-    m.AddMultipleCircuit(circuit)
-    m.Add(sum(leave) <= len(veh))
+                m.add(s[j] >= s[i] + int(pr.dur_s[i] + pr.travel_s[i, j])).only_enforce_if(lit)
+    m.add_multiple_circuit(circuit)
+    m.add(sum(leave) <= len(veh))
     return arcs, terms
 
 
@@ -264,25 +264,25 @@ def _paths_bound(pr: Problem, seconds: float, seed: int) -> tuple[int, bool]:
     for g in groups:
         m = cp_model.CpModel()
         _, terms = _circuits(m, pr, int(g), possible)
-        m.Minimize(sum(terms))
+        m.minimize(sum(terms))
         solver = _cp_solver(seconds / max(1, len(groups)), seed)
-        status = solver.Solve(m)
+        status = solver.solve(m)
         if status == cp_model.INFEASIBLE:
             # no open paths at all: the routing step will say which visits cannot be kept
             return 0, False
         proven &= status == cp_model.OPTIMAL
-        total += max(0, math.floor(solver.BestObjectiveBound() + 1e-6))
+        total += max(0, math.floor(solver.best_objective_bound + 1e-6))
     return total, proven
 
 
 def _add_gaps(m: cp_model.CpModel, pr: Problem, s) -> None:
     for a, b, gap, ordered in pr.gaps:
         if ordered:
-            m.Add(s[b] >= s[a] + gap)
+            m.add(s[b] >= s[a] + gap)
         else:
-            first = m.NewBoolVar("")
-            m.Add(s[b] >= s[a] + gap).OnlyEnforceIf(first)
-            m.Add(s[a] >= s[b] + gap).OnlyEnforceIf(first.Not())
+            first = m.new_bool_var("")
+            m.add(s[b] >= s[a] + gap).only_enforce_if(first)
+            m.add(s[a] >= s[b] + gap).only_enforce_if(~first)
 
 
 def _full_cpsat(
@@ -291,7 +291,7 @@ def _full_cpsat(
     """The whole problem (clocks, windows, gaps) as circuits: routes, bound, proven optimal."""
     possible = _possible_arcs(pr)
     m = cp_model.CpModel()
-    s = [m.NewIntVar(int(pr.lo_s[i]), int(pr.hi_s[i]), "") for i in range(pr.n)]
+    s = [m.new_int_var(int(pr.lo_s[i]), int(pr.hi_s[i]), "") for i in range(pr.n)]
     groups = [int(g) for g in np.unique(pr.group)]
     arcs, terms = [], []
     for g in groups:
@@ -299,25 +299,25 @@ def _full_cpsat(
         arcs += a
         terms += t
     _add_gaps(m, pr, s)
-    m.Minimize(sum(terms))
+    m.minimize(sum(terms))
     used = set()
     for r in hint:
         if r:
             used |= {(-1, r[0]), (r[-1], -1), *itertools.pairwise(r)}
     for i, j, lit in arcs:
-        m.AddHint(lit, (i, j) in used)
+        m.add_hint(lit, (i, j) in used)
     if hint_s is not None:
         for i in range(pr.n):
-            m.AddHint(s[i], int(hint_s[i]))
+            m.add_hint(s[i], int(hint_s[i]))
     solver = _cp_solver(seconds, seed)
-    status = solver.Solve(m)
-    bound = max(0, math.floor(solver.BestObjectiveBound() + 1e-6))
+    status = solver.solve(m)
+    bound = max(0, math.floor(solver.best_objective_bound + 1e-6))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, bound, False
-    succ = {i: j for i, j, lit in arcs if solver.Value(lit)}
+    succ = {i: j for i, j, lit in arcs if solver.value(lit)}
     routes: list[list[int]] = [[] for _ in range(pr.n_vehicles)]
     for g in groups:
-        firsts = [j for i, j, lit in arcs if i == -1 and solver.Value(lit) and pr.group[j] == g]
+        firsts = [j for i, j, lit in arcs if i == -1 and solver.value(lit) and pr.group[j] == g]
         for v, first in zip(_group_vehicles(pr, g), firsts):
             r, cur = [], first
             while cur != -1:
@@ -334,15 +334,15 @@ def retime(pr: Problem, routes: list[list[int]], seed: int = 0, seconds: float =
     keep every window, shift and gap.
     """
     m = cp_model.CpModel()
-    s = [m.NewIntVar(int(pr.lo_s[i]), int(pr.hi_s[i]), "") for i in range(pr.n)]
+    s = [m.new_int_var(int(pr.lo_s[i]), int(pr.hi_s[i]), "") for i in range(pr.n)]
     for v, r in enumerate(routes):
         if not r:
             continue
-        m.Add(s[r[0]] >= int(pr.v_start_s[v] + pr.out_s[v, r[0]]))
+        m.add(s[r[0]] >= int(pr.v_start_s[v] + pr.out_s[v, r[0]]))
         last = r[-1]
-        m.Add(s[last] + int(pr.dur_s[last] + pr.back_s[v, last]) <= int(pr.v_end_s[v]))
+        m.add(s[last] + int(pr.dur_s[last] + pr.back_s[v, last]) <= int(pr.v_end_s[v]))
         for i, j in itertools.pairwise(r):
-            m.Add(s[j] >= s[i] + int(pr.dur_s[i] + pr.travel_s[i, j]))
+            m.add(s[j] >= s[i] + int(pr.dur_s[i] + pr.travel_s[i, j]))
     if pr.busy_s is not None:
         for v, r in enumerate(routes):
             if r and _busy_s(pr, v, r) > pr.busy_s[v]:
@@ -351,16 +351,16 @@ def retime(pr: Problem, routes: list[list[int]], seed: int = 0, seconds: float =
     on_route = sorted(i for r in routes for i in r)
     dev = []
     for i in on_route:
-        d = m.NewIntVar(0, int(pr.hi_s.max() - pr.lo_s.min()) + abs(int(pr.target_s[i])) + 1, "")
-        m.AddAbsEquality(d, s[i] - int(pr.target_s[i]))
+        d = m.new_int_var(0, int(pr.hi_s.max() - pr.lo_s.min()) + abs(int(pr.target_s[i])) + 1, "")
+        m.add_abs_equality(d, s[i] - int(pr.target_s[i]))
         dev.append(d)
-    m.Minimize(sum(dev))
+    m.minimize(sum(dev))
     solver = _cp_solver(seconds, seed)
-    status = solver.Solve(m)
+    status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     out = np.full(pr.n, -1, dtype=np.int64)
-    out[on_route] = [solver.Value(s[i]) for i in on_route]
+    out[on_route] = [solver.value(s[i]) for i in on_route]
     return out
 
 
@@ -393,6 +393,7 @@ def solve(
     """
     t0 = time.perf_counter()
     deadline = t0 + max(0.05, float(time_limit_s))
+    reserve = 0.1 * float(time_limit_s)  # for the model building and timing that follow
     left = lambda: max(0.0, deadline - time.perf_counter())  # noqa: E731
     empty = [[] for _ in range(pr.n_vehicles)]
     if pr.n == 0:
@@ -401,7 +402,7 @@ def solve(
     init_ok = initial is not None and retime(pr, initial, seed) is not None
     if not init_ok:
         initial = None
-    bound, proven = (0, False) if feasible_only else _paths_bound(pr, 0.2 * left(), seed)
+    bound, proven = (0, False) if feasible_only else _paths_bound(pr, 0.4 * left(), seed)
     stop = None if feasible_only else bound
     routes, dropped = _routing(pr, 0.6 * left(), stop, initial, feasible_only)
     found_by = "OR-Tools routing"
@@ -410,9 +411,9 @@ def solve(
         routes, dropped, cost, found_by = initial, [], route_cost_ms(pr, initial), "time order"
     if cost is not None and cost <= bound:
         proven = True
-    elif cost is not None and not feasible_only and pr.busy_s is None and left() > 0.05:
+    elif cost is not None and not feasible_only and pr.busy_s is None and left() > reserve + 0.05:
         # the clock-free bound is not met: let CP-SAT work on the whole problem
-        better, b2, optimal = _full_cpsat(pr, routes, None, left(), seed)
+        better, b2, optimal = _full_cpsat(pr, routes, None, left() - reserve, seed)
         bound = max(bound, b2)
         if better is not None and route_cost_ms(pr, better) < cost:
             routes, cost, found_by = better, route_cost_ms(pr, better), "CP-SAT"

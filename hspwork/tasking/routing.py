@@ -146,6 +146,11 @@ def _depot_minutes(points, fences, network, speed, places: pd.DataFrame) -> dict
     return out
 
 
+def _codes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """One integer per distinct combination of ``cols`` (in order of first appearance)."""
+    return frame[cols].astype(str).groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+
+
 def _officers(officers, teams) -> dict[str, int]:
     if officers is None:
         return dict.fromkeys(teams, 1)
@@ -306,10 +311,10 @@ def optimise_routes(
         ``travel_from`` (the previous place, "depot", or missing for an open path's first
         visit), ``travel_minutes`` and ``travel_m`` (the journey to this visit),
         ``time_order_travel_minutes`` (its journey in the time-order plan), ``retimed_minutes``
-        (new start minus planned start) and, with a depot, ``return_minutes`` (the journey back
-        after a route's last visit). ``attrs["routing"]`` holds JSON-native totals: travel in
-        time order and optimised, the lower bound and optimality gap, and one entry per
-        routing problem.
+        (new start minus planned start) and, with a depot, ``return_minutes`` and
+        ``time_order_return_minutes`` (the journey back after a route's last visit).
+        ``attrs["routing"]`` holds JSON-native totals: travel in time order and optimised, the
+        lower bound and optimality gap, and one entry per routing problem.
 
     Raises
     ------
@@ -361,8 +366,7 @@ def optimise_routes(
     teams = p["team"].astype(str).to_numpy()
     per_officer = officers is None and "officer" in p.columns
     unit_cols = ["date", "shift", "team", *(["officer"] if per_officer else [])]
-    unit = p[unit_cols].astype(str).agg("\x1f".join, axis=1)
-    group = pd.factorize(unit)[0]
+    group = _codes(p, unit_cols)
     n_groups = group.max() + 1 if len(p) else 0
     k_team = _officers(None if per_officer else officers, sorted(set(teams)))
     depots = _depot_minutes(
@@ -391,8 +395,7 @@ def optimise_routes(
     # gap pairs couple team-shifts of one date into one problem
     pairs: list[tuple[int, int, int, bool]] = []
     if (gap_s > 0).any():
-        day_place = p["date"].astype(str) + "\x1f" + p["fence_id"].astype(str)
-        for _, idx in pd.Series(np.arange(len(p))).groupby(day_place.to_numpy()):
+        for _, idx in pd.Series(np.arange(len(p))).groupby(_codes(p, ["date", "fence_id"])):
             rows = idx.to_numpy()
             if len(rows) > 1:
                 pairs += _gap_pairs(rows, lo[rows], hi[rows], dur[rows], gap_s[rows], group[rows])
@@ -423,7 +426,7 @@ def optimise_routes(
         .groupby([dates[g_rows[g][0]] for g in range(n_groups)])
         .sum()
     )
-    team_shift = p[["date", "shift", "team"]].astype(str).agg("\x1f".join, axis=1).to_numpy()
+    team_shift = _codes(p, ["date", "shift", "team"])
     walked = []  # (team-shift, first start ns, rows in order) of every route
     for c in comps:
         gs = [g for g in range(n_groups) if comp[g] == c]
@@ -497,6 +500,7 @@ def optimise_routes(
     out["retimed_minutes"] = (new_start - planned) / 60e9
     if depots:
         out["return_minutes"] = back
+        out["time_order_return_minutes"] = base_back
     _self_check(out, p, lo, hi, s0, s1, dur, gap, travel, place, depots, teams, group)
     for pb in problems:
         rows = pb.pop("_rows")
@@ -605,8 +609,9 @@ def _self_check(out, p, lo, hi, s0, s1, dur, gap, travel, place, depots, teams, 
         bad.append("minutes changed")
     if ((start < lo - tol) | (start > hi + tol)).any():
         bad.append("a start outside its window or shift")
-    key = out[["date", "shift", "team", "route"]].astype(str).agg("\x1f".join, axis=1)
-    for _, idx in pd.Series(np.arange(len(out))).groupby(key.to_numpy()):
+    for _, idx in pd.Series(np.arange(len(out))).groupby(
+        _codes(out, ["date", "shift", "team", "route"])
+    ):
         r = idx.to_numpy()[np.argsort(out["order"].to_numpy()[idx.to_numpy()])]
         s = start[r]
         need = s[:-1] + dur[r[:-1]] + np.round(travel[place[r[:-1]], place[r[1:]]] * 60 * NS)
@@ -621,8 +626,7 @@ def _self_check(out, p, lo, hi, s0, s1, dur, gap, travel, place, depots, teams, 
         if len(set(group[r])) != 1:
             bad.append("a route mixing team-shifts")
     if (gap > 0).any():
-        dp = out["date"].astype(str) + "\x1f" + out["fence_id"].astype(str)
-        for _, idx in pd.Series(np.arange(len(out))).groupby(dp.to_numpy()):
+        for _, idx in pd.Series(np.arange(len(out))).groupby(_codes(out, ["date", "fence_id"])):
             r = idx.to_numpy()
             if len(r) > 1:
                 d = np.abs(start[r][:, None] - start[r][None, :])
