@@ -94,7 +94,9 @@ class StreetNetwork:
         out = d + (da[:, None] + db[None, :]) * self.unit_m
         straight = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
         straight = straight * self.unit_m
-        return np.where(np.isfinite(d), out, 1.4 * straight)
+        out = np.where(np.isfinite(d), out, 1.4 * straight)
+        # a point to itself is no journey (not there and back to its nearest node)
+        return np.where(straight == 0, 0.0, out)
 
     def paths_xy(self, xy_from, xy_to) -> list[np.ndarray]:
         """The street path of each journey ``xy_from[k] -> xy_to[k]``, as (m, 2) coordinates.

@@ -217,7 +217,11 @@ def plot_route_map(
     bar = metres_to_crs_units(500.0, crs)
     ax.plot([x0 + pad * 0.3, x0 + pad * 0.3 + bar], [y0 + pad * 0.3] * 2, "-k", linewidth=2)
     ax.text(x0 + pad * 0.3 + bar / 2, y0 + pad * 0.4, "500 m", ha="center", va="bottom", fontsize=7)
-    ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    # below the map, where it hides no place
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2,
+              frameon=False)  # fmt: skip
     ax.set_title(f"{team}, {shift} shift, {date}", fontsize=9)
     fig.tight_layout()
     return fig
