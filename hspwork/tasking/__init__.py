@@ -9,10 +9,13 @@ against a 90% target):
 2. :func:`crime_profile` and :func:`schedule` - visits per place per day at times drawn from that
    place's crime profile, in random order, optionally "at least every k hours", with the journey
    between consecutive visits along the street network (:class:`StreetNetwork`);
-3. :func:`write_tasking_sheets` - a CSV and a printable HTML page per shift;
-4. :func:`match_visits`, :func:`compliance_table`, :func:`weekly_performance`,
+3. :func:`optimise_routes` - each team's visits reordered and retimed for the least walking
+   within their windows, shifts and gaps (OR-Tools), against time order
+   (:func:`travel_comparison`, :func:`plot_travel_comparison`, :func:`plot_route_map`);
+4. :func:`write_tasking_sheets` - a CSV and a printable A4 page per shift, with route maps;
+5. :func:`match_visits`, :func:`compliance_table`, :func:`weekly_performance`,
    :func:`plot_weekly` - planned against delivered;
-5. :func:`exception_report` - taskings not performed, and whether the device was silent then.
+6. :func:`exception_report` - taskings not performed, and whether the device was silent then.
 
 Every file written here shows officers as keyed-hash pseudonyms by default
 (:mod:`hspwork.privacy`).
@@ -32,6 +35,7 @@ from hspwork.tasking.planning import capacity, capacity_estimate, crime_profile,
 from hspwork.tasking.routing import optimise_routes
 from hspwork.tasking.sheets import write_tasking_sheets
 from hspwork.tasking.staffing import Capacity, Dosage, capacity_curve, plot_capacity_curve
+from hspwork.tasking.travel import plot_route_map, plot_travel_comparison, travel_comparison
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -49,9 +53,12 @@ __all__ = [
     "match_visits",
     "optimise_routes",
     "plot_capacity_curve",
+    "plot_route_map",
+    "plot_travel_comparison",
     "plot_weekly",
     "route",
     "schedule",
+    "travel_comparison",
     "travel_minutes",
     "weekly_performance",
     "write_report",

@@ -184,49 +184,48 @@ class _Day:
     def upper_bound(self, m_max: int, with_travel: bool) -> int:
         """The most places any plan could cover (a necessary condition, checked for each m).
 
-        Between two of an officer's visits lies at least the shortest journey between two of
-        the places, or, back at the same place, the wait that the gap forces (a wait is not
-        patrol time, a journey is). So an officer fits at most ``k`` visits in the shift and
-        in the patrol share; the top ``m`` places need ``m x visits_per_day`` of them.
-        Without travel, journeys and waits count as nothing (the minutes alone).
+        An officer's ``k`` visits touch at least ``ceil(k / visits_per_day)`` places, so at
+        least that many minus one walks of at least the shortest journey between two of the
+        top ``m`` places; every other step back to the same place waits out the gap (a wait
+        is not patrol time, a walk is). That caps each officer's visits in the shift and in
+        the patrol share; the top ``m`` places need ``m x visits_per_day`` of them. Without
+        travel, walks and waits count as nothing (the minutes alone).
         """
         d = self.dosage
         dur = d.minutes * 60
         span_needed = (d.visits_per_day - 1) * d.min_gap_minutes * 60 + dur
         if not len(self.v_start) or span_needed > self.v_end.max() - self.v_start.min():
             return 0
+        wait = max(0.0, d.min_gap_minutes * 60 - dur) if d.visits_per_day > 1 else math.inf
 
-        def most(room: float, step: float) -> int:
-            # k visits take k * dur + (k - 1) * step
-            if room < dur:
-                return 0
-            return 1 if math.isinf(step) else math.floor((room + step) / (dur + step) + 1e-9)
+        def fits(k: int, room_time: float, room_busy: float, tmin: float) -> bool:
+            walks = math.ceil(k / d.visits_per_day) - 1
+            if walks > 0 and math.isinf(tmin):
+                return False
+            walk = walks * tmin if walks > 0 else 0.0
+            # the other steps: each a walk or a wait, whichever is shorter
+            rest = (k - 1 - walks) * min(tmin, wait) if k > 1 + walks else 0.0
+            return k * dur + walk + rest <= room_time + 1e-6 and k * dur + walk <= room_busy + 1e-6
 
         best, tmin = 0, math.inf
+        top = int((self.v_end - self.v_start).max() // dur) + 1
         for m in range(1, m_max + 1):
             new = self.order[m - 1]
             if m > 1:
                 prev = self.order[: m - 1]
-                tmin = min(
-                    tmin, 60 * float(self.tm[prev, new].min()), 60 * float(self.tm[new, prev].min())
-                )
+                tmin = min(tmin, 60 * float(self.tm[prev, new].min()),
+                           60 * float(self.tm[new, prev].min()))  # fmt: skip
+            t, legs = (tmin, 0.0) if with_travel else (0.0, 0.0)
+            if with_travel and self.depot_min is not None:
+                legs = 120 * float(self.depot_min[self.order[:m]].min())
             if not with_travel:
-                step_time = step_busy = legs = 0.0
-            else:
-                legs = (
-                    0.0
-                    if self.depot_min is None
-                    else 120 * float(self.depot_min[self.order[:m]].min())
-                )
-                if d.visits_per_day > 1:
-                    step_time = min(tmin, max(0.0, d.min_gap_minutes * 60 - dur))
-                    step_busy = 0.0
-                else:
-                    step_time = step_busy = tmin
-            total = sum(
-                min(most(b - a - legs, step_time), most(busy - legs, step_busy))
-                for a, b, busy in zip(self.v_start, self.v_end, self.busy)
-            )
+                t = 0.0
+            total = 0
+            for a, b, busy in zip(self.v_start, self.v_end, self.busy):
+                k = 0
+                while k < top and fits(k + 1, b - a - legs, busy - legs, t):
+                    k += 1
+                total += k
             if total >= m * d.visits_per_day:
                 best = m
         return best
