@@ -37,13 +37,16 @@ from hspwork.programme.parameters import PARAMETERS, check_parameters
 
 __all__ = ["Programme", "read_programme", "toml_value", "write_programme"]
 
-_SECTIONS = ("data", "windows", "targeting", "geofences", "tracking", "evaluation", "output")
+_SECTIONS = (
+    "data", "windows", "targeting", "geofences", "tracking", "tasking", "evaluation", "output",
+)  # fmt: skip
 _HEADINGS = {
     "data": "Where the data are and how to read them (paths relative to this file's folder)",
     "windows": "Windows, as local dates; an end date is the day after the last day counted",
     "targeting": "Chapter 1, targeting",
     "geofences": "Chapter 2, geofences",
     "tracking": "Chapter 3, tracking",
+    "tasking": "Chapter 3, planning taskings: shifts, dosage, routes and capacity",
     "evaluation": "Chapter 4, evaluation",
     "output": "Where results go (relative to this file's folder)",
 }
