@@ -371,6 +371,13 @@ def estimate_effect(
     if interval not in INTERVALS:
         raise HspworkError(f"interval must be one of {INTERVALS}; received {interval!r}")
     fit, alpha = _fit_absorbed(p, d[:, None], model)
+    return _effect_result(p, fit, alpha, model, outcome, interval, level)
+
+
+def _effect_result(
+    p: _Panel, fit: FEFit, alpha, model: str, outcome: str, interval: str, level: float
+) -> EffectResult:
+    """EffectResult for the last coefficient of a fit (the treated × post term)."""
     beta = float(fit.beta[-1])
     se, crit, df = _inference(fit, p.unit_codes, interval, level)
     ref = stats.norm if df is None else stats.t(df)
