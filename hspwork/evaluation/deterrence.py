@@ -317,13 +317,17 @@ def residual_deterrence(
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> t0 = pd.Timestamp("2025-09-01", tz="UTC")
-    >>> start = t0 + pd.to_timedelta(np.sort(rng.uniform(0, 60 * 24 * 30, 400)), unit="min")
     >>> mins = rng.uniform(1, 30, 400)
-    >>> visits = pd.DataFrame({"fence_id": rng.choice(["A", "B", "C"], 400), "start": start,
-    ...     "end": start + pd.to_timedelta(mins, unit="min"), "minutes": mins})
-    >>> crimes = pd.DataFrame({"fence_id": rng.choice(["A", "B", "C"], 300),
-    ...     "occurred_from": t0 + pd.to_timedelta(rng.uniform(0, 43200, 300), unit="min")})
-    >>> r = residual_deterrence(visits, crimes)
+    >>> at = np.cumsum(rng.uniform(40, 300, 400))  # one visit at a time at each place
+    >>> start = t0 + pd.to_timedelta(at, unit="min")
+    >>> visits = pd.DataFrame({"fence_id": np.repeat(["A", "B", "C", "D"], 100),
+    ...     "start": start, "end": start + pd.to_timedelta(mins, unit="min"), "minutes": mins})
+    >>> crimes = pd.DataFrame({"fence_id": rng.choice(["A", "B", "C", "D"], 900),
+    ...     "occurred_from": t0 + pd.to_timedelta(rng.uniform(0, at[-1], 900), unit="min")})
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # an hour of the day with no crime is set aside
+    ...     r = residual_deterrence(visits, crimes)
     >>> list(r.curve.columns), r.optimum_minutes is None or r.significant
     (['minutes', 'relative_rate', 'ci_low', 'ci_high'], True)
     """

@@ -208,3 +208,14 @@ def test_plot_and_table():
     assert list(t.columns) == ["minutes", "relative_rate", "ci_low", "ci_high"]
     assert t["minutes"].is_monotonic_increasing
     assert_allclose(t.loc[t.minutes == r.reference_minutes, "relative_rate"], 1.0)
+
+
+def test_optimum_needs_the_joint_test_as_well_as_the_interval():
+    visits, crimes = programme(seed=11)
+    r = residual_deterrence(visits, crimes)
+    assert r.significant
+    strict = residual_deterrence(visits, crimes, alpha=r.p_value / 10)
+    # the curve still dips with its interval below 1, but the joint test is not passed
+    assert strict.curve["ci_high"].min() < 1 and strict.p_value == r.p_value
+    assert not strict.significant and strict.optimum_minutes is None
+    assert "do not say how long visits should be" in strict.summary()

@@ -99,7 +99,12 @@ def test_not_yet_equals_wooldridge_saturated_poisson_and_its_delta_method():
     untreated = ~on
     infl = _influence(y, mu0, u, t, untreated, untreated, [on], 30, 8)
     assert_allclose(np.sum(infl[:, 0] ** 2), ref_var, rtol=1e-7)
-    # the reported error adds the treated place-periods' own noise: it is larger
+    # the reported error adds the treated place-periods' own noise around their event-time
+    # ratio (Borusyak, Jaravel & Spiess's conservative choice), place by place
+    ratio_e = pd.Series(y[on]).groupby(e[on]).sum() / pd.Series(mu0[on]).groupby(e[on]).sum()
+    dev = np.where(on, y - ratio_e.reindex(e).fillna(0).to_numpy() * mu0, 0.0)
+    psi = np.bincount(u, weights=dev, minlength=30) / y[on].sum() - infl[:, 0]
+    assert_allclose(r.se, np.sqrt(30 / 29 * np.sum(psi**2)), rtol=1e-7)
     assert r.se > np.sqrt(ref_var * 30 / 29)
 
 

@@ -36,6 +36,10 @@ def test_waves_plan_and_files(city):
     assert sorted(len(w["fence_ids"]) for w in waves) == [6, 7, 7]
     spots = pd.DataFrame(truth["spots"]).set_index("fence_id")
     assert "block" not in spots.columns
+    # dealt in turn down the list ranked by pre-period crime (HS01 busiest), so waves are alike
+    ranked = spots.index[spots["role"] == "treatment"].sort_values()
+    wave_of = {f: w["wave"] for w in waves for f in w["fence_ids"]}
+    assert [wave_of[f] for f in ranked] == [k % 3 for k in range(len(ranked))]
     plan = pd.read_csv(city / "tasking_plan.csv")
     first = plan.groupby("fence_id")["date"].min()
     for w in waves:  # taskings begin on each spot's own start day
