@@ -54,7 +54,12 @@ from hspwork.evaluation.effects import (
     randomisation_inference,
 )
 from hspwork.evaluation.harm_swing import HarmSwing, harm_swing
-from hspwork.evaluation.matching import REGRESSION_TO_THE_MEAN, MatchResult, match_controls
+from hspwork.evaluation.matching import (
+    REGRESSION_TO_THE_MEAN,
+    MatchResult,
+    comparison_pool,
+    match_controls,
+)
 from hspwork.evaluation.measures import RIRRResult, WDDResult, WDQResult, rirr, wdd, wdq
 from hspwork.evaluation.panel import add_patrol, crime_panel, place_table
 from hspwork.evaluation.staggered import StaggeredResult, staggered_effect
@@ -83,6 +88,7 @@ __all__ = [
     "assign",
     "balance_table",
     "choose_design",
+    "comparison_pool",
     "complier_effect",
     "cost_benefit",
     "crime_panel",

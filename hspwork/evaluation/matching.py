@@ -27,7 +27,7 @@ from hspwork.evaluation.effects import (
     estimate_effect,
 )
 
-__all__ = ["REGRESSION_TO_THE_MEAN", "MatchResult", "match_controls"]
+__all__ = ["REGRESSION_TO_THE_MEAN", "MatchResult", "comparison_pool", "match_controls"]
 
 REGRESSION_TO_THE_MEAN = (
     "Why not simply compare before and after? The places were chosen because they had the "
@@ -370,3 +370,96 @@ def match_controls(
         panel=sub.reset_index(drop=True),
         settings=settings,
     )
+
+
+def comparison_pool(
+    fences,
+    units,
+    *,
+    buffer_m: float = 150.0,
+    id_column: str = "fence_id",
+    role_column: str = "role",
+    unit_id_column: str = "unit_id",
+    line_buffer_m: float = 25.0,
+):
+    """The patrolled fences plus the places that could serve as their comparisons.
+
+    The pool is chapter 1's units (grid cells, hexagons or street segments) that lie wholly
+    outside every treated fence widened by ``buffer_m`` (so no comparison place shares a
+    patrol, or the ring where crime might be displaced), and any fences already marked as
+    controls. Feed the result to :func:`~hspwork.evaluation.crime_panel` and the panel to
+    :func:`match_controls`.
+
+    Parameters
+    ----------
+    fences : GeoDataFrame
+        The programme's fences with ``id_column`` and ``role_column``.
+    units : GeoDataFrame
+        Candidate places with ``unit_id_column`` (polygons; street segments are widened by
+        ``line_buffer_m`` so crimes on the street fall inside).
+    buffer_m : float, default 150
+    id_column, role_column, unit_id_column : str
+    line_buffer_m : float, default 25
+
+    Returns
+    -------
+    GeoDataFrame
+        ``id_column`` (the fence id, or "U" and the unit id for a pool unit), ``role``
+        ("treatment" or "control"), ``source`` ("fence" or "unit"), geometry in the fences'
+        CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> fences = gpd.GeoDataFrame({"fence_id": ["HS1"], "role": ["treatment"]},
+    ...                           geometry=[box(0, 0, 100, 100)], crs=27700)
+    >>> units = gpd.GeoDataFrame({"unit_id": [0, 1, 2]}, crs=27700,
+    ...     geometry=[box(100, 0, 200, 100), box(400, 0, 500, 100), box(900, 0, 1000, 100)])
+    >>> comparison_pool(fences, units)["fence_id"].tolist()
+    ['HS1', 'U1', 'U2']
+    """
+    import geopandas as gpd
+
+    from hspwork.crs import align_crs, require_crs
+
+    for frame, cols, what in (
+        (fences, [id_column, role_column], "fences"),
+        (units, [unit_id_column], "units"),
+    ):
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise SchemaError(f"{what} must be a GeoDataFrame; received {type(frame).__name__}")
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise SchemaError(f"{what} lack columns {missing}; they have {list(frame.columns)}")
+    require_crs(fences, "fences")
+    require_crs(units, "units")
+    units = align_crs(fences, units, names=("fences", "units"))
+    if not buffer_m >= 0:
+        raise HspworkError(f"buffer_m must be 0 or more; received {buffer_m!r}")
+    first = fences.drop_duplicates(id_column, keep="last")  # the latest version of each
+    role = first[role_column].astype(str)
+    treated = first[role.to_numpy() == "treatment"]
+    if treated.empty:
+        raise HspworkError("no fence has role 'treatment': nothing to find comparisons for")
+    geoms = units.geometry
+    is_line = geoms.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+    geoms = gpd.GeoSeries(
+        np.where(is_line, geoms.buffer(line_buffer_m), geoms), crs=units.crs, index=units.index
+    )
+    reach = treated.geometry.buffer(buffer_m).union_all()
+    clear = ~geoms.intersects(reach).to_numpy()
+    named_controls = first[role.to_numpy() == "control"]
+    out = pd.concat(
+        [
+            pd.DataFrame({id_column: treated[id_column].astype(str), "role": "treatment",
+                          "source": "fence", "geometry": treated.geometry.to_numpy()}),
+            pd.DataFrame({id_column: named_controls[id_column].astype(str), "role": "control",
+                          "source": "fence", "geometry": named_controls.geometry.to_numpy()}),
+            pd.DataFrame({id_column: "U" + units.loc[clear, unit_id_column].astype(str),
+                          "role": "control", "source": "unit",
+                          "geometry": geoms[clear].to_numpy()}),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=fences.crs)
