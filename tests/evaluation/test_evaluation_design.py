@@ -256,7 +256,7 @@ def test_assignment_applies_roles_to_fences():
         k: ("other" if r == "unassigned" else r) for k, r in t["role"].items()
     }
     assert (withroles["role"] == "other").sum() == 1  # the odd one out
-    f = make_fences(withroles, id_col="fence_id", role="role", valid_from="2025-09-01T00:00Z")
+    f = make_fences(withroles, id_column="fence_id", role="role", valid_from="2025-09-01T00:00Z")
     assert sorted(f["role"].unique()) == ["control", "other", "treatment"]
     with pytest.raises(SchemaError, match="places lack the id column 'fence_id'"):
         a.apply(places.rename(columns={"fence_id": "id"}))

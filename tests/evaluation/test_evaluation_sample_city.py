@@ -51,7 +51,7 @@ def city():
     spots = gpd.read_file(SAMPLE / "hotspots.geojson")
     dates = truth["dates"]
     trial_start = pd.Timestamp(dates["trial_start"], tz="Europe/London")
-    fences = make_fences(spots, id_col="fence_id", role="role", valid_from=trial_start)
+    fences = make_fences(spots, id_column="fence_id", role="role", valid_from=trial_start)
     window = dict(
         start=pd.Timestamp(dates["pre_period_start"], tz="Europe/London"),
         end=trial_start + pd.Timedelta(days=dates["trial_days"]),
