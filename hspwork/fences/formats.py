@@ -25,7 +25,7 @@ import shapely
 from hspwork.crs import WGS84, to_metric
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences.core import FENCE_COLUMNS, _as_utc, _polygonal, check_fences
-from hspwork.report import RowLedger
+from hspwork.report import RowLedger, attach_report
 
 __all__ = ["FORMATS", "from_file", "to_file"]
 
@@ -247,6 +247,6 @@ def from_file(
     f = f.to_crs(crs) if crs is not None else to_metric(f, path.name)
     out = check_fences(f, path.name)
     report = ledger.report()
-    out.attrs["load_report"] = report
+    attach_report(out, report)
     report.warn(stacklevel=3)
     return out

@@ -14,6 +14,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.fences import check_fences, commit_fences, from_file, make_fences, to_file
+from hspwork.report import report_of
 
 T0 = pd.Timestamp("2024-01-01 08:30:15", tz="UTC")
 
@@ -67,7 +68,7 @@ def test_round_trip(tmp_path, fence_set, suffix, tol_m):
         warnings.simplefilter("error", DataDroppedWarning)
         back = from_file(path)
     assert_same_set(back, fence_set, tol_m)
-    assert back.attrs["load_report"].rows_kept == len(fence_set)
+    assert report_of(back).rows_kept == len(fence_set)
 
 
 def signed_area(ring):
@@ -120,7 +121,7 @@ def test_foreign_file_gets_defaults_and_drops_are_counted(tmp_path):
     assert f["role"].tolist() == ["control", "control"]
     assert f["version"].tolist() == [1, 1] and f["buffer_m"].tolist() == [0.0, 0.0]
     assert f.crs.to_epsg() == 27700
-    assert "fence_id taken from the name column" in f.attrs["load_report"].notes
+    assert "fence_id taken from the name column" in report_of(f).notes
 
 
 def test_from_file_errors(tmp_path, fence_set):
@@ -248,7 +249,7 @@ def test_undated_file_is_in_force_for_past_pings(tmp_path):
     gpd.GeoDataFrame({"name": ["Market"]}, geometry=[box(0, 0, 100, 100)], crs=27700).to_file(path)
     f = from_file(path, crs=27700)
     assert str(f["valid_from"].iloc[0]) == "1970-01-01 00:00:00+00:00"
-    assert "in force since 1970-01-01" in " ".join(f.attrs["load_report"].notes)
+    assert "in force since 1970-01-01" in " ".join(report_of(f).notes)
     assert len(fences_at(f, pd.Timestamp("2025-10-01T12:00Z"))) == 1
     later = from_file(path, crs=27700, valid_from="2025-09-01T00:00Z")
     assert len(fences_at(later, pd.Timestamp("2025-08-01T12:00Z"))) == 0
