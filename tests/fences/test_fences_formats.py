@@ -356,8 +356,8 @@ def test_csv_fences_never_raise_raw_pandas_errors(tmp_path):
 def test_csv_fences_decode_a_stray_cp1252_byte_and_count_blank_ids(tmp_path):
     wkt = '"POLYGON ((-0.26 52.57, -0.25 52.57, -0.25 52.58, -0.26 52.57))"'
     text = (
-        "fence_id,name,wkt\n".encode()
-        + f"A,Café Square,{wkt}\n".encode("utf-8")
+        b"fence_id,name,wkt\n"
+        + f"A,Café Square,{wkt}\n".encode()
         + f"B,Caf\xe9 Row,{wkt}\n".encode("cp1252")  # one Windows-1252 byte
         + f",no id,{wkt}\n".encode()
         + b"   \n"
