@@ -4,7 +4,8 @@ Rules for repeats (each stated in the loaders' docstrings and counted by reason)
 
 * a record with an identifier (police.uk Crime ID, a force's crime reference) is kept at its
   first usable listing; a later listing in the same file is a "duplicate", one in another file
-  (the same month downloaded twice) is counted apart, as "... already read from another file";
+  (the same month downloaded twice) is counted apart, as "... (already read from another
+  file)";
 * a police.uk row without a Crime ID (anti-social behaviour) may legitimately repeat within a
   file (two incidents in a month at one anonymised point). Across files, a row is kept as many
   times as the one file that lists it most often holds it (:func:`repeats_from_other_files`),
@@ -25,7 +26,7 @@ from hspwork.io.table import PARQUET_SUFFIXES, TableRead, read_text_table
 from hspwork.io.vector import read_parquet_maybe_geo, read_vector
 from hspwork.report import RowLedger
 
-OTHER_FILE = "already read from another file: overlapping downloads"
+OTHER_FILE = "already read from another file"
 
 
 @dataclass
@@ -92,7 +93,8 @@ def first_listing(
     same[rows[dup & same_file]] = True
     other[rows[dup & ~same_file]] = True
     ledger.drop(same, reason)
-    ledger.drop(other, f"{reason} ({OTHER_FILE})")
+    if ledger.drop(other, f"{reason} ({OTHER_FILE})"):
+        note_overlap(ledger)
 
 
 def repeats_from_other_files(key: np.ndarray, file_idx: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -122,6 +124,14 @@ def repeats_from_other_files(key: np.ndarray, file_idx: np.ndarray, mask: np.nda
     prev = sub.merge(counts[["k", "f", "prev"]], on=["k", "f"], how="left")["prev"].to_numpy()
     out[rows] = rank < prev
     return out
+
+
+def note_overlap(ledger: RowLedger) -> None:
+    """Say once why rows "already read from another file" were dropped."""
+    ledger.note(
+        "files overlap (the same month downloaded twice, or two downloads unpacked side by "
+        "side): a record listed in more than one file is counted once, at its first file"
+    )
 
 
 def file_index(parts: list[Loaded]) -> np.ndarray:

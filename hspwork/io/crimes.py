@@ -25,12 +25,14 @@ from hspwork.io import coords, times
 from hspwork.io._common import check_zone_and_crs, finish
 from hspwork.io.columns import CRIME_ALIASES, resolve, row_hash, text
 from hspwork.io.combine import (
+    OTHER_FILE,
     Loaded,
     charge_unreadable_lines,
     file_index,
     first_listing,
     group_notes,
     load_source,
+    note_overlap,
     repeats_from_other_files,
 )
 from hspwork.io.sources import resolve_sources
@@ -152,14 +154,16 @@ def read_crimes(
         ledger.note(n)
     charge_unreadable_lines(parts, ledger)
     if kind == "police.uk":
-        out = _police_uk(raw, f_idx, ledger, tz or "Europe/London", to_crs)
+        columns_at, x, y, out_crs = _police_uk(raw, f_idx, ledger, tz or "Europe/London", to_crs)
     else:
-        out = _force_export(raw, f_idx, srcs, ledger, tz, to_crs)
-    out_crs = CRS.from_user_input(out.crs)
-    x = out.geometry.x.to_numpy() if len(out) else np.array([])
-    y = out.geometry.y.to_numpy() if len(out) else np.array([])
+        columns_at, x, y, out_crs = _force_export(raw, f_idx, srcs, ledger, tz, to_crs)
     coords.drop_outside(x, y, area, out_crs, ledger, "outside the study area")
-    out = out.loc[ledger.keep].reset_index(drop=True)
+    keep = ledger.keep
+    out = gpd.GeoDataFrame(
+        {name: get(keep) for name, get in columns_at.items()},
+        geometry=gpd.points_from_xy(x[keep], y[keep]),
+        crs=out_crs,
+    ).astype({"occurred_from": "datetime64[ns, UTC]", "occurred_to": "datetime64[ns, UTC]"})
     if harm is not None:
         out.insert(4, "harm", harm_weights(out["offence"], harm, default=harm_default))
     for p in parts:
@@ -196,21 +200,8 @@ def _kind(parts: list[Loaded]) -> str:
 
 
 def _police_uk_part(p: Loaded) -> pd.DataFrame:
-    raw = p.raw
-    content = [c for c in _POLICE_UK_CONTENT if c in raw.columns]
-    part = pd.DataFrame(
-        {
-            f"{_P}id": text(raw, "Crime ID"),
-            f"{_P}offence": text(raw, "Crime type"),
-            f"{_P}month": text(raw, "Month"),
-            f"{_P}cx": raw["Longitude"],
-            f"{_P}cy": raw["Latitude"],
-            # what makes a row without a Crime ID the same row in another download
-            f"{_P}key": row_hash(pd.DataFrame({c: text(raw, c) for c in content})),
-        }
-    )
-    extra = [c for c in raw.columns if c not in ("Crime ID", "Crime type", "Month")]
-    return pd.concat([part, raw[extra]], axis=1)
+    # police.uk files share one layout: the rows are stacked as they are and read once.
+    return p.raw
 
 
 def _export_part(p: Loaded, columns, crs, srcs: list[CRS]) -> pd.DataFrame:
@@ -289,10 +280,10 @@ def _export_part(p: Loaded, columns, crs, srcs: list[CRS]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _police_uk(raw: pd.DataFrame, f_idx, ledger: RowLedger, tz: str, to_crs) -> gpd.GeoDataFrame:
-    crime_id = raw[f"{_P}id"]
-    offence = raw[f"{_P}offence"]
-    month_text = raw[f"{_P}month"]
+def _police_uk(raw: pd.DataFrame, f_idx, ledger: RowLedger, tz: str, to_crs):
+    crime_id = text(raw, "Crime ID")
+    offence = text(raw, "Crime type")
+    month_text = text(raw, "Month")
     ledger.drop((offence == "").to_numpy(), "no crime type")
     ledger.drop((month_text == "").to_numpy(), "no month")
     # Months repeat: parse each distinct one once.
@@ -300,46 +291,44 @@ def _police_uk(raw: pd.DataFrame, f_idx, ledger: RowLedger, tz: str, to_crs) -> 
     u = pd.Series(np.asarray(uniq, dtype=object))
     u_month = times._to_datetime(u.where(u != ""), "%Y-%m", utc=False)
     u_month, u_out = times._in_range(u_month)
-    month = u_month.to_numpy()[codes]
     ledger.drop(u_out[codes], "month out of range (before 1900 or from 2200)")
-    ledger.drop(pd.isna(month), "unreadable month")
+    ledger.drop(u_month.isna().to_numpy()[codes], "unreadable month")
+    zero = np.zeros(len(raw), np.int16)
     x, y = coords.parse_positions(
-        raw[f"{_P}cx"], raw[f"{_P}cy"], np.zeros(len(raw), np.int16), [crs_policy.WGS84], ledger
+        raw["Longitude"], raw["Latitude"], zero, [crs_policy.WGS84], ledger
     )
-    x, y, out_crs = coords.project(
-        x, y, np.zeros(len(raw), np.int16), [crs_policy.WGS84], to_crs, ledger
-    )
+    x, y, out_crs = coords.project(x, y, zero, [crs_policy.WGS84], to_crs, ledger)
     # Repeated non-empty Crime IDs are the same crime listed twice; empty IDs (anti-social
     # behaviour) are legitimately many at one anonymised point.
     has_id = (crime_id != "").to_numpy()
     first_listing(crime_id.to_numpy(dtype=object), has_id, f_idx, ledger, "duplicate Crime ID")
-    key = raw[f"{_P}key"].to_numpy()
     no_id = ~has_id & ledger.keep
+    key = np.zeros(len(raw), dtype=np.uint64)
+    if no_id.any():
+        # what makes a row without a Crime ID the same row in another download
+        content = [c for c in _POLICE_UK_CONTENT if c in raw.columns]
+        sub = raw.loc[no_id, content]
+        key[no_id] = row_hash(pd.DataFrame({c: text(sub, c) for c in content}))
     again = repeats_from_other_files(key, f_idx, no_id)
-    ledger.drop(again, f"row without a Crime ID repeated from another file ({_OTHER})")
-    no_id &= ledger.keep
-    _note_repeats_within_files(key, f_idx, no_id, ledger)
+    if ledger.drop(again, f"row without a Crime ID {OTHER_FILE}"):
+        note_overlap(ledger)
+    _note_repeats_within_files(key, f_idx, no_id & ledger.keep, ledger)
     u_start = pd.DatetimeIndex(u_month.fillna(pd.Timestamp("2000-01-01")))
     u_end = u_start + pd.offsets.MonthBegin(1)
     start = u_start.tz_localize(tz).tz_convert("UTC").as_unit("ns")[codes]
     end = u_end.tz_localize(tz).tz_convert("UTC").as_unit("ns")[codes]
-    extra = [c for c in raw.columns if not c.startswith(_P)]
-    frame = gpd.GeoDataFrame(
-        {
-            "crime_id": np.where(has_id, crime_id.to_numpy(dtype=object), None).astype(object),
-            "offence": offence.to_numpy(dtype=object),
-            "occurred_from": start,
-            "occurred_to": end,
-            **{c: raw[c].to_numpy() for c in extra},
-        },
-        geometry=gpd.points_from_xy(x, y),
-        crs=out_crs,
-    )
     ledger.note(f"police.uk months read as whole-month windows in {tz}")
-    return frame
-
-
-_OTHER = "the same month downloaded twice"
+    extra = [c for c in raw.columns if c not in ("Crime ID", "Crime type", "Month")]
+    columns = {
+        "crime_id": lambda k: np.where(has_id[k], crime_id.to_numpy(dtype=object)[k], None).astype(
+            object
+        ),
+        "offence": lambda k: offence.array[k],
+        "occurred_from": lambda k: start[k],
+        "occurred_to": lambda k: end[k],
+        **{c: (lambda k, c=c: raw[c].array[k]) for c in extra},
+    }
+    return columns, x, y, out_crs
 
 
 def _note_repeats_within_files(key, f_idx, rows, ledger: RowLedger) -> None:
@@ -360,7 +349,7 @@ def _note_repeats_within_files(key, f_idx, rows, ledger: RowLedger) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _force_export(raw, f_idx, srcs, ledger: RowLedger, tz, to_crs) -> gpd.GeoDataFrame:
+def _force_export(raw, f_idx, srcs, ledger: RowLedger, tz, to_crs):
     offence = raw[f"{_P}offence"]
     ledger.drop((offence == "").to_numpy(), "no offence")
     raw_from, raw_to = raw[f"{_P}from"], raw[f"{_P}to"]
@@ -387,15 +376,13 @@ def _force_export(raw, f_idx, srcs, ledger: RowLedger, tz, to_crs) -> gpd.GeoDat
     first_listing(crime_id, has_id & (crime_id != ""), f_idx, ledger, "duplicate crime reference")
     first_listing(raw[f"{_P}key"].to_numpy(), ~has_id, f_idx, ledger, "duplicate row")
     extra = [c for c in raw.columns if not c.startswith(_P)]
-    return gpd.GeoDataFrame(
-        {
-            "crime_id": np.where(crime_id != "", crime_id, None).astype(object),
-            "offence": offence.to_numpy(dtype=object),
-            # .array keeps the zone even when every time is missing (to_numpy would not)
-            "occurred_from": f_utc.array,
-            "occurred_to": t_utc.array,
-            **{c: raw[c].to_numpy() for c in extra},
-        },
-        geometry=gpd.points_from_xy(x, y),
-        crs=out_crs,
-    ).astype({"occurred_from": "datetime64[ns, UTC]", "occurred_to": "datetime64[ns, UTC]"})
+    # .array keeps the zone even when every time is missing (to_numpy would not)
+    f_arr, t_arr = f_utc.array, t_utc.array
+    columns = {
+        "crime_id": lambda k: np.where(crime_id[k] != "", crime_id[k], None).astype(object),
+        "offence": lambda k: offence.array[k],
+        "occurred_from": lambda k: f_arr[k],
+        "occurred_to": lambda k: t_arr[k],
+        **{c: (lambda k, c=c: raw[c].array[k]) for c in extra},
+    }
+    return columns, x, y, out_crs
