@@ -11,6 +11,7 @@ is named so that it can be unpacked). Files are read in path order, so months co
 from __future__ import annotations
 
 import glob as globlib
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,11 +44,17 @@ class Sources:
     notes: list[str] = field(default_factory=list)
 
 
+def _hidden(parts) -> bool:
+    """A hidden file or folder, or the __MACOSX folder a Mac adds to a zip: never data."""
+    return any(
+        (part.startswith(".") and part not in (".", "..")) or part == "__MACOSX" for part in parts
+    )
+
+
 def _walk(folder: Path, skipped: Counter, packed: list[str]) -> list[Path]:
     found = []
     for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder).parts
-        if any(part.startswith(".") or part == "__MACOSX" for part in rel):
+        if _hidden(p.relative_to(folder).parts):
             if p.is_file():
                 skipped["hidden or __MACOSX file"] += 1
             continue
@@ -99,11 +106,15 @@ def resolve_sources(spec, *, police_uk_extras: bool = True) -> Sources:
             items.append(Source(str(p), p))
         elif _GLOB_CHARS.search(str(s)):
             matches = sorted(Path(m) for m in globlib.glob(str(s), recursive=True))
+            # hidden parts count below the pattern's fixed folder only (~/.cache/x/*.csv is fine)
+            fixed = Path(*itertools.takewhile(lambda q: not _GLOB_CHARS.search(q), p.parts))
             if not matches:
                 raise HspworkError(f"the pattern {str(s)!r} matches no file")
             for m in matches:
                 if m.is_dir():
                     items.extend(Source(str(f), f) for f in _walk(m, skipped, packed))
+                elif _hidden(m.relative_to(fixed).parts):
+                    skipped["hidden or __MACOSX file"] += 1
                 else:
                     items.append(Source(str(m), m))
         else:

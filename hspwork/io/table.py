@@ -203,7 +203,12 @@ def read_text_table(path: str | Path) -> TableRead:
             f"{path.name} does not end with a line break: its last line may have been cut short "
             "(it had every field and was kept; check it against the source)"
         )
-    frame, bad = _parse_csv(text.encode("utf-8"), columns, delimiter, name)
+    body = text.split("\n", 1)[1] if "\n" in text else ""
+    if not body.strip("\r\n"):
+        # a header and nothing else
+        frame, bad = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns}), []
+    else:
+        frame, bad = _parse_csv(text.encode("utf-8"), columns, delimiter, name)
     if bad:
         blank = pd.DataFrame(dict.fromkeys(columns, [""] * len(bad)), dtype=frame.dtypes.iloc[0])
         frame = pd.concat([frame, blank], ignore_index=True)
