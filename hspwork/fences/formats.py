@@ -108,7 +108,9 @@ def to_file(fences: gpd.GeoDataFrame, path: str | os.PathLike, format: str | Non
     # the old file as it was.
     with atomic_write(path) as tmp:
         if fmt == "geojson":
-            pyogrio.write_dataframe(out, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES"})
+            pyogrio.write_dataframe(
+                out, tmp, driver="GeoJSON", layer=path.stem, layer_options={"RFC7946": "YES"}
+            )
         elif fmt == "gpkg":
             pyogrio.write_dataframe(out, tmp, driver="GPKG", layer="fences", **_gpkg_options(out))
         elif fmt == "kml":

@@ -121,7 +121,8 @@ def save_atomic(obj, path: str | os.PathLike, **kwargs) -> Path:
         elif isinstance(obj, pd.DataFrame) and suffix in (".parquet", ".pq"):
             obj.to_parquet(tmp, **kwargs)
         elif isinstance(obj, pd.DataFrame) and suffix in (".geojson", ".gpkg", ".kml", ".fgb"):
-            obj.to_file(tmp, **kwargs)
+            # the layer is named after the target, not the temporary file
+            obj.to_file(tmp, **{"layer": target.stem, **kwargs})
         elif isinstance(obj, dict | list) and suffix == ".json":
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 json.dump(obj, fh, **{"indent": 2, "ensure_ascii": False, **kwargs})

@@ -136,8 +136,10 @@ def _parse_csv(data: bytes, columns: list[str], delimiter: str, name: str):
     import pyarrow.csv as pacsv
 
     bad: list[str] = []
+    texts: list[str] = []
 
     def invalid(row) -> str:
+        texts.append(row.text)
         if not row.text.strip():
             bad.append(BLANK_LINE)
         elif row.actual_columns < row.expected_columns:
@@ -165,7 +167,15 @@ def _parse_csv(data: bytes, columns: list[str], delimiter: str, name: str):
         ) from err
     frame = table.to_pandas()
     frame.columns = columns
-    return frame, bad
+    return frame, bad, texts
+
+
+def _cut_in_a_quote(text: str, frame: pd.DataFrame) -> bool:
+    """Whether the last row holds a value whose quote never closed (it runs to the end)."""
+    if text.count('"') % 2 == 0:
+        return False
+    after = text[text.rfind('"') + 1 :]  # an unclosed value is everything after its quote
+    return any(str(v) == after for v in frame.iloc[-1].tolist())
 
 
 def read_text_table(path: str | Path) -> TableRead:
@@ -198,17 +208,27 @@ def read_text_table(path: str | Path) -> TableRead:
     text, notes = _decode(data, path.name)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     columns = _header(text, delimiter, name)
-    if not text.endswith(("\n", "\r")) and "\n" in text.strip("\r\n"):
-        notes.append(
-            f"{path.name} does not end with a line break: its last line may have been cut short "
-            "(it had every field and was kept; check it against the source)"
-        )
     body = text.split("\n", 1)[1] if "\n" in text else ""
     if not body.strip("\r\n"):
         # a header and nothing else
-        frame, bad = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns}), []
+        frame, bad, texts = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns}), [], []
     else:
-        frame, bad = _parse_csv(text.encode("utf-8"), columns, delimiter, name)
+        frame, bad, texts = _parse_csv(text.encode("utf-8"), columns, delimiter, name)
+    tail = body.rstrip("\r\n")
+    last_was_bad = bool(texts) and tail.endswith(texts[-1].rstrip("\r\n"))
+    if len(frame) and not last_was_bad and _cut_in_a_quote(text, frame):
+        # A quote opened and never closed: the file was cut inside a quoted value, and the
+        # parser took the rest of the file as that value. The last row is not what was written.
+        frame = frame.iloc[:-1]
+        bad = [SHORT_LINE, *bad]
+        last_was_bad = True
+    if body.strip() and not text.endswith(("\n", "\r")) and not last_was_bad:
+        # A copy cut off inside the last field still has every field: say so, as it cannot
+        # be told from a file saved without a final line break.
+        notes.append(
+            f"{path.name} does not end with a line break: its last line may have been cut short "
+            "(it has every field and was kept; check it against the source)"
+        )
     if bad:
         blank = pd.DataFrame(dict.fromkeys(columns, [""] * len(bad)), dtype=frame.dtypes.iloc[0])
         frame = pd.concat([frame, blank], ignore_index=True)

@@ -325,7 +325,11 @@ def test_polygons_stay_polygons_in_gpkg_beside_a_multipolygon(tmp_path):
     f = make_fences(
         gpd.GeoDataFrame(
             {"p": ["one", "two", "three"]},
-            geometry=[box(530000, 180000, 530100, 180100), two_parts, box(531000, 181000, 531010, 181010)],
+            geometry=[
+                box(530000, 180000, 530100, 180100),
+                two_parts,
+                box(531000, 181000, 531010, 181010),
+            ],
             crs=27700,
         ),
         id_col="p",
@@ -371,3 +375,11 @@ def test_csv_fences_decode_a_stray_cp1252_byte_and_count_blank_ids(tmp_path):
     assert rep.dropped == {"blank line (only spaces)": 1, "no fence_id": 1}
     assert (rep.rows_read, rep.rows_kept) == (4, 2)
     assert any("1 byte(s) on 1 line(s) (line 3)" in n for n in rep.notes)
+
+
+def test_files_carry_their_own_name_not_the_temporary_one(tmp_path, fence_set):
+    import pyogrio
+
+    doc = json.loads(to_file(fence_set, tmp_path / "fences.geojson").read_text())
+    assert doc["name"] == "fences"
+    assert pyogrio.list_layers(to_file(fence_set, tmp_path / "f.gpkg"))[:, 0].tolist() == ["fences"]

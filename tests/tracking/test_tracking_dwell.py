@@ -212,7 +212,7 @@ def test_errors_name_what_was_received():
     p = walk()
     with pytest.raises(SchemaError, match="tz-aware"):
         dwell(p.assign(time=p["time"].dt.tz_localize(None)), square())
-    with pytest.raises(CRSError, match="pings have no CRS.*pass crs="):
+    with pytest.raises(CRSError, match=r"pings have no CRS.*pass crs="):
         dwell(p.drop(columns="crs"), square())
     with pytest.raises(SchemaError, match=r"no max_gap for source\(s\) \['bodycam'\]"):
         dwell(p.assign(source="bodycam"), square())
@@ -300,3 +300,19 @@ def test_edge_cases_gap_equal_to_max_gap_single_ping_zero_gap_and_boundaries():
         v = dwell(at([0, 1], [x, x], np.array([y, y], float)), fences)
         assert v["fence_id"].tolist() == fids, (x, y)
         assert_allclose(v["minutes"].sum(), float(len(fids)))
+
+
+def test_fences_without_a_fence_id_are_refused_naming_the_rows():
+    # Was: a raw "ValueError: 'list' argument must have no negative elements" (a NaN id
+    # factorised to -1), or a silent fence called "nan".
+    p = walk()
+    two = pd.concat([square("A"), square("B", x0=500.0)], ignore_index=True)
+    for missing in (np.nan, None, ""):
+        f = two.copy()
+        f["fence_id"] = pd.array(["A", missing], dtype=object)
+        with pytest.raises(HspworkError, match=r"1 fence\(s\) without a fence_id \(row 1\)"):
+            dwell(p, f)
+    f = two.copy()
+    f["fence_id"] = pd.array(["A", None], dtype="str")
+    with pytest.raises(HspworkError, match=r"without a fence_id \(row 1\)"):
+        dwell(p, f)
