@@ -26,7 +26,7 @@ from hspwork.crs import WGS84, to_metric
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences.core import FENCE_COLUMNS, _as_utc, _polygonal, check_fences
 from hspwork.io.atomic import atomic_write
-from hspwork.io.table import read_text_table
+from hspwork.io.table import charge_lines, read_text_table
 from hspwork.report import RowLedger, attach_report
 
 __all__ = ["FORMATS", "from_file", "to_file"]
@@ -231,8 +231,7 @@ def from_file(
     rename = {lower[c]: c for c in FENCE_COLUMNS if c in lower and lower[c] != c}
     raw = raw.rename(columns=rename)
     ledger = RowLedger(len(raw), str(path))
-    for reason in dict.fromkeys(r for r in bad if r):
-        ledger.drop(bad == reason, reason)
+    charge_lines(bad, ledger)
     for n in notes:
         ledger.note(n)
     geoms = raw.geometry.to_numpy()

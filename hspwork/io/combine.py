@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hspwork.io.sources import Source
-from hspwork.io.table import PARQUET_SUFFIXES, TableRead, read_text_table
+from hspwork.io.table import PARQUET_SUFFIXES, TableRead, charge_lines, read_text_table
 from hspwork.io.vector import read_parquet_maybe_geo, read_vector
 from hspwork.report import RowLedger
 
@@ -63,9 +63,7 @@ def load_source(source: Source, layer: str | None = None, vector: bool = True) -
 
 def charge_unreadable_lines(parts: list[Loaded], ledger: RowLedger) -> None:
     """Drop each file's lines that were not rows (blank, cut short...), by their reason."""
-    bad = np.concatenate([p.bad for p in parts]) if parts else np.array([], dtype=object)
-    for reason in dict.fromkeys(r for r in bad if r):
-        ledger.drop(bad == reason, reason)
+    charge_lines(np.concatenate([p.bad for p in parts]), ledger)
 
 
 def first_listing(

@@ -143,10 +143,9 @@ def read_crimes(
     parts = [load_source(s, layer) for s in sources.items]
     kind = _kind(parts)
     srcs: list[CRS] = []
-    canon = [
-        _police_uk_part(p) if kind == "police.uk" else _export_part(p, columns, crs, srcs)
-        for p in parts
-    ]
+    # police.uk files share one layout and are stacked as they are; exports may differ from
+    # file to file, so each is put under the loader's own column names first.
+    canon = [p.raw if kind == "police.uk" else _export_part(p, columns, crs, srcs) for p in parts]
     raw = pd.concat(canon, ignore_index=True) if len(canon) > 1 else canon[0]
     f_idx = file_index(parts)
     ledger = RowLedger(len(raw), sources.label)
@@ -195,13 +194,8 @@ def _kind(parts: list[Loaded]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Each file's columns under the loader's names
+# A force export's columns under the loader's names
 # --------------------------------------------------------------------------------------------
-
-
-def _police_uk_part(p: Loaded) -> pd.DataFrame:
-    # police.uk files share one layout: the rows are stacked as they are and read once.
-    return p.raw
 
 
 def _export_part(p: Loaded, columns, crs, srcs: list[CRS]) -> pd.DataFrame:
@@ -289,8 +283,8 @@ def _police_uk(raw: pd.DataFrame, f_idx, ledger: RowLedger, tz: str, to_crs):
     # Months repeat: parse each distinct one once.
     codes, uniq = pd.factorize(month_text)
     u = pd.Series(np.asarray(uniq, dtype=object))
-    u_month = times._to_datetime(u.where(u != ""), "%Y-%m", utc=False)
-    u_month, u_out = times._in_range(u_month)
+    u_month = times.to_datetime_safe(u.where(u != ""), "%Y-%m", utc=False)
+    u_month, u_out = times.in_range(u_month)
     ledger.drop(u_out[codes], "month out of range (before 1900 or from 2200)")
     ledger.drop(u_month.isna().to_numpy()[codes], "unreadable month")
     zero = np.zeros(len(raw), np.int16)

@@ -28,7 +28,7 @@ import pandas as pd
 from hspwork.errors import HspworkError
 from hspwork.report import RowLedger, attach_report
 
-__all__ = ["TableRead", "read_table", "read_text_table"]
+__all__ = ["TableRead", "charge_lines", "read_table", "read_text_table"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -72,12 +72,11 @@ class TableRead:
     bad: np.ndarray  # object array: "" for a data row, else the reason the line is not one
     notes: list[str] = field(default_factory=list)
 
-    def drop_into(self, ledger: RowLedger, offset: int = 0) -> None:
-        """Charge the unusable lines to ``ledger`` (rows ``offset .. offset + len``)."""
-        for reason in dict.fromkeys(r for r in self.bad if r):
-            mask = np.zeros(ledger.n_rows, dtype=bool)
-            mask[offset : offset + len(self.bad)] = self.bad == reason
-            ledger.drop(mask, reason)
+
+def charge_lines(bad: np.ndarray, ledger: RowLedger) -> None:
+    """Drop the rows that were lines, not data (``bad`` holds each one's reason), by reason."""
+    for reason in dict.fromkeys(r for r in bad if r):
+        ledger.drop(bad == reason, reason)
 
 
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
@@ -265,7 +264,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     got = read_text_table(path)
     ledger = RowLedger(len(got.frame), got.name)
-    got.drop_into(ledger)
+    charge_lines(got.bad, ledger)
     for n in got.notes:
         ledger.note(n)
     out = got.frame.loc[ledger.keep].reset_index(drop=True)

@@ -34,7 +34,7 @@ _DAY_FIRST = (
 )
 
 
-def _to_datetime(values: pd.Series, fmt: str, utc: bool) -> pd.Series:
+def to_datetime_safe(values: pd.Series, fmt: str, utc: bool) -> pd.Series:
     """``pd.to_datetime`` that never raises: a value it cannot place becomes NaT.
 
     The vectorised call handles almost every file; when it raises (a value out of pandas'
@@ -61,7 +61,7 @@ def _naive_utc(times: pd.Series) -> pd.Series:
     return times
 
 
-def _in_range(times: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def in_range(times: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Times as datetime64[ns]; values outside [EARLIEST, LATEST) become NaT and are marked."""
     t = times.astype("datetime64[us]") if times.dtype != "datetime64[ns]" else times
     out = t.notna().to_numpy() & ~((t >= EARLIEST) & (t < LATEST)).to_numpy()
@@ -89,7 +89,7 @@ def parse_times(
     n = len(values)
     if pd.api.types.is_datetime64_any_dtype(values):
         zoned = np.full(n, getattr(values.dt, "tz", None) is not None)
-        t, out = _in_range(_naive_utc(values))
+        t, out = in_range(_naive_utc(values))
         return t, zoned, out
     s = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     codes, uniq = pd.factorize(s, sort=False)
@@ -99,10 +99,10 @@ def parse_times(
     u_naive = nonempty & ~u_zoned
     parsed = pd.Series(pd.NaT, index=u.index, dtype="datetime64[us]")
     if u_zoned.any():
-        z = _naive_utc(_to_datetime(u[u_zoned], "ISO8601", utc=True))
+        z = _naive_utc(to_datetime_safe(u[u_zoned], "ISO8601", utc=True))
         parsed[u_zoned] = z.astype("datetime64[us]")
     if u_naive.any():
-        got = _to_datetime(u[u_naive], "ISO8601", utc=False)
+        got = to_datetime_safe(u[u_naive], "ISO8601", utc=False)
         if getattr(got.dt, "tz", None) is not None:  # a zone the pattern did not catch
             got = _naive_utc(got)
             u_zoned, u_naive = u_zoned | u_naive, np.zeros_like(u_naive)
@@ -112,9 +112,9 @@ def parse_times(
         if not todo.any():
             break
         # UK exports often write day first: 26/10/2025 01:30:00.
-        parsed[todo] = _to_datetime(u[todo], fmt, utc=False).astype("datetime64[us]")
+        parsed[todo] = to_datetime_safe(u[todo], fmt, utc=False).astype("datetime64[us]")
         todo = parsed.isna().to_numpy() & u_naive
-    t_u, out_u = _in_range(parsed)
+    t_u, out_u = in_range(parsed)
     times = pd.Series(t_u.to_numpy()[codes], index=values.index)
     return times, u_zoned[codes], out_u[codes]
 
