@@ -64,7 +64,9 @@ def test_every_loader_output_saves_to_parquet_as_it_is(tmp_path, outputs, name):
 
 @pytest.mark.parametrize("name", ["police.uk", "force export", "streets", "fences"])
 def test_every_geo_loader_output_saves_with_to_file(tmp_path, outputs, name):
-    frame = outputs[name]
+    # the first rows carry every column, dtype and the attrs; GDAL's speed is not under test
+    frame = outputs[name].head(2000)
+    assert frame.attrs == outputs[name].attrs
     for suffix in (".gpkg", ".geojson"):
         path = tmp_path / f"out{suffix}"
         frame.to_file(path)
