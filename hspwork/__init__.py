@@ -75,9 +75,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "hspwork.sample": ("load_truth", "make_sample_city", "write_police_uk_archive"),
     "hspwork.briefing": (
-        "check_html", "export_html", "readable", "run_brief", "weekly_briefing",
-        "weekly_briefing_from_work",
+        "check_html", "export_html", "run_brief", "weekly_briefing", "weekly_briefing_from_work",
     ),
+    "hspwork.display": ("readable",),
 }  # fmt: skip
 
 # hspwork.evaluation.assign (random assignment) would clash with hspwork.units.assign

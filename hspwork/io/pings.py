@@ -127,7 +127,8 @@ def read_pings(
         ``"EPSG:27700"``; read it with :func:`hspwork.io.ping_crs`), and ``speed_mps``,
         ``heading_deg``, ``accuracy_m`` where present, then other input columns; sorted by
         officer and time. ``attrs["load_report"]`` holds the load report's JSON form
-        (:func:`hspwork.report.report_of`).
+        (:func:`hspwork.report.report_of`); ``attrs["crs"]`` repeats the CRS for one release
+        (deprecated: read the column, with :func:`hspwork.io.ping_crs`).
 
     Notes
     -----
@@ -209,6 +210,9 @@ def read_pings(
     out = pd.DataFrame(data)
     out["time"] = pd.to_datetime(out["time"], utc=True).dt.as_unit("ns")  # the contract's unit
     out = out.sort_values(["officer", "time"], kind="stable").reset_index(drop=True)
+    # Deprecated, for one release: code that copies attrs["crs"] by hand (chapter 3 before its
+    # update) keeps running. Nothing in the library reads it while the crs column is there.
+    out.attrs["crs"] = label
     for p in parts:
         for n in p.notes:
             ledger.note(n)

@@ -51,6 +51,8 @@ FILES = (
     "pings_app_week.csv",
     "activity_log.csv",
     "ground_truth.json",
+    "roster.csv",
+    "hspwork.toml",
     "README.md",
 )
 
@@ -244,6 +246,10 @@ def make_sample_city(
         offset_beat, cfg, patrols, puk_info, rows,
     )  # fmt: skip
     _write.write_json(truth, out / "ground_truth.json")
+    roster = _roster(truth["officers"]["crews"])
+    _write.write_csv(roster, out / "roster.csv")
+    rows["roster.csv"] = len(roster)
+    _write_programme_file(out, truth["dates"])
     (out / "README.md").write_text(README_TEXT, encoding="utf-8", newline="\n")
     return SampleSummary(out, seed, rows, truth)
 
@@ -382,6 +388,45 @@ def _ground_truth(seed, crimes_per_year, trial_days, trial_end_local, town, crim
             **patrols.truth,
         },
     }
+
+
+def _roster(crews: dict[str, list[str]]) -> pd.DataFrame:
+    """The team roster a force would keep: one row per officer, with the team (crew)."""
+    return pd.DataFrame(
+        [
+            {"officer": officer, "team": team}
+            for team, members in crews.items()
+            for officer in members
+        ]
+    )
+
+
+def _write_programme_file(out: Path, dates: dict) -> None:
+    """The sample town as a programme like any force's: the same file ``hspwork init`` writes."""
+    from hspwork.programme import write_programme
+
+    values = {
+        "crimes_path": "crimes_force.csv",
+        "boundary_path": "boundary.geojson",
+        "fences_path": "hotspots.geojson",
+        "streets_path": "streets.geojson",
+        "districts_path": "beats.geojson",
+        "pings_paths": {"app": "pings_app.parquet", "radio": "pings_radio.parquet"},
+        "plan_path": "tasking_plan.csv",
+        "roster_path": "roster.csv",
+        "tz": LOCAL_TZ,
+        "targeting_start": dates["pre_period_start"],
+        "targeting_end": dates["trial_start"],
+        "programme_start": dates["trial_start"],
+        "programme_end": str((pd.Timestamp(dates["trial_end"]) + pd.Timedelta(days=1)).date()),
+        "panel_start": str((pd.Timestamp(dates["trial_start"]) - pd.Timedelta(weeks=52)).date()),
+        "week_start": dates["week_extract"][0],
+    }
+    header = (
+        "The sample town, Sampleton: a 40-spot hot spots trial, written by "
+        "`python -m hspwork.sample`.\nThe windows are the trial's own dates."
+    )
+    write_programme(out / "hspwork.toml", values, name=TOWN_NAME, header=header)
 
 
 def load_truth(path: str | Path) -> dict:

@@ -161,6 +161,11 @@ def test_attrs_crs_still_read_for_a_release_with_a_warning():
     p.attrs["crs"] = "EPSG:27700"
     with pytest.warns(FutureWarning, match=r"attrs\['crs'\] is deprecated.*set_ping_crs"):
         assert ping_crs(p).to_epsg() == 27700
+    # the column wins: attrs are never read when it is there
+    q = set_ping_crs(p, 2157)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ping_crs(q).to_epsg() == 2157
 
 
 def test_a_saved_pings_file_disagreeing_with_crs_is_refused(tmp_path, outputs):
