@@ -41,14 +41,14 @@ from typing import Any
 import pandas as pd
 
 from hspwork.errors import HspworkError, SchemaError
-from hspwork.safe import atomic_path, neutralise_cells, restore_cells
+from hspwork.safe import atomic_write, neutralise_cells, restore_cells
 
 __all__ = [
     "BRIEFING_SCHEMA",
     "FILES",
     "FileSpec",
     "WorkFolder",
-    "atomic_path",
+    "atomic_write",
     "neutralise_cells",
     "restore_cells",
 ]
@@ -241,7 +241,7 @@ class WorkFolder:
             if missing:
                 raise SchemaError(f"{spec.chapter}/{spec.name} lacks key(s) {missing}")
             text = json.dumps({"schema": BRIEFING_SCHEMA, **data}, indent=2, default=_json_default)
-            with atomic_path(path) as tmp:
+            with atomic_write(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
             return path
         if not isinstance(data, pd.DataFrame):
@@ -251,7 +251,7 @@ class WorkFolder:
         if key == "geofences.fences":
             from hspwork.fences import to_file
 
-            with atomic_path(path) as tmp:
+            with atomic_write(path) as tmp:
                 to_file(frame, tmp, format="geojson")
             return path
         writers: dict[str, Callable[[Path], None]] = {
@@ -259,7 +259,7 @@ class WorkFolder:
             "parquet": lambda tmp: _plain(frame).to_parquet(tmp),
             "geojson": lambda tmp: _to_wgs84(_plain(frame)).to_file(tmp, driver="GeoJSON"),
         }
-        with atomic_path(path) as tmp:
+        with atomic_write(path) as tmp:
             writers[spec.kind](tmp)
         return path
 

@@ -25,9 +25,9 @@ import shapely
 from hspwork.crs import WGS84, to_metric
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences.core import FENCE_COLUMNS, _as_utc, _polygonal, check_fences
-from hspwork.io.atomic import atomic_write
 from hspwork.io.table import charge_lines, read_text_table
 from hspwork.report import RowLedger, attach_report
+from hspwork.safe import atomic_write
 
 __all__ = ["FORMATS", "from_file", "to_file"]
 
@@ -73,7 +73,7 @@ def to_file(fences: gpd.GeoDataFrame, path: str | os.PathLike, format: str | Non
     path : path-like
         The file; its suffix picks the format (see :data:`FORMATS`). An existing file is
         replaced whole, and only once the new one is complete (a failed write leaves it as it
-        was; see :func:`hspwork.io.atomic_write`).
+        was; see :func:`hspwork.safe.atomic_write`).
     format : {"geojson", "gpkg", "kml", "csv"}, optional
         Overrides the suffix.
 

@@ -17,7 +17,7 @@ Modules, one idea each:
 * :mod:`~hspwork.io.combine` - many files as one, repeats across files;
 * :mod:`~hspwork.io.crimes`, :mod:`~hspwork.io.pings`, :mod:`~hspwork.io.vector` - the loaders;
 * :mod:`~hspwork.io.crs_column` - the pings' CRS in a ``crs`` column (:func:`ping_crs`);
-* :mod:`~hspwork.io.atomic` - saves that replace a file whole or not at all.
+* atomic saves are :mod:`hspwork.safe` (re-exported here as ``atomic_write``, ``save_atomic``).
 
 Time windows are half-open: a crime in ``[occurred_from, occurred_to)``, with
 ``occurred_from == occurred_to`` for an exact time. Times are tz-aware UTC. Local clock times
@@ -25,12 +25,12 @@ need ``tz=`` (UK exports: ``tz="Europe/London"``); across the October clock chan
 local hour is resolved from each device's order of records.
 """
 
-from hspwork.io.atomic import atomic_write, save_atomic
 from hspwork.io.crimes import POLICE_UK_COLUMNS, read_crimes
 from hspwork.io.crs_column import CRS_COLUMN, ping_crs, set_ping_crs
 from hspwork.io.pings import PING_SOURCES, normalise_officer_ids, read_pings
 from hspwork.io.table import read_table
 from hspwork.io.vector import read_fences, read_streets, write_fences
+from hspwork.safe import atomic_write, save_atomic
 
 __all__ = [
     "CRS_COLUMN",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from hspwork.pages import render
 from hspwork.privacy import pseudonymise_frame
-from hspwork.safe import atomic_path, contained, neutralise_cells, safe_filename
+from hspwork.safe import atomic_write, contained, neutralise_cells, safe_filename
 from hspwork.tasking._common import PLAN_COLUMNS, _need
 from hspwork.tasking.network import StreetNetwork
 
@@ -97,14 +97,14 @@ def write_tasking_sheets(
         sheet = g[cols].copy()
         if "travel_minutes" in sheet.columns:
             sheet["travel_minutes"] = sheet["travel_minutes"].round(1)
-        with atomic_path(csv_path) as tmp:
+        with atomic_write(csv_path) as tmp:
             neutralise_cells(sheet).to_csv(tmp, index=False)
         teams = [
             _team_section(str(team), t, plan, fences, network, depot, date, shift, maps)
             for team, t in g.groupby("team", sort=True)
         ]
         html_path = contained(out, f"{stem}.html")
-        with atomic_path(html_path) as tmp:
+        with atomic_write(html_path) as tmp:
             tmp.write_text(
                 _sheet_html(date=str(date), shift=str(shift), tz=tz, visits=len(g), teams=teams),
                 encoding="utf-8",

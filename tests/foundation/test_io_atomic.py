@@ -1,4 +1,4 @@
-"""Atomic saves: a file is replaced whole or not at all (hspwork.io.atomic_write, save_atomic)."""
+"""Atomic saves: a file is replaced whole or not at all (hspwork.safe.atomic_write, save_atomic)."""
 
 import json
 import os
