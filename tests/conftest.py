@@ -27,6 +27,7 @@ def warm_up_kernels() -> None:
     import pandas as pd
     import shapely
 
+    from hspwork.io import set_ping_crs
     from hspwork.tracking import dwell, flag_pings, remove_flagged
 
     times = pd.date_range("2025-06-02 09:00", periods=40, freq="30s", tz="UTC")
@@ -39,7 +40,7 @@ def warm_up_kernels() -> None:
             "source": "app",
         }
     )
-    pings.attrs["crs"] = "EPSG:27700"
+    pings = set_ping_crs(pings, "EPSG:27700")
     import geopandas as gpd
 
     from hspwork.fences import make_fences
