@@ -20,7 +20,7 @@ from shapely.ops import substring
 
 from hspwork.crs import metres_to_crs_units, require_crs, to_metric, unit_to_metres
 from hspwork.errors import HspworkError, HspworkWarning, SchemaError
-from hspwork.report import LoadReport, RowLedger
+from hspwork.report import LoadReport, RowLedger, attach_report, report_of  # noqa: F401 (examples)
 
 PERIODS = ("week", "28D", "month", "quarter")
 SHAPES = ("square", "hex")
@@ -264,8 +264,8 @@ def assign(
     -------
     GeoDataFrame
         The crimes that were placed, with ``unit_id`` (and ``snap_distance_m`` for lines);
-        ``attrs["load_report"]`` counts the crimes dropped, by reason (the plain values of a
-        :class:`~hspwork.report.LoadReport`, ``LoadReport.to_dict()``).
+        ``attrs["load_report"]`` counts the crimes dropped, by reason (in JSON form; read it
+        with :func:`hspwork.report.report_of`).
 
     Examples
     --------
@@ -274,12 +274,12 @@ def assign(
     >>> seg = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[LineString([(0, 0), (100, 0)])], crs=27700)
     >>> c = gpd.GeoDataFrame(geometry=[Point(50, 10), Point(50, 80)], crs=27700)
     >>> placed = assign(c, seg, max_distance_m=30)
-    >>> placed["unit_id"].tolist(), placed.attrs["load_report"]["dropped"]
+    >>> placed["unit_id"].tolist(), report_of(placed).dropped
     ([0], {'farther than 30 m from every segment': 1})
     """
     out, report = _assign(crimes, units, max_distance_m=max_distance_m)
     report.warn(stacklevel=3)
-    out.attrs["load_report"] = report.to_dict()
+    attach_report(out, report)
     return out
 
 
@@ -420,8 +420,8 @@ def count(
     -------
     GeoDataFrame
         A copy of ``units`` with ``crimes`` (int) and ``harm`` (float, when available); units
-        without crime have 0. ``attrs["count_report"]`` is the report of placing, as plain
-        values (read it back with :func:`count_report`).
+        without crime have 0. ``attrs["count_report"]`` is the report of placing, in JSON form
+        (``hspwork.report.report_of(frame, "count_report")`` reads it back).
 
     Examples
     --------
@@ -430,7 +430,7 @@ def count(
     >>> u = gpd.GeoDataFrame({"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700)
     >>> c = gpd.GeoDataFrame({"harm": [2.0, 365.0, 1.0]}, geometry=[Point(1, 1), Point(2, 2), Point(50, 50)], crs=27700)
     >>> out = count(u, c)
-    >>> out["crimes"].tolist(), out["harm"].tolist(), count_report(out).rows_dropped
+    >>> out["crimes"].tolist(), out["harm"].tolist(), report_of(out, "count_report").rows_dropped
     ([2, 0], [367.0, 0.0], 1)
     """
     placed, report = _assign(crimes, units, max_distance_m=max_distance_m)
@@ -441,29 +441,8 @@ def count(
     if "harm" in placed.columns:
         out["harm"] = np.bincount(pos, weights=harm_values(placed), minlength=len(units))
     out.attrs = dict(units.attrs)
-    out.attrs["count_report"] = report.to_dict()
+    attach_report(out, report, "count_report")
     return out
-
-
-def count_report(frame: pd.DataFrame) -> LoadReport:
-    """The :class:`~hspwork.report.LoadReport` that :func:`count` or :func:`count_by_period`
-    left in ``frame.attrs["count_report"]`` (kept there as plain values, so frames save).
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import Point, box
-    >>> u = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[box(0, 0, 10, 10)], crs=27700)
-    >>> c = gpd.GeoDataFrame(geometry=[Point(1, 1)], crs=27700)
-    >>> count_report(count(u, c)).summary()
-    'crimes placed in units: read 1 rows, kept 1'
-    """
-    data = frame.attrs.get("count_report")
-    if data is None:
-        raise SchemaError(
-            "this frame has no count report; it comes from hspwork.units.count or count_by_period"
-        )
-    return data if isinstance(data, LoadReport) else LoadReport.from_dict(data)
 
 
 def _positions(units: gpd.GeoDataFrame, unit_ids: np.ndarray) -> np.ndarray:
@@ -574,7 +553,7 @@ def count_by_period(
         anywhere in the area (gaps in the data: a :class:`~hspwork.errors.HspworkWarning` names
         them), ``attrs["partial_periods"]`` the periods reaching outside ``start``..``end``
         (name -> share of the period inside), ``attrs["count_report"]`` the crimes dropped by
-        reason (see :func:`count_report`).
+        reason (``hspwork.report.report_of(cube, "count_report")``).
 
     Examples
     --------

@@ -11,12 +11,12 @@ from numpy.testing import assert_allclose
 from shapely.geometry import LineString, Point, box
 
 from hspwork.errors import DataDroppedWarning, HspworkError, HspworkWarning, SchemaError
+from hspwork.report import report_of
 from hspwork.targeting._weights import neighbours
 from hspwork.units import (
     assign,
     count,
     count_by_period,
-    count_report,
     grid,
     polygons,
     street_segments,
@@ -122,9 +122,9 @@ def test_snapping_drops_far_crimes_with_reason():
         placed = assign(crimes, seg, max_distance_m=30)
     assert placed["crime_id"].tolist() == ["a", "b"]
     assert_allclose(placed["snap_distance_m"], [5.0, 29.0])
-    rep = placed.attrs["load_report"]  # plain JSON values, so the frame saves as it is
-    assert rep["rows_read"] == 4 and rep["rows_kept"] == 2
-    assert rep["dropped"] == {"no location": 1, "farther than 30 m from every segment": 1}
+    rep = report_of(placed)
+    assert rep.rows_read == 4 and rep.rows_kept == 2
+    assert rep.dropped == {"no location": 1, "farther than 30 m from every segment": 1}
 
 
 def test_snapping_distance_is_metres_in_feet_crs():
@@ -148,8 +148,8 @@ def test_count_crimes_and_harm_by_hand():
         out = count(g, crimes)
     assert out["crimes"].tolist() == [2, 1]
     assert out["harm"].tolist() == [367.0, 1.0]
-    assert count_report(out).rows_read == 4
-    assert out.attrs["count_report"]["dropped"] == {"outside every unit": 1}
+    assert report_of(out, "count_report").rows_read == 4
+    assert out.attrs["count_report"]["dropped"] == {"outside every unit": 1}  # JSON form
 
 
 def test_user_polygons_keep_ids():
@@ -212,7 +212,7 @@ def test_count_by_period_local_midnight_and_study_window():
         m = count_by_period(u, c, "month", tz="Europe/London", start=start)
     assert m.attrs["periods"] == ["2024-06-01", "2024-07-01"]
     assert m[m.attrs["periods"]].values.tolist() == [[1, 1]]
-    rep = count_report(m)
+    rep = report_of(m, "count_report")
     assert rep.rows_read == 3 and rep.rows_kept == 2
     with pytest.raises(HspworkError, match="period='fortnight' is not allowed"):
         count_by_period(u, c, "fortnight")
@@ -268,7 +268,7 @@ def test_count_by_period_names_the_gaps_in_the_data():
     assert len(cube.attrs["empty_periods"]) == 22
     assert "2022-07-01" not in cube.attrs["empty_periods"]
     assert cube.attrs["empty_periods"][:2] == ["2022-08-01", "2022-09-01"]
-    assert "22 of 25 periods have no record anywhere" in count_report(cube).notes[-1]
+    assert "22 of 25 periods have no record anywhere" in report_of(cube, "count_report").notes[-1]
     # a period with crime in one unit only is not a gap: the other unit's 0 is real
     assert cube["2023-07-01"].tolist() == [1, 0]
     # every value in attrs is plain JSON, so the cube saves as it is
