@@ -7,10 +7,12 @@ and the workers load them from the cache.
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")  # figures are drawn to files, never to a screen
 
@@ -19,6 +21,36 @@ SAMPLE = ROOT / "data" / "sample"
 os.environ.setdefault("HSPWORK_PSEUDONYM_KEY", "hspwork-test-suite-key")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+#: Debian's Chromium, driven by Playwright through ``executable_path`` (no browser download).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium per test process, shared by every browser test.
+
+    Playwright's synchronous API runs one event loop per process, so a second
+    ``sync_playwright()`` in the same worker fails: every browser test takes this fixture.
+    """
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (make setup-browser installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def warm_up_kernels() -> None:
