@@ -366,6 +366,12 @@ _LIST: list[Parameter] = [
        "'queen', 'rook', a distance such as 150.0, or a whole number 1-30", _neighbours),
     _P("fdr", "targeting", 0.05, "false discovery rate (Benjamini-Hochberg); none: off", (T,),
        "a share between 0 and 1, or nothing", _fdr),
+    _P("gistar_permutations", "targeting", 999, "random relabellings of each cell's neighbours for "
+       "Gi* p-values (conditional randomisation); 0: ArcGIS's normal approximation", (T,),
+       "a whole number from 0 to 1000000", _whole(0, 1_000_000)),
+    _P("emerging_time_step", "targeting", 1, "emerging hot spots: earlier periods that join each "
+       "neighbourhood (Esri's neighbourhood time step)", (T,), "a whole number from 0 to 12",
+       _whole(0, 12)),
     _P("budget", "targeting", 20, "places the officers can cover", (T,),
        "a whole number from 1 to 10000", _whole(1, 10_000)),
     _P("hot_share", "targeting", 0.05, "candidates: the cells holding the most harm, this share "
