@@ -224,7 +224,7 @@ def main(argv=None) -> int:
     ok = secs <= 8 and (not exact or total <= 3.0)
     mem_note += f"; best of {len(walls)} runs (all: {', '.join(f'{w:.1f}' for w in walls)} s)"
     rows.append(("hspwork dwell", f"{len(pings):,} x {len(fences):,}", secs, cpu,
-                 v["minutes"].sum(), mem_note,
+                 v.visits["minutes"].sum(), mem_note,
                  "<= 8 s, <= 3 GB" + (" ok" if ok else " MISSED")))  # fmt: skip
     del pings, v
 
@@ -250,12 +250,12 @@ def _sjoin_rows(rows, args, fences, gap):
     tot_sj, s_sj = timed(sjoin_pipeline, sub, fences, gap)
     ratio = s_sj / s_ours
     rows.append(("hspwork dwell", f"{len(sub):,} x {len(fences):,}", s_ours, c_ours,
-                 v["minutes"].sum(), "", ""))  # fmt: skip
+                 v.visits["minutes"].sum(), "", ""))  # fmt: skip
     rows.append(("geopandas sjoin + pandas", f"{len(sub):,} x {len(fences):,}", s_sj, timed.cpu,
                  tot_sj,
                  f"hspwork {ratio:.1f}x faster",
                  ">= 5x" + (" ok" if ratio >= 5 else " MISSED")
-                 + ("; same minutes" if np.isclose(tot_sj, v["minutes"].sum(), rtol=1e-9)
+                 + ("; same minutes" if np.isclose(tot_sj, v.visits["minutes"].sum(), rtol=1e-9)
                     else "; MINUTES DIFFER")))  # fmt: skip
 
 
@@ -263,12 +263,12 @@ def _mpd_rows(rows, args):
     few = make_fences(args.mpd_fences, seed=4, city_m=2_000.0)
     small = make_pings(args.mpd_pings, few, seed=5, n_officers=20)
     # movingpandas has no gap rule: let every gap count (max_gap of a year) to compare alike
-    v, s_ours = timed(dwell, small, few, interpolate=True, max_gap=365 * 24 * 60)
+    v, s_ours = timed(dwell, small, few, interpolate=True, max_gap_minutes=365 * 24 * 60)
     c_ours = timed.cpu
     tot_mpd, s_mpd = timed(movingpandas_clip, small, few)
     ratio = s_mpd / s_ours
     rows.append(("hspwork dwell (interpolate)", f"{len(small):,} x {len(few)}", s_ours, c_ours,
-                 v["minutes"].sum(), "", ""))  # fmt: skip
+                 v.visits["minutes"].sum(), "", ""))  # fmt: skip
     rows.append(("movingpandas clip per fence", f"{len(small):,} x {len(few)}", s_mpd, timed.cpu,
                  tot_mpd,
                  f"hspwork {ratio:.0f}x faster", ">= 50x" + (" ok" if ratio >= 50 else " MISSED")))  # fmt: skip

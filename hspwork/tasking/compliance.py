@@ -20,7 +20,8 @@ from hspwork.crs import to_metric, unit_to_metres
 from hspwork.errors import CRSMismatchWarning, HspworkError
 from hspwork.privacy import pseudonymise_frame
 from hspwork.tasking._common import PLAN_COLUMNS, STATUSES, _need
-from hspwork.tracking.dwell import pings_crs, time_ns
+from hspwork.tracking._compat import UNSET, renamed
+from hspwork.tracking.dwell import as_visits, pings_crs, time_ns
 
 # --------------------------------------------------------------------------- compliance
 
@@ -37,7 +38,8 @@ def match_visits(
 ) -> pd.DataFrame:
     """Match planned visits with delivered ones: done, partly done or not done.
 
-    Each delivered visit (a :func:`~hspwork.tracking.dwell` row) is given to one planned visit:
+    Each delivered visit (a row of a :func:`~hspwork.tracking.dwell` result's visits) is given
+    to one planned visit:
     of the plans it is eligible for at the same fence, the one whose planned start is nearest
     to the visit's start, provided the visit started no more than ``before_minutes`` before the
     planned start nor more than ``after_minutes`` after it (ties go to the earlier plan).
@@ -53,6 +55,7 @@ def match_visits(
         with most minutes), ``first_arrival`` and ``status``.
     """
     _need(plan, PLAN_COLUMNS, "plan")
+    visits = as_visits(visits)
     _need(visits, ["officer", "fence_id", "start", "minutes"], "visits")
     if not 0 < done_share <= 1:
         raise HspworkError(f"done_share={done_share}: must be in (0, 1]")
@@ -129,24 +132,36 @@ def match_visits(
 
 
 def compliance_table(
-    matched: pd.DataFrame, by: str | list[str] = "fence_id", target: float = 0.9
+    matched: pd.DataFrame,
+    by: str | list[str] = "fence_id",
+    target_compliance: float = 0.9,
+    *,
+    target=UNSET,
 ) -> pd.DataFrame:
-    """Compliance by place, day, shift, team or officer against a target.
+    """Compliance by place, day, shift, team or officer against the programme's target.
 
-    ``compliance`` = done / planned; ``delivered_share`` = (done + partly) / planned;
-    ``minutes_ratio`` = delivered minutes (capped at the plan per visit) / planned minutes.
-    ``by="officer"`` uses the plan's ``officer`` when present, else the officer who delivered
-    (visits nobody delivered are grouped as "unassigned"); ``by="week"`` groups by ISO week.
+    ``compliance`` = minutes delivered / minutes planned, each tasking's delivered minutes
+    capped at its planned minutes, so a long stay at one spot cannot hide a missed visit at
+    another (docs/glossary.md); ``taskings_done_share`` = taskings done / planned;
+    ``delivered_share`` = (done + partly) / planned. ``by="officer"`` uses the plan's
+    ``officer`` when present, else the officer who delivered (taskings nobody delivered are
+    grouped as "unassigned"); ``by="week"`` groups by the week beginning Monday. ``target`` is
+    the deprecated name of ``target_compliance`` (FutureWarning).
 
     Examples
     --------
     >>> m = pd.DataFrame({"fence_id": ["A", "A", "B"], "minutes": [15.0, 15, 15],
-    ...     "delivered_minutes": [15.0, 4, 0], "status": ["done", "partly", "not done"]})
-    >>> compliance_table(m)[["fence_id", "planned", "done", "compliance", "meets_target"]]
-      fence_id  planned  done  compliance  meets_target
-    0        A        2     1         0.5         False
-    1        B        1     0         0.0         False
+    ...     "delivered_minutes": [20.0, 4, 0], "status": ["done", "partly", "not done"]})
+    >>> t = compliance_table(m, target_compliance=0.9)
+    >>> t[["fence_id", "planned", "done", "compliance", "taskings_done_share", "meets_target"]]
+      fence_id  planned  done  compliance  taskings_done_share  meets_target
+    0        A        2     1    0.633333                  0.5         False
+    1        B        1     0    0.000000                  0.0         False
     """
+    target_compliance = renamed(
+        "compliance_table", "target", target, "target_compliance", target_compliance, 0.9
+    )
+    target_compliance = _check_target(target_compliance)
     _need(matched, ["minutes", "delivered_minutes", "status"], "matched plan")
     keys = [by] if isinstance(by, str) else list(by)
     m = matched.copy()
@@ -168,33 +183,64 @@ def compliance_table(
         not_done=("_not", "sum"), planned_minutes=("minutes", "sum"),
         delivered_minutes=("_cap", "sum"),
     )  # fmt: skip
-    out["compliance"] = out["done"] / out["planned"]
+    out["compliance"] = out["delivered_minutes"] / out["planned_minutes"]
+    out["taskings_done_share"] = out["done"] / out["planned"]
     out["delivered_share"] = (out["done"] + out["partly"]) / out["planned"]
-    out["minutes_ratio"] = out["delivered_minutes"] / out["planned_minutes"]
-    out["target"] = target
-    out["meets_target"] = out["compliance"] >= target
+    out["target_compliance"] = target_compliance
+    out["meets_target"] = out["compliance"] >= target_compliance
     for c in ("done", "partly", "not_done"):
         out[c] = out[c].astype(np.int64)
     return out.reset_index()
 
 
-def weekly_performance(matched: pd.DataFrame, target: float = 0.9) -> pd.DataFrame:
-    """The weekly performance table: one row per week (starting Monday), all places."""
-    return compliance_table(matched, by="week", target=target)
+def _check_target(target_compliance) -> float:
+    try:
+        value = float(target_compliance)
+    except (TypeError, ValueError) as exc:
+        raise HspworkError(
+            f"target_compliance={target_compliance!r}: give a share in (0, 1], e.g. 0.9"
+        ) from exc
+    if not 0 < value <= 1:
+        raise HspworkError(
+            f"target_compliance={target_compliance!r}: give a share in (0, 1], e.g. 0.9 for 90%"
+        )
+    return value
 
 
-def plot_weekly(weekly: pd.DataFrame, target: float | None = None) -> Figure:
-    """Weekly compliance (done) and delivered share against the target; returns the Figure."""
-    _need(weekly, ["week", "compliance", "delivered_share"], "weekly table")
-    target = float(weekly["target"].iloc[0]) if target is None and "target" in weekly else target
+def weekly_performance(
+    matched: pd.DataFrame, target_compliance: float = 0.9, *, target=UNSET
+) -> pd.DataFrame:
+    """The weekly performance table: one row per week (starting Monday), all places.
+
+    ``target`` is the deprecated name of ``target_compliance`` (FutureWarning).
+    """
+    target_compliance = renamed("weekly_performance", "target", target, "target_compliance",
+                                target_compliance, 0.9)  # fmt: skip
+    return compliance_table(matched, by="week", target_compliance=target_compliance)
+
+
+def plot_weekly(
+    weekly: pd.DataFrame, target_compliance: float | None = None, *, target=UNSET
+) -> Figure:
+    """Weekly compliance (minutes delivered) and taskings done against the target.
+
+    ``target_compliance`` defaults to the table's own column; ``target`` is its deprecated
+    name (FutureWarning). Returns the Figure.
+    """
+    target_compliance = renamed("plot_weekly", "target", target, "target_compliance",
+                                target_compliance, None)  # fmt: skip
+    _need(weekly, ["week", "compliance", "taskings_done_share"], "weekly table")
+    if target_compliance is None and "target_compliance" in weekly:
+        target_compliance = float(weekly["target_compliance"].iloc[0])
     fig = Figure(figsize=(8, 3.5))
     ax = fig.subplots()
     x = pd.to_datetime(weekly["week"].astype(str))
-    ax.plot(x, 100 * weekly["compliance"], marker="o", label="done")
-    ax.plot(x, 100 * weekly["delivered_share"], marker="s", ls="--", label="done or partly")
-    if target is not None:
-        ax.axhline(100 * target, color="tab:red", lw=1, label=f"target {target:.0%}")
-    ax.set(ylim=(0, 105), ylabel="% of planned visits", xlabel="week beginning",
+    ax.plot(x, 100 * weekly["compliance"], marker="o", label="minutes delivered (compliance)")
+    ax.plot(x, 100 * weekly["taskings_done_share"], marker="s", ls="--", label="taskings done")
+    if target_compliance is not None:
+        ax.axhline(100 * target_compliance, color="tab:red", lw=1,
+                   label=f"target {target_compliance:.0%}")  # fmt: skip
+    ax.set(ylim=(0, 105), ylabel="% of planned", xlabel="week beginning",
            title="Hot spot patrol compliance by week")  # fmt: skip
     ax.legend(frameon=False, loc="lower left")
     fig.autofmt_xdate()

@@ -2,6 +2,7 @@
 
 from hspwork.tracking.clean import FLAGS, flag_pings, quality_report, remove_flagged
 from hspwork.tracking.dosage import (
+    DEFAULT_SHIFT_HOURS,
     activity_summary,
     dosage,
     flag_drive_throughs,
@@ -9,11 +10,14 @@ from hspwork.tracking.dosage import (
     patrol_minutes,
     plot_visit_lengths,
     shift_of,
+    split_at_boundaries,
     visit_length_distribution,
 )
 from hspwork.tracking.dwell import (
     DEFAULT_MAX_GAP_MINUTES,
+    DwellResult,
     FenceIndex,
+    as_visits,
     credited_time,
     dwell,
     dwell_summary,
@@ -23,9 +27,12 @@ from hspwork.tracking.scale import dwell_dask
 
 __all__ = [
     "DEFAULT_MAX_GAP_MINUTES",
+    "DEFAULT_SHIFT_HOURS",
     "FLAGS",
+    "DwellResult",
     "FenceIndex",
     "activity_summary",
+    "as_visits",
     "credited_time",
     "dosage",
     "dwell",
@@ -39,6 +46,7 @@ __all__ = [
     "quality_report",
     "remove_flagged",
     "shift_of",
+    "split_at_boundaries",
     "unobserved_table",
     "visit_length_distribution",
 ]

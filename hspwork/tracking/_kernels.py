@@ -44,11 +44,18 @@ def _cell_range(p, bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
 
 
 @njit(cache=True, inline="always")
-def _hit(px, py, ti, p, bx0, by0, bx1, by1, vfrom, vto, poly_ring_start, ring_start, cx, cy):
-    """Whether polygon ``p`` (a fence version) holds the ping at (px, py) at time ``ti``."""
+def _hit(px, py, ti, si, p, bx0, by0, bx1, by1, vfrom, vto, smask, poly_ring_start, ring_start,
+         cx, cy):  # fmt: skip
+    """Whether polygon ``p`` (a fence version) holds the ping at (px, py) at time ``ti``.
+
+    ``smask[p]`` has bit ``si`` set when the polygon applies to pings of source code ``si``
+    (a catchment corrected for one kind of device applies to that device only).
+    """
     if px < bx0[p] or px > bx1[p] or py < by0[p] or py > by1[p]:
         return False
     if ti < vfrom[p] or ti >= vto[p]:
+        return False
+    if (smask[p] >> si) & 1 == 0:
         return False
     return _inside(px, py, p, poly_ring_start, ring_start, cx, cy)
 
@@ -77,9 +84,9 @@ def build_grid(bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
 
 
 @njit(cache=True, parallel=True)
-def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
-              vfrom, vto, poly_ring_start, ring_start, cx, cy):  # fmt: skip
-    """Number of polygons containing each ping (valid at its time)."""
+def pip_count(x, y, t, src, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
+              vfrom, vto, smask, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+    """Number of polygons containing each ping (valid at its time, for its source)."""
     n = x.shape[0]
     counts = np.zeros(n, dtype=np.int32)
     for i in prange(n):
@@ -92,7 +99,7 @@ def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by
         c = int(fj) * nx + int(fi)
         k = 0
         for q in range(gstart[c], gstart[c + 1]):
-            if _hit(px, py, t[i], gitems[q], bx0, by0, bx1, by1, vfrom, vto,
+            if _hit(px, py, t[i], src[i], gitems[q], bx0, by0, bx1, by1, vfrom, vto, smask,
                     poly_ring_start, ring_start, cx, cy):  # fmt: skip
                 k += 1
         counts[i] = k
@@ -100,8 +107,8 @@ def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by
 
 
 @njit(cache=True, parallel=True)
-def pip_fill(x, y, t, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
-             vfrom, vto, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+def pip_fill(x, y, t, src, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1,
+             by1, vfrom, vto, smask, poly_ring_start, ring_start, cx, cy):  # fmt: skip
     """(ping, polygon) pairs, ping-major, in the slots that :func:`pip_count` sized."""
     n = x.shape[0]
     total = offsets[n]
@@ -116,7 +123,7 @@ def pip_fill(x, y, t, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0,
         k = offsets[i]
         for q in range(gstart[c], gstart[c + 1]):
             p = gitems[q]
-            if _hit(px, py, t[i], p, bx0, by0, bx1, by1, vfrom, vto,
+            if _hit(px, py, t[i], src[i], p, bx0, by0, bx1, by1, vfrom, vto, smask,
                     poly_ring_start, ring_start, cx, cy):  # fmt: skip
                 out_ping[k] = i
                 out_poly[k] = p
@@ -156,7 +163,8 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
     """Merge runs (sorted by fence, officer, start) into visits.
 
     Consecutive runs of one officer in one fence join when the time between them is
-    shorter than ``merge_ns`` (or zero). Visits with no credited time are left out.
+    shorter than ``merge_ns`` (or zero). Visits with no credited time are left out. The last
+    array gives, for each run (in the order given), the visit it joined (-1: left out).
     """
     m = start.shape[0]
     v_f = np.empty(m, dtype=fence.dtype)
@@ -166,6 +174,7 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
     v_cred = np.empty(m, dtype=np.int64)
     v_n = np.empty(m, dtype=np.int64)
     v_d = np.empty(m, dtype=np.float64)
+    run_visit = np.full(m, -1, dtype=np.int64)
     nv = 0
     k = 0
     while k < m:
@@ -188,6 +197,7 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
             cd += dist[j]
             j += 1
         if cred > 0:
+            run_visit[k:j] = nv
             v_f[nv] = cf
             v_o[nv] = co
             v_s[nv] = cs
@@ -197,7 +207,8 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
             v_d[nv] = cd
             nv += 1
         k = j
-    return v_f[:nv], v_o[:nv], v_s[:nv], v_e[:nv], v_cred[:nv], v_n[:nv], v_d[:nv]
+    return (v_f[:nv], v_o[:nv], v_s[:nv], v_e[:nv], v_cred[:nv], v_n[:nv], v_d[:nv],
+            run_visit)  # fmt: skip
 
 
 @njit(cache=True)

@@ -101,13 +101,23 @@ def test_compliance_tables_and_weekly():
     v = visits()
     v.loc[1, "minutes"] = 3.0
     m = match_visits(plan(), v)
-    by_team = compliance_table(m, "team", target=0.9).set_index("team")
-    # Crew 1: T1 done, T2 not done, T5 done -> 2/3; Crew 2: none done
-    assert_allclose(by_team.loc["Crew 1", "compliance"], 2 / 3)
-    assert_allclose(by_team.loc["Crew 2", "compliance"], 0.0)
+    by_team = compliance_table(m, "team", target_compliance=0.9).set_index("team")
+    # compliance is minutes delivered / planned, capped at the plan per tasking (glossary):
+    # Crew 1 (T1 13, T2 0, T5 14 minutes of 3 x 15) -> 27 / 45; Crew 2 (T3's 1-minute pass)
+    assert_allclose(by_team.loc["Crew 1", "compliance"], 27 / 45)
+    assert_allclose(by_team.loc["Crew 2", "compliance"], 1 / 30)
+    # taskings done / planned: Crew 1: T1 done, T2 not done, T5 done -> 2/3; Crew 2: none
+    assert_allclose(by_team.loc["Crew 1", "taskings_done_share"], 2 / 3)
+    assert_allclose(by_team.loc["Crew 2", "taskings_done_share"], 0.0)
     assert not by_team["meets_target"].any()
-    # minutes capped at the plan: (13 + 0 + 14) / 45 for Crew 1
-    assert_allclose(by_team.loc["Crew 1", "minutes_ratio"], 27 / 45)
+    assert (by_team["target_compliance"] == 0.9).all()
+    assert "minutes_ratio" not in by_team.columns and "target" not in by_team.columns
+    # a long stay is capped at the plan: 40 minutes on T5 count 15 of 15
+    long = m.copy()
+    long.loc[long["tasking_id"] == "T5", "delivered_minutes"] = 40.0
+    t5 = compliance_table(long[long["tasking_id"] == "T5"], "team").iloc[0]
+    assert_allclose(t5["compliance"], 1.0)
+    assert bool(t5["meets_target"])
     by_officer = compliance_table(m, "officer").set_index("officer")
     assert by_officer.loc["unassigned", "planned"] == 2  # T2 and T4: nobody came
     assert by_officer.loc["PC2", "planned"] == 1 and by_officer.loc["PC2", "done"] == 0
@@ -115,11 +125,28 @@ def test_compliance_tables_and_weekly():
     assert set(compliance_table(m, ["date", "shift"])["shift"]) == {"early", "late"}
     w = weekly_performance(m)
     assert [str(d) for d in w["week"]] == ["2025-09-01", "2025-09-08"]
-    assert_allclose(w["compliance"], [1 / 4, 1.0])
+    assert_allclose(w["compliance"], [14 / 60, 14 / 15])
+    assert_allclose(w["taskings_done_share"], [1 / 4, 1.0])
     fig = plot_weekly(w)
     assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
     with pytest.raises(SchemaError, match=r"lack column\(s\) \['nope'\]"):
         compliance_table(m, "nope")
+    with pytest.raises(HspworkError, match=r"target_compliance=90: give a share in \(0, 1\]"):
+        compliance_table(m, target_compliance=90)
+
+
+def test_old_target_names_warn_and_still_work():
+    m = match_visits(plan(), visits())
+    with pytest.warns(FutureWarning, match=r"compliance_table\(target=\.\.\.\).*target_compliance"):
+        old = compliance_table(m, "team", target=0.5)
+    pd.testing.assert_frame_equal(old, compliance_table(m, "team", target_compliance=0.5))
+    with pytest.warns(FutureWarning, match=r"weekly_performance\(target="):
+        w = weekly_performance(m, target=0.5)
+    assert (w["target_compliance"] == 0.5).all()
+    with pytest.warns(FutureWarning, match=r"plot_weekly\(target="):
+        plot_weekly(w, target=0.5)
+    with pytest.raises(HspworkError, match="not both"), pytest.warns(FutureWarning):
+        compliance_table(m, target_compliance=0.8, target=0.5)
 
 
 def test_exception_report_silent_versus_elsewhere(tmp_path):

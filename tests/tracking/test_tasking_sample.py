@@ -95,10 +95,10 @@ def test_measured_compliance_outside_faulty_beat_matches_truth(sample):
         atol=0.03,
     )
     # compliance by team and week against the 90% target: every crew falls short, as planted
-    by_team = compliance_table(sample["matched"], "team", target=0.9)
+    by_team = compliance_table(sample["matched"], "team", target_compliance=0.9)
     assert len(by_team) == 6 and not by_team["meets_target"].any()
     truly_done = b.groupby("team")["true_status"].apply(lambda s: (s == "done").mean())
-    measured_done = by_team.set_index("team")["compliance"]
+    measured_done = by_team.set_index("team")["taskings_done_share"]
     assert (measured_done <= truly_done + 0.02).all()  # tracking can miss, never invent
 
 
