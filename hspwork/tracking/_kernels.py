@@ -461,3 +461,66 @@ def gather(perm, off, t, x, y, src):
         y2[i] = y[p]
         s2[i] = src[p]
     return o2, t2, x2, y2, s2
+
+
+# --------------------------------------------------------------- tasked windows (faults.py)
+
+
+@njit(cache=True)
+def window_ranges(off_start, t, w_off, w_t0, w_t1):
+    """Per window (officer code, [t0, t1)), the range of that officer's pings inside it.
+
+    Pings are sorted by officer, then time; ``off_start[o]:off_start[o + 1]`` are officer
+    ``o``'s pings. A window of an officer with no pings (code -1) gets an empty range.
+    """
+    n = w_off.shape[0]
+    i0 = np.zeros(n, dtype=np.int64)
+    i1 = np.zeros(n, dtype=np.int64)
+    for w in range(n):
+        o = w_off[w]
+        if o < 0:
+            continue
+        a = off_start[o]
+        b = off_start[o + 1]
+        i0[w] = a + np.searchsorted(t[a:b], w_t0[w], side="left")
+        i1[w] = a + np.searchsorted(t[a:b], w_t1[w], side="left")
+    return i0, i1
+
+
+@njit(cache=True, inline="always")
+def _gap_span(off_start, t, o, t0, t1):
+    """The pings k of officer ``o`` whose gap to the next (k, k + 1) may overlap [t0, t1)."""
+    a = off_start[o]
+    b = off_start[o + 1]
+    lo = max(a + np.searchsorted(t[a:b], t0, side="right") - 1, a)
+    hi = min(a + np.searchsorted(t[a:b], t1, side="left"), b - 1)
+    return lo, hi
+
+
+@njit(cache=True)
+def window_gaps(off_start, t, src, gap_ns_by_src, w_off, w_t0, w_t1):
+    """Unobserved gaps that overlap each window: (window, index of the ping before the gap).
+
+    A gap is a pair of consecutive pings of one officer further apart than the larger of their
+    sources' limits (the gap rule of dwell); it overlaps ``[t0, t1)`` when it starts before
+    ``t1`` and ends after ``t0``. Two passes: count, then fill.
+    """
+    n = w_off.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    for w in range(n):
+        if w_off[w] >= 0:
+            lo, hi = _gap_span(off_start, t, w_off[w], w_t0[w], w_t1[w])
+            for k in range(lo, hi):
+                if t[k + 1] - t[k] > max(gap_ns_by_src[src[k]], gap_ns_by_src[src[k + 1]]):
+                    counts[w] += 1
+    out_w = np.repeat(np.arange(n), counts)
+    out_k = np.empty(out_w.shape[0], dtype=np.int64)
+    m = 0
+    for w in range(n):
+        if counts[w] > 0:
+            lo, hi = _gap_span(off_start, t, w_off[w], w_t0[w], w_t1[w])
+            for k in range(lo, hi):
+                if t[k + 1] - t[k] > max(gap_ns_by_src[src[k]], gap_ns_by_src[src[k + 1]]):
+                    out_k[m] = k
+                    m += 1
+    return out_w.astype(np.int64), out_k
