@@ -184,7 +184,8 @@ def flag_pings(
     -------
     DataFrame
         The pings in their input order with the ``flag_*`` columns, ``gap_before_minutes``
-        and ``speed_in_mps``; ``attrs["quality_report"]`` holds :func:`quality_report`.
+        and ``speed_in_mps``; :func:`quality_report` of it counts the flags per officer and
+        source. ``attrs["flag_settings"]`` records the settings (plain values only).
 
     Examples
     --------
@@ -259,7 +260,6 @@ def flag_pings(
     out["flag_gap_before"] = back(gap_flag)
     out["gap_before_minutes"] = back(np.where(same_prev, gap / NS_PER_MINUTE, np.nan))
     out["speed_in_mps"] = back(speed_in)
-    out.attrs["quality_report"] = quality_report(out)
     out.attrs["flag_settings"] = {
         "max_speed_mps": max_speed_mps,
         "stationary_m": stationary_m,

@@ -107,7 +107,9 @@ def _wall_to_utc_ns(days: pd.DatetimeIndex, hours: float, tz: str) -> np.ndarray
     return local.tz_convert("UTC").as_unit("ns").asi8
 
 
-def period_boundaries(start_ns, end_ns, *, by: str, tz: str, shift_hours=None):
+def period_boundaries(
+    start_ns, end_ns, *, by: str = "day", tz: str = "Europe/London", shift_hours=None
+):
     """Local-clock boundaries (UTC ns) covering ``start_ns..end_ns``, with each period's label.
 
     ``by="day"``: local midnights, each period labelled with its date (a local day lasts 23 or
@@ -121,6 +123,8 @@ def period_boundaries(start_ns, end_ns, *, by: str, tz: str, shift_hours=None):
         ``bounds`` sorted UTC ns; period k is ``[bounds[k], bounds[k + 1])`` with label
         ``dates[k]``, ``shifts[k]``.
     """
+    if by not in ("day", "shift"):
+        raise SchemaError(f"by={by!r}; allowed 'day' or 'shift'")
     lo = pd.Timestamp(int(np.min(start_ns)), tz="UTC").tz_convert(tz).tz_localize(None)
     hi = pd.Timestamp(int(np.max(end_ns)), tz="UTC").tz_convert(tz).tz_localize(None)
     # a day either side, so the night shift of the day before and the last period are covered
@@ -161,7 +165,9 @@ def period_boundaries(start_ns, end_ns, *, by: str, tz: str, shift_hours=None):
     return t[order], dates[order], names[order]
 
 
-def split_at_boundaries(start_ns, end_ns, *, by: str, tz: str, shift_hours=None):
+def split_at_boundaries(
+    start_ns, end_ns, *, by: str = "day", tz: str = "Europe/London", shift_hours=None
+):
     """Cut intervals at local day (or shift) boundaries: the pieces and their labels.
 
     Returns (row, piece_start_ns, piece_end_ns, date, shift): one entry per piece, ``row``

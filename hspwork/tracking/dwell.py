@@ -424,8 +424,9 @@ def visits_from_runs(
     minutes = vcred / NS_PER_MINUTE
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(vcred > 0, vd * unit_m / (vcred / 1e9), np.nan)
-    # visit order: officer, start, fence (the fence's name, as the visits frame shows it)
-    order = np.lexsort((fence_ids[vf].astype(str), vs, officers[vo].astype(str)))
+    # visit order: officer, start, fence. Officer and fence codes follow their sorted names
+    # (both are factorised with sort=True), so sorting the codes sorts the names.
+    order = np.lexsort((vf, vs, vo))
     new_id = np.empty(len(order), dtype=np.int64)
     new_id[order] = np.arange(len(order))
     visits = pd.DataFrame(
@@ -446,8 +447,9 @@ def visits_from_runs(
     run_frame = pd.DataFrame(
         {
             "visit_id": rid[r_order],
-            "officer": pd.array(officers[o[joined][r_order]], dtype=object),
-            "fence_id": pd.array(fence_ids[f[joined][r_order]], dtype=object),
+            # categories: the runs outnumber the visits, and names repeat
+            "officer": pd.Categorical.from_codes(o[joined][r_order], categories=officers),
+            "fence_id": pd.Categorical.from_codes(f[joined][r_order], categories=fence_ids),
             "start": pd.to_datetime(s[joined][r_order], utc=True, unit="ns"),
             "end": pd.to_datetime(e[joined][r_order], utc=True, unit="ns"),
             "minutes": (e[joined][r_order] - s[joined][r_order]) / NS_PER_MINUTE,
@@ -475,8 +477,8 @@ class DwellResult:
         during the visit), ``mean_speed_mps`` (distance moved during the credited time /
         credited time).
     runs : DataFrame
-        The runs of abutting credited time inside each visit: ``visit_id``, ``officer``,
-        ``fence_id``, ``start``, ``end``, ``minutes``, ``n_pings``. A visit's minutes are the
+        The runs of abutting credited time inside each visit: ``visit_id``, ``officer`` and
+        ``fence_id`` (categorical), ``start``, ``end``, ``minutes``, ``n_pings``. A visit's minutes are the
         sum of its runs' minutes; patrol-minutes are the union of runs across officers.
     officers : DataFrame
         Per officer in the pings: ``observed_minutes`` (time between pings no further apart

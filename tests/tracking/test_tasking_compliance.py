@@ -16,6 +16,7 @@ from hspwork.tasking import (
     exception_report,
     match_visits,
     plot_weekly,
+    tasking_windows,
     weekly_performance,
     write_report,
 )
@@ -85,8 +86,14 @@ def test_match_statuses_by_hand():
     m2 = match_visits(plan(), v, done_share=0.6).set_index("tasking_id")  # 10 >= 9
     assert m2.loc["T1", "status"] == "done"
     # a team restriction removes visits by officers of other teams
-    m3 = match_visits(plan(), v, team_members={"Crew 1": ["PC2"], "Crew 2": ["PC2"]})
+    roster = {"Crew 1": ["PC2"], "Crew 2": ["PC2"]}
+    m3 = match_visits(plan(), v, team_roster=roster)
     assert (m3.set_index("tasking_id").loc[["T1", "T2", "T5"], "status"] == "not done").all()
+    # the roster as a frame (officer, team) says the same; the old name still works
+    frame = pd.DataFrame({"officer": ["PC2", "PC2"], "team": ["Crew 1", "Crew 2"]})
+    pd.testing.assert_frame_equal(match_visits(plan(), v, team_roster=frame), m3)
+    with pytest.warns(FutureWarning, match=r"match_visits\(team_members=\.\.\.\).*team_roster"):
+        pd.testing.assert_frame_equal(match_visits(plan(), v, team_members=roster), m3)
 
 
 def test_two_short_visits_add_up_to_done():
@@ -207,14 +214,14 @@ def test_visit_goes_to_the_nearest_plan_it_is_eligible_for():
     assert m.loc["T2", "status"] == "done" and m.loc["T2", "delivered_by"] == "PC2"
     # the same with teams: PC2 is in Crew 2, planned 20 minutes after Crew 1 at A
     p2 = p.drop(columns="officer").assign(team=["Crew 1", "Crew 2"])
-    m2 = match_visits(p2, v, team_members={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
+    m2 = match_visits(p2, v, team_roster={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
     assert m2.set_index("tasking_id")["status"].astype(str).to_dict() == {
         "T1": "not done",
         "T2": "done",
     }
     # A named officer outside the planned team cannot deliver it
     p3 = p.assign(team=["Crew 1", "Crew 1"])
-    m3 = match_visits(p3, v, team_members={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
+    m3 = match_visits(p3, v, team_roster={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
     assert (m3["status"].astype(str) == "not done").all()
 
 
@@ -308,3 +315,21 @@ def test_exception_report_measures_against_the_fence_version_of_the_day():
     p_early = pings.assign(time=[T + mins(5)])
     ex3 = exception_report(early, p_early, fences)
     assert_allclose(ex3["closest_m"].iloc[0], 300.0)
+
+
+def test_tasking_windows_list_each_eligible_officer():
+    p = plan()
+    w = tasking_windows(p, team_roster={"Crew 1": ["PC1", "PC3"], "Crew 2": ["PC2"]})
+    assert len(w) == 3 * 2 + 2 * 1  # Crew 1's three taskings x 2 officers, Crew 2's two x 1
+    t1 = w[w["tasking_id"] == "T1"]
+    assert t1["officer"].tolist() == ["PC1", "PC3"]
+    assert (t1["window_start"] == T - mins(30)).all() and (t1["window_end"] == T + mins(60)).all()
+    assert (t1["minutes"] == 15.0).all()
+    # a named officer is the only one eligible; a wider window as asked
+    named = p.assign(officer=["PC9", None, None, None, None])
+    w2 = tasking_windows(
+        named, before_minutes=10, after_minutes=20, team_roster={"Crew 1": ["PC1"]}
+    )
+    assert w2.loc[w2["tasking_id"] == "T1", "officer"].tolist() == ["PC9"]
+    assert (w2["window_start"] == w2["window_end"] - mins(30)).all()
+    assert tasking_windows(p).empty  # nobody known for any tasking

@@ -49,7 +49,7 @@ def sample():
     plan["minutes"] = plan["minutes"].astype(float)
     truth = pd.read_csv(SAMPLE / "truth_visits.csv", dtype={"collar_no": str})
     visits = dwell(pings, fences)
-    matched = match_visits(plan, visits, team_members=g["officers"]["crews"])
+    matched = match_visits(plan, visits, team_roster=g["officers"]["crews"])
     beat = fences.drop_duplicates("fence_id").set_index("fence_id")["beat_id"]
     both = matched.merge(truth, on="tasking_id", suffixes=("", "_true"))
     # truth's status in our terms: done when the true minutes reach 0.8 x 15 = 12

@@ -74,7 +74,7 @@ def test_each_flag_on_known_rows():
     # PC2 within 25 m from minute 0 to 180 (3 h >= 2 h): rows 7..43 stationary
     assert list(np.flatnonzero(f["flag_stationary"])) == list(range(7, 44))
     assert_allclose(f.loc[3, "speed_in_mps"], 8940 / 60)
-    rep = f.attrs["quality_report"].set_index("officer")
+    rep = quality_report(f).set_index("officer")
     assert rep.loc["PC1", "pings"] == 7 and rep.loc["PC2", "pings"] == 38
     assert rep.loc["PC1", "flag_duplicate"] == 1
     assert rep.loc["PC2", "flag_stationary"] == 37
@@ -110,3 +110,11 @@ def test_errors():
     with pytest.raises(SchemaError, match=r"duty_roster needs columns"):
         flag_pings(df, duty_roster=pd.DataFrame({"officer": ["PC1"]}))
     assert set(FLAGS) <= set(flag_pings(df).columns)
+
+
+def test_flagged_pings_carry_only_plain_values_in_attrs():
+    import json
+
+    f = flag_pings(pings([("PC1", 0, 0, 0, "app"), ("PC1", 1, 10, 0, "app")]))
+    assert "quality_report" not in f.attrs
+    json.dumps(f.attrs)  # JSON-native, so the frame saves to Parquet as it is
