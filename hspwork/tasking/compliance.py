@@ -22,7 +22,14 @@ from hspwork.errors import CRSMismatchWarning, HspworkError
 from hspwork.privacy import pseudonymise_frame
 from hspwork.tasking._common import PLAN_COLUMNS, STATUSES, _need
 from hspwork.tracking._compat import UNSET, renamed
-from hspwork.tracking.dwell import DwellResult, as_visits, dwell, pings_crs, time_ns
+from hspwork.tracking.dwell import (
+    DwellResult,
+    as_visits,
+    dwell,
+    pings_crs,
+    renumbered,
+    time_ns,
+)
 
 # --------------------------------------------------------------------------- compliance
 
@@ -134,7 +141,7 @@ def match_visits(
     out["status"] = np.select([got >= need - 1e-9, got >= partly_minutes], ["done", "partly"],
                               "not done")  # fmt: skip
     out["status"] = pd.Categorical(out["status"], categories=list(STATUSES))
-    return out.drop(columns="_plan")
+    return out.drop(columns=["_plan", "_key"])
 
 
 def tasking_windows(
@@ -351,6 +358,9 @@ class FaultCorrection:
         The headline plan: each hot spot's rows from ``matched_corrected`` where its evidence
         is strong, else from ``matched_raw``; ``figure`` says which ("measured", or
         "corrected: catchment +200 m").
+    dwell : DwellResult
+        The headline visits: corrected ones at the hot spots whose evidence is strong,
+        measured ones elsewhere (for dosage and the visits file).
     rule : str
         :data:`hspwork.tracking.CORRECTION_RULE`, in plain words.
     """
@@ -362,6 +372,7 @@ class FaultCorrection:
     matched_raw: pd.DataFrame
     matched_corrected: pd.DataFrame
     matched: pd.DataFrame
+    dwell: DwellResult
     rule: str
 
     def by_fence(self, target_compliance: float = 0.9) -> pd.DataFrame:
@@ -515,6 +526,7 @@ def correct_location_faults(
     )
     evidence = {"clusters": clusters, "silences": silences, "between_sources": between,
                 "known_points": known if known is not None else pd.DataFrame()}  # fmt: skip
+    headline = _headline_dwell(raw, corrected, set(strong.index))
     return FaultCorrection(
         proposals=proposals,
         evidence=evidence,
@@ -523,8 +535,24 @@ def correct_location_faults(
         matched_raw=m_raw,
         matched_corrected=m_cor,
         matched=matched,
+        dwell=headline,
         rule=F.CORRECTION_RULE.format(min_minutes=min_minutes),
     )
+
+
+def _headline_dwell(raw: DwellResult, corrected: DwellResult, strong: set) -> DwellResult:
+    """Corrected visits at the hot spots in ``strong``, measured visits everywhere else."""
+    a = corrected.select(corrected.visits["fence_id"].astype(str).isin(strong).to_numpy())
+    b = raw.select(~raw.visits["fence_id"].astype(str).isin(strong).to_numpy())
+    bv = b.visits.assign(basis="measured", correction="")
+    shift = int(a.visits["visit_id"].max()) + 1 if len(a.visits) else 0  # ids apart
+    visits = pd.concat([a.visits, bv.assign(visit_id=bv["visit_id"] + shift)], ignore_index=True)
+    runs = pd.concat([a.runs.astype({"officer": object, "fence_id": object}),
+                      b.runs.astype({"officer": object, "fence_id": object}).assign(
+                          visit_id=b.runs["visit_id"] + shift)], ignore_index=True)  # fmt: skip
+    visits, runs = renumbered(visits, runs)
+    rule = {**corrected.rule, "headline_corrected_at": sorted(strong)}
+    return DwellResult(visits, runs, raw.officers, raw.fence_ids, rule, raw.report)
 
 
 # --------------------------------------------------------------------------- exceptions

@@ -623,6 +623,20 @@ def as_visits(visits) -> pd.DataFrame:
     )
 
 
+def renumbered(visits: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Visits put back in dwell's order (officer, start, fence) and numbered 0, 1, ...; each
+    run keeps its visit. For visits gathered from several results (their ``visit_id`` unique
+    among them)."""
+    order = np.lexsort((visits["fence_id"].astype(str).to_numpy(), time_ns(visits["start"]),
+                        visits["officer"].astype(str).to_numpy()))  # fmt: skip
+    visits = visits.iloc[order].reset_index(drop=True)
+    new_id = dict(zip(visits["visit_id"], range(len(visits))))
+    visits["visit_id"] = np.arange(len(visits), dtype=np.int64)
+    runs = runs.assign(visit_id=runs["visit_id"].map(new_id).astype(np.int64))
+    runs = runs.sort_values(["visit_id", "start"], kind="stable").reset_index(drop=True)
+    return visits, runs
+
+
 def _union_ns(group: np.ndarray, s: np.ndarray, e: np.ndarray, n_groups: int) -> np.ndarray:
     order = np.lexsort((s, group))
     return K.union_by_group(group[order].astype(np.int64), s[order], e[order], n_groups)

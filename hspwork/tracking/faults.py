@@ -44,6 +44,7 @@ from hspwork.tracking.dwell import (
     dwell,
     pings_crs,
     prepare_pings,
+    renumbered,
     time_ns,
 )
 
@@ -970,13 +971,7 @@ def corrected_dwell(
         runs = pd.concat([runs, b_runs], ignore_index=True)
     else:
         visits = v.reset_index(drop=True)
-    order = np.lexsort((visits["fence_id"].astype(str).to_numpy(), time_ns(visits["start"]),
-                        visits["officer"].astype(str).to_numpy()))  # fmt: skip
-    visits = visits.iloc[order].reset_index(drop=True)
-    new_id = dict(zip(visits["visit_id"], range(len(visits))))
-    visits["visit_id"] = np.arange(len(visits), dtype=np.int64)
-    runs = runs.assign(visit_id=runs["visit_id"].map(new_id).astype(np.int64))
-    runs = runs.sort_values(["visit_id", "start"], kind="stable").reset_index(drop=True)
+    visits, runs = renumbered(visits, runs)
     rule = dict(r.rule)
     rule["correction"] = {
         "min_strength": min_strength,

@@ -83,6 +83,7 @@ def test_match_statuses_by_hand():
     assert m.loc["T3", "status"] == "not done" and m.loc["T3", "delivered_minutes"] == 1.0
     assert m.loc["T4", "status"] == "not done" and m.loc["T4", "delivered_visits"] == 0
     assert m.loc["T5", "status"] == "done" and m.loc["T5", "delivered_by"] == "PC1"
+    assert not [c for c in m.columns if c.startswith("_")]  # no working columns left behind
     m2 = match_visits(plan(), v, done_share=0.6).set_index("tasking_id")  # 10 >= 9
     assert m2.loc["T1", "status"] == "done"
     # a team restriction removes visits by officers of other teams

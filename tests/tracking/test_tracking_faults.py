@@ -333,6 +333,18 @@ def test_compliance_measured_and_corrected_side_by_side_and_the_exceptions():
     assert_allclose(head["compliance"], 4 / 6)
     assert "corrected at A, C (strong evidence only)" in fc.summary()
     assert "pass-bys" in fc.summary()
+    # the headline visits: corrected at A and C, as measured elsewhere
+    hv = fc.dwell.visits
+    assert set(hv.loc[hv["fence_id"] == "A", "basis"]) == {"widened catchment"}
+    assert set(hv.loc[hv["fence_id"] == "C", "basis"]) == {"bridged silence"}
+    pd.testing.assert_frame_equal(
+        hv.loc[hv["fence_id"] == "B", ["officer", "start", "minutes"]].reset_index(drop=True),
+        fc.raw.visits.loc[fc.raw.visits["fence_id"] == "B", ["officer", "start", "minutes"]]
+        .reset_index(drop=True),
+    )  # fmt: skip
+    assert (hv["visit_id"] == np.arange(len(hv))).all()
+    assert_allclose(fc.dwell.per_fence().set_index("fence_id").loc["A", "officer_minutes"],
+                    30 * 16.0)  # fmt: skip
     notes = fc.exception_notes()
     assert len(notes) == 2 and notes[0].startswith("A: location data fault suspected")
     # the exceptions of the measured plan: faults apart from missed patrols
