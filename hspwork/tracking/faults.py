@@ -20,7 +20,8 @@ is, and corrects for them while keeping the measured figures beside the correcte
 Windows (``windows=``) are the tasked windows of :func:`hspwork.tasking.tasking_windows`: one
 row per tasking and eligible officer with ``fence_id``, ``officer``, ``window_start`` and
 ``window_end`` (when a visit may begin) and ``minutes`` (planned); an officer is expected at
-the fence from ``window_start`` to ``window_end + minutes``.
+the fence from ``window_start`` to ``window_end + minutes``. Evidence is measured against each
+fence's latest version.
 """
 
 from __future__ import annotations
@@ -440,6 +441,20 @@ def offsets_between_sources(
         ``officer``, ``area`` ("all" without ``areas``), ``source`` (the suspect),
         ``reference``, ``pairs``, ``dx_m``, ``dy_m``, ``offset_m``, ``se_m``, ``strength``,
         ``evidence``; empty when no officer carries both devices.
+
+    Examples
+    --------
+    An officer's app, 10 s after each radio ping, sits 200 m west of it:
+
+    >>> t = pd.date_range("2025-06-01 10:00", periods=30, freq="1min", tz="UTC")
+    >>> radio = pd.DataFrame({"officer": "PC1", "time": t, "x": 0.0, "y": 0.0,
+    ...                       "source": "radio"})
+    >>> app = radio.assign(time=t + pd.Timedelta(seconds=10), x=-200.0, source="app")
+    >>> p = pd.concat([radio, app], ignore_index=True)
+    >>> p.attrs["crs"] = "EPSG:27700"
+    >>> b = offsets_between_sources(p)
+    >>> b[["officer", "pairs", "dx_m", "offset_m", "strength"]].values.tolist()
+    [['PC1', 30, -200.0, 200.0, 'strong']]
     """
     cols = ["officer", "area", "source", "reference", "pairs", "dx_m", "dy_m", "offset_m",
             "se_m", "strength", "evidence"]  # fmt: skip
@@ -783,6 +798,17 @@ def propose_catchments(
         ``note`` (the words for exceptions, e.g. "catchment +200 m"), ``basis``,
         ``evidence`` and ``headline`` ("corrected" where the evidence is strong, else
         "measured": the rule of :data:`CORRECTION_RULE`).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> f = gpd.GeoDataFrame({"fence_id": ["A"], "buffer_m": [25.0]},
+    ...                      geometry=[box(0, 0, 100, 100)], crs=27700)
+    >>> clusters = pd.DataFrame([{"fence_id": "A", "source": "app", "dx_m": -140.0,
+    ...     "dy_m": 143.0, "strength": "strong", "evidence": "lingering outside"}])
+    >>> p = propose_catchments(f, clusters=clusters)
+    >>> p[["fence_id", "source", "note", "direction", "headline"]].values.tolist()
+    [['A', 'app', 'catchment +200 m', 'north-west', 'corrected']]
     """
     ft = _fence_table(fences, catchment, area_column)
     ev = []
