@@ -349,7 +349,8 @@ class FaultCorrection:
         correction, its strength, evidence and ``headline`` ("corrected" or "measured").
     evidence : dict of DataFrame
         ``"clusters"``, ``"silences"``, ``"between_sources"`` and ``"known_points"`` (the
-        tables behind the proposals; empty where there was nothing to compare).
+        tables behind the proposals; empty where there was nothing to compare), and with
+        ``area_column`` ``"areas"``, the offsets pooled per area and device.
     raw, corrected : DwellResult
         Dwell as measured, and with the corrections (:func:`hspwork.tracking.corrected_dwell`).
     matched_raw, matched_corrected : DataFrame
@@ -526,6 +527,8 @@ def correct_location_faults(
     )
     evidence = {"clusters": clusters, "silences": silences, "between_sources": between,
                 "known_points": known if known is not None else pd.DataFrame()}  # fmt: skip
+    if area_column is not None:
+        evidence["areas"] = F.offsets_by_area(clusters)
     headline = _headline_dwell(raw, corrected, set(strong.index))
     return FaultCorrection(
         proposals=proposals,

@@ -383,6 +383,36 @@ def offsets_from_clusters(
     return pd.DataFrame(rows, columns=cols)
 
 
+def offsets_by_area(clusters: pd.DataFrame, min_strength: str = "moderate") -> pd.DataFrame:
+    """The offsets of :func:`offsets_from_clusters` pooled per area and kind of device.
+
+    Per ``area`` and ``source``, over the fences whose evidence is ``min_strength`` or more:
+    how many, their median offset (``dx_m``, ``dy_m``, ``offset_m``, ``direction``), the
+    largest distance of a fence's offset from that median (``spread_m``: small when one
+    fault covers the area), and the fences.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"fence_id": ["A", "B", "C"], "source": "app", "area": "B3",
+    ...     "dx_m": [-140.0, -144.0, 0.0], "dy_m": [113.0, 137.0, 0.0],
+    ...     "strength": ["strong", "strong", "none"]})
+    >>> offsets_by_area(c)[["area", "source", "fences", "offset_m", "direction"]].round(0).values.tolist()
+    [['B3', 'app', 2, 189.0, 'north-west']]
+    """
+    cols = ["area", "source", "fences", "dx_m", "dy_m", "offset_m", "direction", "spread_m",
+            "fence_ids"]  # fmt: skip
+    if "area" not in clusters.columns:
+        raise SchemaError("clusters have no 'area': call offsets_from_clusters(area_column=...)")
+    use = clusters[clusters["strength"].map(_rank) >= _rank(min_strength)]
+    rows = []
+    for (area, source), g in use.groupby(["area", "source"], sort=True):
+        dx, dy = float(g["dx_m"].median()), float(g["dy_m"].median())
+        spread = float(np.hypot(g["dx_m"] - dx, g["dy_m"] - dy).max())
+        rows.append((area, source, len(g), dx, dy, float(np.hypot(dx, dy)), compass(dx, dy),
+                     spread, ", ".join(sorted(g["fence_id"].astype(str)))))  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
 def _cluster_strength(r: dict, radius_m: float) -> str:
     n_out, n_in, n_data = (r["taskings_lingering_outside"], r["taskings_delivered_inside"],
                            r["taskings_with_data"])  # fmt: skip

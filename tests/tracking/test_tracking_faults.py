@@ -29,6 +29,7 @@ from hspwork.tracking import (
     corrected_fences,
     dwell,
     offsets_between_sources,
+    offsets_by_area,
     offsets_from_clusters,
     propose_catchments,
     silences_at_fences,
@@ -139,6 +140,12 @@ def test_lingering_outside_a_fence_is_an_offset_but_a_busy_station_is_not(found)
     assert e["taskings_lingering_outside"] == 30 and e["strength"] == "weak"
     assert_allclose(e["lift"], 1.0, rtol=0.05)
     assert ("F", "app") not in c.index  # nobody within 400 m of F
+    # per area and device: beat B3's app offset, from its one faulty fence
+    areas = offsets_by_area(clusters)
+    assert areas[["area", "source", "fences", "fence_ids"]].values.tolist() == [
+        ["B3", "app", 1, "A"]
+    ]
+    assert_allclose(areas[["dx_m", "dy_m", "spread_m"]].iloc[0], [*OFFSET, 0.0], atol=1e-9)
 
 
 def test_a_dead_spot_is_found_and_its_overhead_worked_by_hand(found):
