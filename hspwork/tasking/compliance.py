@@ -150,6 +150,7 @@ def tasking_windows(
     before_minutes: float = 30.0,
     after_minutes: float = 60.0,
     team_roster: dict[str, list[str]] | pd.DataFrame | None = None,
+    officers=None,
 ) -> pd.DataFrame:
     """The tasked windows: one row per tasking and officer eligible to deliver it.
 
@@ -157,7 +158,8 @@ def tasking_windows(
     after it (``window_start``, ``window_end``), as :func:`match_visits` matches visits; the
     officer is expected at the spot until ``window_end + minutes``. Eligible officers are the
     plan's ``officer`` where named, else the members of the tasked team in ``team_roster``
-    (team -> officers, or a frame ``officer``, ``team``); taskings with neither are left out.
+    (team -> officers, or a frame ``officer``, ``team``), else (as :func:`match_visits` takes
+    anyone then) every one of ``officers``; taskings with none are left out.
 
     Examples
     --------
@@ -187,9 +189,11 @@ def tasking_windows(
         parts.append(base[named].assign(officer=p.loc[named, "officer"].astype(str).to_numpy()))
     if roster is not None:
         parts.append(base[~named].merge(roster, on="team"))
+    elif officers is not None:
+        anyone = pd.DataFrame({"officer": pd.unique(pd.Series(list(officers), dtype=str))})
+        parts.append(base[~named].merge(anyone, how="cross"))
     cols = ["tasking_id", "fence_id", "officer", "window_start", "window_end", "minutes"]
-    if not parts:
-        return pd.DataFrame(columns=cols)
+    parts.append(base.iloc[:0].assign(officer=pd.Series(dtype=str)))  # the columns' types
     out = pd.concat(parts, ignore_index=True)[cols]
     return out.sort_values(["window_start", "tasking_id", "officer"], kind="stable").reset_index(
         drop=True
@@ -494,7 +498,7 @@ def correct_location_faults(
     from hspwork.tracking import faults as F
 
     windows = tasking_windows(plan, before_minutes=before_minutes, after_minutes=after_minutes,
-                              team_roster=team_roster)  # fmt: skip
+                              team_roster=team_roster, officers=pings["officer"].dropna())  # fmt: skip
     common = {"max_gap_minutes": max_gap_minutes, "crs": crs}
     if raw is None:
         raw = dwell(pings, fences, catchment=catchment,

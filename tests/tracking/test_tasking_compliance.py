@@ -333,4 +333,7 @@ def test_tasking_windows_list_each_eligible_officer():
     )
     assert w2.loc[w2["tasking_id"] == "T1", "officer"].tolist() == ["PC9"]
     assert (w2["window_start"] == w2["window_end"] - mins(30)).all()
-    assert tasking_windows(p).empty  # nobody known for any tasking
+    none = tasking_windows(p)  # nobody known for any tasking: no window, typed columns
+    assert none.empty and str(none["window_start"].dtype).startswith("datetime64")
+    anyone = tasking_windows(p, officers=["PC1", "PC2", "PC1"])
+    assert len(anyone) == 5 * 2 and set(anyone["officer"]) == {"PC1", "PC2"}
