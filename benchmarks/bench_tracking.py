@@ -311,10 +311,11 @@ def _dosage_rows(rows, result):
                  d["minutes"].sum(), "", ""))  # fmt: skip
     sub = result.visits.iloc[:20_000]
     ref, s_ref = timed(dosage_loop, sub)
+    c_ref = timed.cpu
     d_sub, s_sub = timed(dosage, sub)
     ratio = s_ref / max(s_sub, 1e-9)
     same = np.isclose(ref, d_sub["minutes"].sum(), rtol=1e-9)
-    rows.append(("pandas loop over visits, same split", f"{len(sub):,} visits", s_ref, timed.cpu,
+    rows.append(("pandas loop over visits, same split", f"{len(sub):,} visits", s_ref, c_ref,
                  ref, f"hspwork {ratio:.0f}x faster on the same visits" +
                  ("; same minutes" if same else "; MINUTES DIFFER"), ""))  # fmt: skip
 
