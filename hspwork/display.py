@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["readable"]
+__all__ = ["readable", "show"]
 
 
 def readable(
@@ -83,3 +83,16 @@ def readable(
     if not index:
         styler = styler.hide(axis="index")
     return styler
+
+
+def show(fig: Any) -> None:
+    """Show a figure once, as a static image that survives HTML export, and release it.
+
+    In a notebook, a matplotlib figure left open is drawn twice (once when returned, once at
+    the end of the cell); this displays it once and closes it.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -136,3 +137,32 @@ class RowLedger:
             dropped=dict(self.dropped),
             notes=tuple(self.notes),
         )
+
+
+def report_of(frame: Any, key: str = "load_report") -> LoadReport:
+    """The report a loader or cleaner attached to ``frame`` (``attrs[key]``).
+
+    Raises
+    ------
+    HspworkError
+        When the frame carries no such report (it was rebuilt by pandas, which drops attrs).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"a": [1]})
+    >>> f.attrs["load_report"] = LoadReport("x.csv", 2, 1, {"no location": 1})
+    >>> report_of(f).rows_dropped
+    1
+    """
+    from hspwork.errors import HspworkError
+
+    value = getattr(frame, "attrs", {}).get(key)
+    if isinstance(value, LoadReport):
+        return value
+    if isinstance(value, dict) and hasattr(LoadReport, "from_dict"):
+        return LoadReport.from_dict(value)
+    raise HspworkError(
+        f"this frame carries no {key!r}; reports are attached by hspwork's loaders and cleaners "
+        "and are not kept by pandas operations that build a new frame"
+    )

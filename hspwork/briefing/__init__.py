@@ -11,13 +11,7 @@ Two checks guard every page before it is handed over (:func:`check_html`): no er
 (a manager should never see a traceback) and no raw officer identifier (collar numbers are
 personal data; pages show pseudonyms only).
 
-The work folder layout, which the notebooks write and :func:`weekly_briefing_from_work` reads::
-
-    work/
-      01_targeting/   units.parquet, hotspots.geojson, selection.csv
-      02_geofences/   fences.geojson, fences.parquet
-      03_tracking/    visits.csv, dosage.csv, compliance.csv, exceptions.csv   (pseudonymised)
-      04_evaluation/  outcomes.csv, effects.csv, cost.csv
+The work folder's files and their columns are owned by :mod:`hspwork.workfolder`.
 """
 
 from hspwork.briefing.checks import (

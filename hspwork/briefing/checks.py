@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -157,17 +157,22 @@ def _officer_column(columns: Iterable[str]) -> str | None:
     return None
 
 
-def officer_identifiers(data_dir: str | Path) -> set[str]:
-    """Raw officer identifiers in the ping files of a data folder.
+def officer_identifiers(
+    data_dir: str | Path, parameters: Mapping[str, Any] | None = None
+) -> set[str]:
+    """Raw officer identifiers in the files a run reads: pings, the roster and the plan.
 
-    Reads the officer column (``officer``, ``collar_no``, ``Collar No``, ``officer_id``, a radio's ``issi``, ...)
-    of every ``*ping*`` CSV or Parquet file in ``data_dir``. These are the strings the
-    briefings must never show.
+    Reads every identifier column (``officer``, ``collar_no``, ``Collar No``, ``officer_id``, a
+    radio's ``issi``, ...) of the ping files the run uses (``parameters["pings_paths"]``; every
+    ``*ping*`` CSV or Parquet file of ``data_dir`` when not given), and of the roster and the
+    plan. These are the strings the briefings must never show.
 
     Parameters
     ----------
     data_dir : str or Path
-        Folder with the force's (or the sample city's) input files.
+        Folder that the run's relative paths are read from.
+    parameters : mapping, optional
+        The run's parameters (``pings_paths``, ``roster_path``, ``plan_path``).
 
     Returns
     -------
@@ -182,24 +187,47 @@ def officer_identifiers(data_dir: str | Path) -> set[str]:
     >>> officer_identifiers(folder)
     {'4512'}
     """
+    from hspwork.programme.sources import resolve
+
+    parameters = parameters or {}
+    if "pings_paths" in parameters:
+        paths = [p for spec in parameters["pings_paths"].values() for p in resolve(data_dir, spec)]
+    else:
+        paths = sorted(Path(data_dir).glob("*ping*"))
+    for key in ("roster_path", "plan_path"):
+        if parameters.get(key):
+            paths += resolve(data_dir, parameters[key])
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    found: set[str] = set()
+    for path in files:
+        found |= _identifiers_in(path)
+    found.discard("")
+    return found
+
+
+def _identifiers_in(path: Path) -> set[str]:
     import pyarrow.parquet as pq
 
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        columns = [c for c in pq.read_schema(path).names if _officer_column([c])]
+        if not columns:
+            return set()
+        table = pq.read_table(path, columns=columns)
+        values = [table.column(c).to_pandas() for c in columns]
+    elif name.endswith((".csv", ".csv.gz")):
+        header = pd.read_csv(path, nrows=0, encoding_errors="replace").columns
+        columns = [c for c in header if _officer_column([c])]
+        if not columns:
+            return set()
+        # Read as text so leading zeros survive: collar "0042" is not 42.
+        frame = pd.read_csv(path, usecols=columns, dtype=str, encoding_errors="replace")
+        values = [frame[c] for c in columns]
+    else:
+        return set()
     found: set[str] = set()
-    for path in sorted(Path(data_dir).glob("*ping*")):
-        name = path.name.lower()
-        if name.endswith(".parquet"):
-            column = _officer_column(pq.read_schema(path).names)
-            if column is None:
-                continue
-            values = pq.read_table(path, columns=[column]).column(0).to_pandas()
-        elif name.endswith((".csv", ".csv.gz")):
-            column = _officer_column(pd.read_csv(path, nrows=0).columns)
-            if column is None:
-                continue
-            # Read as text so leading zeros survive: collar "0042" is not 42.
-            values = pd.read_csv(path, usecols=[column], dtype=str)[column]
-        else:
-            continue
-        found |= set(values.dropna().astype(str).str.strip().unique())
-    found.discard("")
+    for column in values:
+        found |= set(column.dropna().astype(str).str.strip().unique())
     return found

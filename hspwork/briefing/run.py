@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 import secrets
 import time
@@ -14,25 +13,36 @@ from typing import Any
 from hspwork.briefing.checks import check_html, notebook_errors, officer_identifiers
 from hspwork.briefing.weekly import weekly_briefing_from_work
 from hspwork.errors import HspworkError
+from hspwork.workfolder import WorkFolder
 
 #: The workbench notebooks, in the order they must run (file stems in ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = ("01_targeting", "02_geofences", "03_tracking", "04_evaluation")
 
 
 def default_notebook_dir() -> Path:
-    """The folder holding the workbench notebooks shipped with the source tree.
+    """The folder holding the workbench notebooks, shipped inside the package.
 
-    Returns
-    -------
-    pathlib.Path
-        ``notebooks/`` next to the ``hspwork`` package.
+    The repository keeps one copy, in its top-level ``notebooks/``; the package's
+    ``hspwork/notebooks`` points there, so a source checkout, an editable install and a wheel
+    all find the same notebooks.
 
     Examples
     --------
     >>> default_notebook_dir().name
     'notebooks'
+    >>> (default_notebook_dir() / "01_targeting.ipynb").is_file()
+    True
     """
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    return Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def default_sample_dir() -> Path:
+    """Where ``hspwork brief`` keeps the sample town: ``data/sample`` under the current folder.
+
+    In a source checkout that is the committed sample; elsewhere it is generated there on
+    first use (``python -m hspwork.sample --out data/sample``).
+    """
+    return Path("data/sample").resolve()
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,7 +87,7 @@ class BriefRun:
         if self.weekly is not None:
             lines.append(f"weekly briefing -> {self.weekly}")
         else:
-            lines.append("no weekly briefing: the work folder has no 03_tracking/compliance.csv")
+            lines.append("no weekly briefing: it needs chapter 3 (tracking) in the work folder")
         lines.append(f"work folder: {self.work_dir}")
         lines += [f"note: {n}" for n in self.notes]
         lines += [f"PROBLEM {p}" for p in self.problems]
@@ -191,44 +201,80 @@ def notebook_title(nb: Any) -> str | None:
     return None
 
 
-def write_index(out_dir: str | Path, pages: Sequence[Path], titles: Sequence[str]) -> Path:
-    """Write ``index.html``: one link per briefing page, for opening the set from one place.
+def write_index(
+    out_dir: str | Path,
+    pages: Sequence[Path],
+    titles: Sequence[str],
+    *,
+    skipped: Mapping[str, str] | None = None,
+    notes: Sequence[str] = (),
+) -> Path:
+    """Write ``index.html``: one link per briefing page, and what each chapter not run needs.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The briefings folder.
+    pages, titles : sequences
+        The pages written and their titles.
+    skipped : mapping, optional
+        Chapter (notebook stem) -> what it needs, in plain words, for chapters not run.
+    notes : sequence of str
+        Lines for the reader (a one-off pseudonym key, a generated sample).
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp())
-    >>> page = write_index(out, [out / "01_targeting.html"], ["1. Targeting"])
-    >>> '<a href="01_targeting.html">1. Targeting</a>' in page.read_text()
-    True
+    >>> page = write_index(out, [out / "01_targeting.html"], ["1. Targeting"],
+    ...                    skipped={"03_tracking": "officer locations"})
+    >>> text = page.read_text()
+    >>> '<a href="01_targeting.html">1. Targeting</a>' in text, "it needs officer locations" in text
+    (True, True)
     """
+    from hspwork.pages import render
+
     out_dir = Path(out_dir)
-
-    def links(pairs: list[tuple[Path, str]]) -> str:
-        return "\n".join(
-            f'<li><a href="{html.escape(Path(p).name)}">{html.escape(t)}</a></li>' for p, t in pairs
-        )
-
     pairs = list(zip(pages, titles))
     # The weekly page is what a manager opens; it comes first, the analysts' chapters after.
-    weekly = [(p, t) for p, t in pairs if Path(p).stem == "weekly_briefing"]
-    chapters = [(p, t) for p, t in pairs if Path(p).stem != "weekly_briefing"]
-    body = ""
+    weekly = [
+        {"href": Path(p).name, "title": t} for p, t in pairs if Path(p).stem == "weekly_briefing"
+    ]
+    chapters = [
+        {"href": Path(p).name, "title": t, "stem": Path(p).stem}
+        for p, t in pairs
+        if Path(p).stem != "weekly_briefing"
+    ]
+    for stem, needs in (skipped or {}).items():
+        chapters.append(
+            {"href": None, "title": _CHAPTER_TITLES.get(stem, stem), "needs": needs, "stem": stem}
+        )
+    chapters.sort(key=lambda page: page["stem"])
+    groups = []
     if weekly:
-        body += f"<h2>For the performance meeting</h2><ul>{links(weekly)}</ul>"
+        groups.append({"heading": "For the performance meeting", "ordered": False, "pages": weekly})
+    elif skipped and "03_tracking" in skipped:
+        needs = "chapter 3's tables (" + skipped["03_tracking"] + ")"
+        groups.append({"heading": "For the performance meeting", "ordered": False,
+                       "pages": [{"href": None, "title": "Weekly performance briefing", "needs": needs}]})  # fmt: skip
     if chapters:
-        heading = "<h2>The workbench chapters (for analysts)</h2>" if weekly else ""
-        body += f"{heading}<ol>{links(chapters)}</ol>"
-    page = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>Hot spots policing briefings</title>"
-        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}"
-        "h2{font-size:1.1em}</style></head>"
-        f"<body><h1>Hot spots policing briefings</h1>{body}</body></html>"
+        groups.append(
+            {"heading": "The workbench chapters (for analysts)", "ordered": True, "pages": chapters}
+        )
+    page = render(
+        "index.html.j2", title="Hot spots policing briefings", groups=groups, notes=list(notes)
     )
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+_CHAPTER_TITLES = {
+    "01_targeting": "1. Targeting: where are the hot spots?",
+    "02_geofences": "2. Geofences: drawing the places officers patrol",
+    "03_tracking": "3. Tracking: did patrols reach the hot spots?",
+    "04_evaluation": "4. Evaluation: did crime and harm fall?",
+}
 
 
 def export_html(
@@ -238,11 +284,13 @@ def export_html(
     title: str | None = None,
     show_code: bool = False,
 ) -> Path:
-    """Export an executed notebook to one self-contained HTML file.
+    """Export an executed notebook to one self-contained HTML file that fetches nothing.
 
-    Figures are embedded as ``data:`` images and the widget state saved during execution is
-    embedded too, so interactive maps come back when the page is opened with a network; the
-    static figure beside each map carries the content offline.
+    Figures are embedded as ``data:`` images. Interactive widgets (the fence editor, the maps)
+    need JupyterLab's widget manager, which a page could only load from the internet, so they
+    are left out: each is replaced by a line saying it is interactive in JupyterLab, and the
+    static figure beside it carries the page. No script is loaded from outside the file
+    (hspwork's ``offline`` template drops require.js, MathJax, Mermaid and the widget renderer).
 
     Parameters
     ----------
@@ -268,7 +316,14 @@ def export_html(
         nb = nbformat.read(str(nb), as_version=4)
     if title is None:
         title = notebook_title(nb) or Path(html_path).stem
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    nb = without_widgets(nb)
+    exporter = HTMLExporter(
+        template_name="offline",
+        extra_template_basedirs=[
+            str(Path(__file__).resolve().parents[1] / "templates" / "nbconvert")
+        ],
+        embed_images=True,
+    )
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = not show_code
     exporter.exclude_output_prompt = True
@@ -278,6 +333,41 @@ def export_html(
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
     return html_path
+
+
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_WIDGET_NOTE = (
+    '<p class="hspwork-widget-note"><em>An interactive map stands here in JupyterLab: open this '
+    "chapter's notebook to use it. The static figure above shows the same places.</em></p>"
+)
+
+
+def without_widgets(nb: Any) -> Any:
+    """A copy of a notebook with its interactive widgets replaced by a note, and no widget state.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("editor")
+    >>> cell.outputs = [nbformat.v4.new_output("display_data", data={
+    ...     "application/vnd.jupyter.widget-view+json": {"model_id": "abc"}, "text/plain": "Editor"})]
+    >>> nb.cells = [cell]
+    >>> nb.metadata["widgets"] = {"state": {}}
+    >>> out = without_widgets(nb)
+    >>> "widgets" in out.metadata, list(out.cells[0].outputs[0].data)
+    (False, ['text/html'])
+    """
+    import copy
+
+    out = copy.deepcopy(nb)
+    out.metadata.pop("widgets", None)
+    for cell in out.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if _WIDGET_VIEW in data:
+                output["data"] = {"text/html": _WIDGET_NOTE}
+    return out
 
 
 def notebook_parameters(notebook: str | Path) -> set[str]:
@@ -291,7 +381,7 @@ def notebook_parameters(notebook: str | Path) -> set[str]:
     Examples
     --------
     >>> sorted(notebook_parameters(default_notebook_dir() / "02_geofences.ipynb"))[:3]
-    ['buffer_m', 'crimes_file', 'crs']
+    ['buffer_m', 'crimes_columns', 'crimes_path']
     """
     import papermill
 
@@ -320,13 +410,13 @@ def _run_all(
 ) -> list[NotebookRun]:
     from tqdm.auto import tqdm
 
+    # Registry names were checked already; each notebook takes those it declares.
+    from hspwork.programme.parameters import PARAMETERS, _unknown
+
     declared = {name: notebook_parameters(source / f"{name}.ipynb") for name in names}
-    unused = set(parameters) - set().union(*declared.values())
+    unused = set(parameters) - set().union(*declared.values()) - set(PARAMETERS)
     if unused:
-        raise HspworkError(
-            f"parameter(s) {sorted(unused)} are not declared by any of {list(names)}; "
-            f"allowed: {sorted(set().union(*declared.values()))}"
-        )
+        raise _unknown(sorted(unused)[0])
     runs: list[NotebookRun] = []
     bar = tqdm(names, desc="hspwork brief", unit="notebook", disable=not progress, position=0)
     for name in bar:
@@ -367,6 +457,8 @@ def run_brief(
     kernel_name: str = "python3",
     check: bool = True,
     make_sample: bool = False,
+    skipped: Mapping[str, str] | None = None,
+    programme_file: bool = True,
 ) -> BriefRun:
     """Run the workbench notebooks in order and write the HTML briefings.
 
@@ -403,6 +495,13 @@ def run_brief(
         When ``data_dir`` is missing or empty, generate the sample city into it first
         (``hspwork brief`` does this for its default ``data/sample``, so a fresh checkout
         works without a separate step).
+    skipped : mapping, optional
+        Chapters not run (stem -> what each needs, in plain words), listed on the index page
+        (``hspwork brief --config`` finds them with :func:`hspwork.programme.check_programme`).
+    programme_file : bool
+        When ``data_dir`` holds a programme file (``hspwork.toml``), take its values as the
+        defaults of ``parameters`` (``hspwork brief --config`` has read it already and passes
+        False).
 
     Returns
     -------
@@ -439,9 +538,33 @@ def run_brief(
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir.mkdir(parents=True, exist_ok=True)
-    base = {"data_dir": str(data_dir), "work_dir": str(work_dir)}
-    base.update(parameters or {})
-    identifiers = officer_identifiers(data_dir)
+    from hspwork.programme.parameters import check_parameters
+
+    given = dict(parameters or {})
+    if programme_file and (data_dir / "hspwork.toml").is_file():
+        toml = data_dir / "hspwork.toml"
+        # A data folder that holds its programme file runs as that programme; the parameters
+        # given here override the file's.
+        from hspwork.programme import read_programme
+
+        from_file = read_programme(toml).values
+        from_file.pop("data_dir", None)
+        from_file.pop("work_dir", None)
+        given = {**from_file, **given}
+        notes.append(f"parameters from the programme file {toml}")
+    # Registry names are checked (type and range) now, before any notebook runs; other names
+    # must be declared by a notebook being run (a force's own extra chapter, say).
+    from hspwork.programme.parameters import PARAMETERS, RENAMED
+
+    known = {
+        k: v
+        for k, v in given.items()
+        if k in PARAMETERS or k in RENAMED or k.endswith("_pings_file")
+    }
+    base = check_parameters(known)
+    base.update({k: v for k, v in given.items() if k not in known})
+    base.update({"data_dir": str(data_dir), "work_dir": str(work_dir)})
+    identifiers = officer_identifiers(data_dir, base)
 
     from hspwork.privacy import KEY_ENV
 
@@ -465,7 +588,7 @@ def run_brief(
 
     weekly = None
     # The weekly page needs the tracking chapter's tables; without them it is reported missing.
-    if (work_dir / "03_tracking" / "compliance.csv").is_file():
+    if WorkFolder(work_dir).exists("tracking.compliance"):
         weekly = weekly_briefing_from_work(
             work_dir, out_dir / "weekly_briefing.html", target_compliance=target_compliance
         )
@@ -473,7 +596,7 @@ def run_brief(
     titles = [notebook_title(_read_nb(run.executed)) or run.name for run in runs]
     if weekly is not None:
         titles.append("Weekly performance briefing")
-    result.index = write_index(out_dir, result.pages, titles)
+    result.index = write_index(out_dir, result.pages, titles, skipped=skipped, notes=notes)
     result.problems = [p for run in runs for p in run.problems]
     if weekly is not None:
         result.problems += check_html(weekly, identifiers)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -384,10 +383,6 @@ def weekly_briefing(
     return out_path
 
 
-def _read_optional(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
-
-
 def weekly_briefing_from_work(
     work_dir: str | Path,
     out_path: str | Path,
@@ -416,34 +411,28 @@ def weekly_briefing_from_work(
     -------
     pathlib.Path
     """
-    work_dir = Path(work_dir)
-    tracking = work_dir / "03_tracking"
-    compliance = _read_optional(tracking / "compliance.csv")
-    if compliance is None:
-        raise HspworkError(
-            f"{tracking / 'compliance.csv'} not found; run notebook 03_tracking first"
-        )
-    meta_path = tracking / "briefing.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    evaluation = work_dir / "04_evaluation"
-    eval_path = evaluation / "briefing.json"
-    eval_meta = json.loads(eval_path.read_text()) if eval_path.is_file() else {}
+    from hspwork.workfolder import WorkFolder
+
+    work = WorkFolder(work_dir)
+    compliance = work.read("tracking.compliance")
+    meta = work.read_optional("tracking.briefing") or {}
+    eval_meta = work.read_optional("evaluation.briefing") or {}
     target = target_compliance if target_compliance is not None else meta.get("target_compliance")
     if target is None:
         raise HspworkError(
-            "no compliance target: pass target_compliance or let notebook 03_tracking write "
-            f"{meta_path}"
+            "no compliance target: pass target_compliance or let chapter 3 (tracking) write "
+            f"{work.path('tracking.briefing')}"
         )
     return weekly_briefing(
         out_path,
         compliance=compliance,
         target_compliance=float(target),
-        dosage=_read_optional(tracking / "dosage.csv"),
-        outcomes=_read_optional(work_dir / "04_evaluation" / "outcomes.csv"),
-        exceptions=_read_optional(tracking / "exceptions.csv"),
+        dosage=work.read_optional("tracking.dosage"),
+        outcomes=work.read_optional("evaluation.outcomes"),
+        exceptions=work.read_optional("tracking.exceptions"),
         week=meta.get("week"),
         periods=eval_meta.get("periods"),
-        effects=_read_optional(evaluation / "effects.csv"),
+        effects=work.read_optional("evaluation.effects"),
         cautions=eval_meta.get("cautions", ()),
         exception_notes=meta.get("exception_notes", ()),
     )

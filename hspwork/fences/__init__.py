@@ -4,7 +4,8 @@ A fence set is a GeoDataFrame with one row per version of a fence (docs/contract
 ``fence_id``, ``name``, ``role``, ``valid_from``, ``valid_to``, ``version``, ``buffer_m``,
 ``notes`` and a polygon ``geometry`` in metres.
 
-* make: :func:`make_fences` (from targeting's selection or any polygons), :func:`from_file`
+* make: :func:`make_fences` (from targeting's selection or any polygons), :func:`from_file`,
+  :func:`simplify_outlines`
 * check: :func:`validate_fences`, :func:`repair_fences`, :func:`fence_figures`
 * widen: :func:`catchments` (GPS error), :func:`rings` (displacement)
 * calibrate: :func:`calibrate_gps`
@@ -24,6 +25,7 @@ from hspwork.fences.core import (
     fence_figures,
     make_fences,
     repair_fences,
+    simplify_outlines,
 )
 from hspwork.fences.formats import FORMATS, from_file, to_file
 from hspwork.fences.gps import GpsCalibration, calibrate_gps, rayleigh_quantile
@@ -60,6 +62,7 @@ __all__ = [
     "rayleigh_quantile",
     "repair_fences",
     "rings",
+    "simplify_outlines",
     "to_file",
     "validate_fences",
     "versions_at",

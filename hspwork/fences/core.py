@@ -9,6 +9,7 @@ size still given in metres).
 from __future__ import annotations
 
 import re
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "fence_figures",
     "make_fences",
     "repair_fences",
+    "simplify_outlines",
 ]
 
 #: The columns of a fence set, in order.
@@ -126,7 +128,7 @@ def check_fences(fences: gpd.GeoDataFrame, name: str = "fences") -> gpd.GeoDataF
     >>> import geopandas as gpd
     >>> from shapely.geometry import box
     >>> f = make_fences(gpd.GeoDataFrame({"place": [7]}, geometry=[box(0, 0, 100, 100)],
-    ...                 crs=27700), id_col="place", valid_from="2024-01-01T00:00Z")
+    ...                 crs=27700), id_column="place", valid_from="2024-01-01T00:00Z")
     >>> check_fences(f.assign(role="patrol"))
     Traceback (most recent call last):
     ...
@@ -221,14 +223,75 @@ def _check_overlapping_versions(out: pd.DataFrame, name: str) -> None:
         )
 
 
+def _renamed(new_value, old_value, old: str, new: str, where: str):
+    """The value of a renamed argument, warning when the old name was used."""
+    if old_value is None:
+        return new_value
+    warnings.warn(
+        f"{where}({old}=...) is deprecated; use {new}=... (the glossary's name)",
+        FutureWarning,
+        stacklevel=3,
+    )
+    if new_value is not None and new_value != old_value:
+        raise HspworkError(f"{where}: give {new}= or {old}=, not both")
+    return old_value
+
+
+def simplify_outlines(geoms, tolerance_m: float = 0.01, crs=None) -> np.ndarray:
+    """Outlines without redundant vertices: each corner is one vertex, straight sides have none.
+
+    A union of grid or hex cells keeps a vertex wherever two cells met along a straight side,
+    and float noise can leave two vertices millimetres apart at one corner; an editor then
+    shows a handle for each. Vertices within ``tolerance_m`` of the line through their
+    neighbours are dropped (Douglas-Peucker, topology preserved), and so are repeated ones.
+
+    Parameters
+    ----------
+    geoms : array-like of shapely geometries
+        Polygons (or anything shapely simplifies).
+    tolerance_m : float
+        How far off a straight line a vertex may sit and still be dropped, in metres. The
+        default, 1 cm, removes only vertices that change nothing a map can show.
+    crs : pyproj CRS-like, optional
+        CRS of the coordinates (for feet-based CRSs); default metres.
+
+    Returns
+    -------
+    numpy.ndarray of geometries
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> import shapely
+    >>> block = shapely.union_all([box(x, y, x + 50, y + 50) for x in (0, 50, 100) for y in (0, 50)])
+    >>> int(shapely.get_num_coordinates(block))  # a vertex where each cell met the outline
+    11
+    >>> out = simplify_outlines([block])[0]
+    >>> int(shapely.get_num_coordinates(out)), out.area == block.area  # 4 corners + closing
+    (5, True)
+    """
+    tol = float(tolerance_m)
+    if not np.isfinite(tol) or tol < 0:
+        raise HspworkError(f"tolerance_m must be a number of metres >= 0, got {tolerance_m!r}")
+    if crs is not None:
+        tol = tol / unit_to_metres(crs)
+    g = np.asarray(geoms, dtype=object)
+    g = shapely.remove_repeated_points(g, tol)
+    return shapely.simplify(g, tol, preserve_topology=True)
+
+
 def make_fences(
     places: gpd.GeoDataFrame,
-    id_col: str | None = None,
-    name_col: str | None = None,
+    id_column: str | None = None,
+    name_column: str | None = None,
     role: str = "treatment",
     valid_from=None,
     buffer_m: float = 0.0,
     notes: str = "",
+    *,
+    simplify_m: float | None = 0.01,
+    id_col: str | None = None,
+    name_col: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Make a fence set (version 1 of each fence) from polygons, e.g. targeting's selection.
 
@@ -237,10 +300,10 @@ def make_fences(
     places : GeoDataFrame
         Polygons, one per place (grid or hex cells, user polygons). Longitude/latitude is
         converted to the metric CRS of :mod:`hspwork.crs`.
-    id_col : str, optional
+    id_column : str, optional
         Column holding each place's id; becomes ``fence_id`` (as text). Default: ``fence_id``,
         then ``unit_id``, then ``place_id`` when present, else the row number.
-    name_col : str, optional
+    name_column : str, optional
         Column with a name an officer uses; default the fence id.
     role : str or column name
         One of :data:`ROLES`, or the name of a column of ``places`` holding roles.
@@ -251,6 +314,12 @@ def make_fences(
         GPS catchment width recorded for each fence, in metres.
     notes : str
         Free text stored on every fence.
+    simplify_m : float or None
+        Outlines go through :func:`simplify_outlines` with this tolerance (metres), so a fence
+        made of units has one vertex per corner and none along its straight sides (a handle
+        per corner in the fence editor). None keeps every vertex as given.
+    id_col, name_col : str, optional
+        Deprecated names of ``id_column`` and ``name_column`` (FutureWarning).
 
     Returns
     -------
@@ -267,6 +336,8 @@ def make_fences(
     >>> f[["fence_id", "name", "role", "version"]].to_string(index=False)
     'fence_id name      role  version\\n       3    3 treatment        1\\n       9    9 treatment        1'
     """
+    id_col = _renamed(id_column, id_col, "id_col", "id_column", "make_fences")
+    name_col = _renamed(name_column, name_col, "name_col", "name_column", "make_fences")
     if not isinstance(places, gpd.GeoDataFrame):
         raise SchemaError(f"places must be a GeoDataFrame of polygons, got {type(places).__name__}")
     places = to_metric(places, "places")
@@ -274,11 +345,11 @@ def make_fences(
         id_col = next((c for c in ("fence_id", "unit_id", "place_id") if c in places.columns), None)
     elif id_col not in places.columns:
         raise SchemaError(
-            f"places has no column {id_col!r} (id_col); columns: {', '.join(map(str, places.columns))}"
+            f"places has no column {id_col!r} (id_column); columns: {', '.join(map(str, places.columns))}"
         )
     ids = places[id_col].astype(str).to_numpy() if id_col else np.arange(len(places)).astype(str)
     if name_col is not None and name_col not in places.columns:
-        raise SchemaError(f"places has no column {name_col!r} (name_col)")
+        raise SchemaError(f"places has no column {name_col!r} (name_column)")
     names = places[name_col].astype(str).to_numpy() if name_col else ids
     if role in places.columns:
         roles = places[role].to_numpy()
@@ -304,9 +375,16 @@ def make_fences(
     extra = places.drop(
         columns=[c for c in places.columns if c in data or c == places.geometry.name]
     )
+    geoms = places.geometry.to_numpy()
+    if simplify_m is not None:
+        # Only polygons are simplified: anything else is refused by check_fences below, with
+        # its own type in the message.
+        poly = _polygonal(geoms) & ~shapely.is_missing(geoms)
+        geoms = geoms.copy()
+        geoms[poly] = simplify_outlines(geoms[poly], simplify_m, crs=places.crs)
     out = gpd.GeoDataFrame(
         {**data, **{c: extra[c].to_numpy() for c in extra.columns}},
-        geometry=places.geometry.to_numpy(),
+        geometry=geoms,
         crs=places.crs,
     )
     out = out.rename_geometry("geometry") if out.geometry.name != "geometry" else out
@@ -405,7 +483,11 @@ def count_inside(
 
 
 def fence_figures(
-    fences: gpd.GeoDataFrame, crimes: gpd.GeoDataFrame | None = None, harm_col: str = "harm"
+    fences: gpd.GeoDataFrame,
+    crimes: gpd.GeoDataFrame | None = None,
+    harm_column: str = "harm",
+    *,
+    harm_col: str | None = None,
 ) -> pd.DataFrame:
     """Figures per fence: area, maximum radius, and crimes and harm inside.
 
@@ -414,9 +496,11 @@ def fence_figures(
     fences : GeoDataFrame
         A fence set (all rows are measured; pass :func:`current_fences` for those in force).
     crimes : GeoDataFrame, optional
-        Crime points; ``harm_col`` is summed when present.
-    harm_col : str
+        Crime points; ``harm_column`` is summed when present.
+    harm_column : str
         Column of harm weights (days) in ``crimes``.
+    harm_col : str, optional
+        Deprecated name of ``harm_column`` (FutureWarning).
 
     Returns
     -------
@@ -437,6 +521,12 @@ def fence_figures(
     >>> fence_figures(f, crimes)[["area_m2", "max_radius_m", "crimes", "harm"]].to_dict("records")
     [{'area_m2': 4800.0, 'max_radius_m': 50.0, 'crimes': 2, 'harm': 12.0}]
     """
+    # harm_column has a default, so the old name simply wins when it is given.
+    harm_col = (
+        harm_column
+        if harm_col is None
+        else _renamed(None, harm_col, "harm_col", "harm_column", "fence_figures")
+    )
     f = check_fences(fences)
     cent = shapely.centroid(f.geometry.to_numpy())
     out = pd.DataFrame(

@@ -51,6 +51,8 @@ FILES = (
     "pings_app_week.csv",
     "activity_log.csv",
     "ground_truth.json",
+    "roster.csv",
+    "hspwork.toml",
     "README.md",
 )
 
@@ -144,6 +146,12 @@ def make_sample_city(
             f"trial_days must be between 56 and 90 (the trial runs from {TRIAL_START} and must "
             f"span the clock change of {CLOCK_CHANGE}); got {trial_days}"
         )
+    return _make_city(out_dir, seed, crimes_per_year, trial_days, wave_days=None)
+
+
+def _make_city(out_dir, seed, crimes_per_year, trial_days, *, wave_days) -> SampleSummary:
+    """Build and write the city; ``wave_days`` (days after the trial start at which each
+    wave of treatment spots begins) makes the roll-out variant, None the sample itself."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ss = np.random.SeedSequence(seed)
@@ -161,15 +169,23 @@ def make_sample_city(
     )
     trial_end_s = _utc_s(trial_end_local)
     spots = select_spots(town, draw, trial_start_s, r_trial)
-    effect = apply_effect(
-        draw,
-        spots,
-        trial_start_s,
-        trial_end_s,
-        irr_treated=IRR_TREATED,
-        irr_ring=IRR_RING,
-        rng=r_effect,
-    )
+    if wave_days is None:
+        effect = apply_effect(
+            draw,
+            spots,
+            trial_start_s,
+            trial_end_s,
+            irr_treated=IRR_TREATED,
+            irr_ring=IRR_RING,
+            rng=r_effect,
+        )
+        start_day = None
+    else:
+        from hspwork.sample.staggered import rollout_effect
+
+        spots, effect, start_day = rollout_effect(
+            draw, spots, trial_start_s, trial_end_s, wave_days, IRR_TREATED, IRR_RING, r_effect
+        )
     crimes = _take(draw, effect.keep)
 
     tab = spots.table
@@ -185,6 +201,7 @@ def make_sample_city(
         n_days=trial_days,
         cfg=cfg,
         offset_beat=offset_beat,
+        spot_start_day=start_day,
     )
 
     # ---- write
@@ -198,8 +215,13 @@ def make_sample_city(
         name="streets",
     )  # fmt: skip
     _write.write_geojson(town.beats, town.beat_geoms, out / "beats.geojson", name="beats")
-    hs = tab[["fence_id", "name", "role", "block", "beat_id"]].copy()
-    hs["block"] = hs["block"].astype(int)
+    if wave_days is None:
+        hs = tab[["fence_id", "name", "role", "block", "beat_id"]].copy()
+        hs["block"] = hs["block"].astype(int)
+    else:
+        from hspwork.sample.staggered import rollout_hotspots
+
+        hs = rollout_hotspots(tab, start_day, TRIAL_START)
     _write.write_geojson(hs, spots.geoms, out / "hotspots.geojson", name="hotspots")
 
     force = force_export(crimes)
@@ -243,8 +265,18 @@ def make_sample_city(
         seed, crimes_per_year, trial_days, trial_end_local, town, crimes, spots, effect,
         offset_beat, cfg, patrols, puk_info, rows,
     )  # fmt: skip
+    readme = README_TEXT
+    if wave_days is not None:
+        from hspwork.sample.staggered import ROLLOUT_README, rollout_truth
+
+        truth = rollout_truth(truth, tab, start_day, wave_days, TRIAL_START)
+        readme = README_TEXT + ROLLOUT_README
     _write.write_json(truth, out / "ground_truth.json")
-    (out / "README.md").write_text(README_TEXT, encoding="utf-8", newline="\n")
+    roster = _roster(truth["officers"]["crews"])
+    _write.write_csv(roster, out / "roster.csv")
+    rows["roster.csv"] = len(roster)
+    _write_programme_file(out, truth["dates"])
+    (out / "README.md").write_text(readme, encoding="utf-8", newline="\n")
     return SampleSummary(out, seed, rows, truth)
 
 
@@ -382,6 +414,45 @@ def _ground_truth(seed, crimes_per_year, trial_days, trial_end_local, town, crim
             **patrols.truth,
         },
     }
+
+
+def _roster(crews: dict[str, list[str]]) -> pd.DataFrame:
+    """The team roster a force would keep: one row per officer, with the team (crew)."""
+    return pd.DataFrame(
+        [
+            {"officer": officer, "team": team}
+            for team, members in crews.items()
+            for officer in members
+        ]
+    )
+
+
+def _write_programme_file(out: Path, dates: dict) -> None:
+    """The sample town as a programme like any force's: the same file ``hspwork init`` writes."""
+    from hspwork.programme import write_programme
+
+    values = {
+        "crimes_path": "crimes_force.csv",
+        "boundary_path": "boundary.geojson",
+        "fences_path": "hotspots.geojson",
+        "streets_path": "streets.geojson",
+        "districts_path": "beats.geojson",
+        "pings_paths": {"app": "pings_app.parquet", "radio": "pings_radio.parquet"},
+        "plan_path": "tasking_plan.csv",
+        "roster_path": "roster.csv",
+        "tz": LOCAL_TZ,
+        "targeting_start": dates["pre_period_start"],
+        "targeting_end": dates["trial_start"],
+        "programme_start": dates["trial_start"],
+        "programme_end": str((pd.Timestamp(dates["trial_end"]) + pd.Timedelta(days=1)).date()),
+        "panel_start": str((pd.Timestamp(dates["trial_start"]) - pd.Timedelta(weeks=52)).date()),
+        "week_start": dates["week_extract"][0],
+    }
+    header = (
+        "The sample town, Sampleton: a 40-spot hot spots trial, written by "
+        "`python -m hspwork.sample`.\nThe windows are the trial's own dates."
+    )
+    write_programme(out / "hspwork.toml", values, name=TOWN_NAME, header=header)
 
 
 def load_truth(path: str | Path) -> dict:

@@ -31,7 +31,9 @@ Europe/London clock, written as naive text as forces export them; UTC times end 
 | `pings_radio.parquet` | ~48,000 | Airwave radio location export, every 2-5 min |
 | `pings_app_week.csv` | ~18,000 | one week (Mon 20 - Sun 26 Oct 2025) of the app export, as CSV |
 | `activity_log.csv` | ~3,500 | what officers logged: stops, engagements, arrests, problem-solving |
-| `ground_truth.json` | - | every planted number: seed, dates, spots, effect, compliance, device faults |
+| `ground_truth.json` | - | every planted number: seed, dates, spots, effect, compliance, device faults (for tests; no force has one) |
+| `roster.csv` | 24 | the team roster: `officer`, `team` (which crew each officer is in) |
+| `hspwork.toml` | - | the programme file: the sample town as a programme like any force's (`hspwork brief --config data/sample/hspwork.toml`) |
 
 Exact row counts are in `ground_truth.json` under `rows`.
 

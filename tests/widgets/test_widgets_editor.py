@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from ipyleaflet import GeoJSON, Heatmap, TileLayer
+from ipyleaflet import GeoJSON, TileLayer
 from numpy.testing import assert_allclose
 from shapely.geometry import LineString, Point, box, mapping
 
@@ -39,8 +39,8 @@ def fences():
             geometry=[box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 1000, Y0, X0 + 1080, Y0 + 80)],
             crs=27700,
         ),
-        id_col="p",
-        name_col="n",
+        id_column="p",
+        name_column="n",
         valid_from=T0,
         buffer_m=30,
     )
@@ -144,9 +144,10 @@ def test_fence_table_is_figures_plus_flags(fences, crimes):
 
 def test_map_view_zoom_by_hand(fences):
     (lat, lon), zoom = map_view(fences, width_px=800, height_px=800)
-    extent = 1080.0
-    expect = math.floor(math.log2(0.7 * 800 * 156543.03392 * math.cos(math.radians(lat)) / extent))
-    assert zoom == expect == 15  # 97,449 m/px at zoom 0 × 560 px / 1,080 m = 2^15.6
+    # Wider than high: the width decides. 97,449 m/px at zoom 0 x 0.85 x 800 px / 1,080 m.
+    expect = math.floor(math.log2(0.85 * 800 * 156543.03392 * math.cos(math.radians(lat)) / 1080))
+    assert expect == 15
+    assert zoom == expect
     ll = fences.to_crs(4326).total_bounds
     assert_allclose([lat, lon], [(ll[1] + ll[3]) / 2, (ll[0] + ll[2]) / 2])
     with pytest.raises(SchemaError, match=r"no fences to show"):
@@ -171,19 +172,30 @@ def test_editor_layers_are_offline_and_complete(fences, crimes):
     ed = FenceEditor(fences, crimes=crimes, streets=streets, gistar=gi)
     assert not any(isinstance(layer, TileLayer) for layer in ed.map.layers)
     names = [layer.name for layer in ed.map.layers]
-    assert names == ["streets", "Gi* hot and cold spots", "crimes"]
-    gi_layer = ed.map.layers[1]
+    assert names == [
+        "Gi* hot and cold spots",
+        "streets",
+        "crimes",
+        "selected fence",
+        "fence labels",
+    ]
+    gi_layer = ed.map.layers[0]
     assert [f["properties"]["gi_bin"] for f in gi_layer.data["features"]] == [3, -2]  # 0 not drawn
     assert isinstance(ed.map.layers[2], GeoJSON) and len(ed.map.layers[2].data["features"]) == 3
+    # Streets and crimes sit in panes under the fences and take no clicks.
+    assert ed.map.layers[1].style["pane"] == "hspwork-streets"
+    assert ed.map.layers[1].style["interactive"] is False
+    assert ed.map.panes["hspwork-streets"]["zIndex"] < 400  # Leaflet's overlay pane: fences
+    assert ed.map.layers[2].point_style["interactive"] is False
     heat = FenceEditor(fences, crimes=crimes, crimes_as="heat")
-    assert isinstance(heat.map.layers[0], Heatmap)
-    assert [round(v) for *_, v in heat.map.layers[0].locations] == [10, 365, 2]
+    assert heat.map.layers[0] is heat.harm_layer and heat.harm_layer.name == "harm map"
+    assert sorted(f["properties"]["harm"] for f in heat.harm_layer.data["features"]) == [2, 10, 365]
     rng = np.random.default_rng(1)
     many = gpd.GeoDataFrame(
         geometry=gpd.points_from_xy(*rng.uniform(X0, X0 + 900, (2, 5001))), crs=27700
     )
-    assert isinstance(FenceEditor(fences, crimes=many).map.layers[0], Heatmap)  # auto: > 5,000
-    assert isinstance(FenceEditor(fences, crimes=many.iloc[:5000]).map.layers[0], GeoJSON)
+    assert FenceEditor(fences, crimes=many).harm_layer is not None  # auto: > 5,000
+    assert FenceEditor(fences, crimes=many.iloc[:5000]).harm_layer is None
     tiles = TileLayer(url="tiles/{z}/{x}/{y}.png")
     assert FenceEditor(fences, basemap=tiles).map.layers[0] is tiles
 

@@ -18,6 +18,7 @@ from hspwork.briefing import (
 )
 from hspwork.cli import build_parser, parse_param
 from hspwork.errors import HspworkError, SchemaError
+from hspwork.workfolder import WorkFolder
 
 
 def test_find_identifiers_whole_tokens_only():
@@ -243,7 +244,7 @@ def test_weekly_briefing_rejects_bad_target_and_missing_columns(tmp_path):
 
 
 def test_weekly_briefing_from_work_reads_tracking_tables(tmp_path):
-    with pytest.raises(HspworkError, match="run notebook 03_tracking first"):
+    with pytest.raises(HspworkError, match="run chapter 03_tracking first"):
         weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
     tracking = tmp_path / "03_tracking"
     tracking.mkdir()
@@ -251,6 +252,9 @@ def test_weekly_briefing_from_work_reads_tracking_tables(tmp_path):
     with pytest.raises(HspworkError, match="no compliance target"):
         weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
     (tracking / "briefing.json").write_text('{"target_compliance": 0.6, "week": "week 9"}')
+    with pytest.raises(HspworkError, match="written by another version of hspwork"):
+        weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
+    WorkFolder(tmp_path).write("tracking.briefing", {"target_compliance": 0.6, "week": "week 9"})
     text = weekly_briefing_from_work(tmp_path, tmp_path / "w.html").read_text()
     assert "72% of planned patrol minutes delivered (target 60%)" in text
     assert "1 of 3 hot spots are below target" in text and "week 9" in text
@@ -336,8 +340,15 @@ def test_run_brief_refuses_a_parameter_no_notebook_declares(tmp_path):
         default_notebook_dir() / "01_targeting.ipynb"
     )
     assert "target_compliance" in notebook_parameters(default_notebook_dir() / "03_tracking.ipynb")
-    with pytest.raises(HspworkError, match=r"parameter\(s\) \['cell_size'\] are not declared"):
+    with pytest.raises(
+        HspworkError, match=r"unknown parameter 'cell_size'; did you mean cell_size_m\?"
+    ):
         run_brief(tmp_path, tmp_path / "out", parameters={"cell_size": 100}, progress=False)
+    # A wrong type is refused before any notebook runs, naming the parameter and what is allowed.
+    with pytest.raises(
+        HspworkError, match=r"parameter budget: got 'twenty' \(text\); allowed: a whole number"
+    ):
+        run_brief(tmp_path, tmp_path / "out", parameters={"budget": "twenty"}, progress=False)
 
 
 def test_run_brief_names_a_missing_notebook_folder(tmp_path):
