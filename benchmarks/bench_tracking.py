@@ -90,7 +90,7 @@ def make_pings(n_pings: int, fences: gpd.GeoDataFrame, seed: int = 2, n_officers
         }
     )
     df = df.iloc[rng.permutation(n)].reset_index(drop=True)
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 
@@ -335,7 +335,6 @@ def _fault_rows(rows):
              for f, s in (("pings_app.parquet", "app"), ("pings_radio.parquet", "radio"))]  # fmt: skip
     pings = pd.concat([p.drop(columns=[c for c in ("issi",) if c in p.columns]) for p in parts],
                       ignore_index=True)  # fmt: skip
-    pings.attrs["crs"] = "EPSG:27700"
     boundary = gpd.read_file(SAMPLE / "boundary.geojson").to_crs(fences.crs)
     clean = tracking.remove_flagged(tracking.flag_pings(pings, area=boundary))
     plan = pd.read_csv(SAMPLE / "tasking_plan.csv", dtype={"tasking_id": str, "date": str})

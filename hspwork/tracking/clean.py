@@ -40,12 +40,12 @@ from numba import njit
 
 from hspwork.crs import metres_to_crs_units, unit_to_metres
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
-from hspwork.report import RowLedger
+from hspwork.io.crs_column import ping_crs
+from hspwork.report import RowLedger, attach_report
 from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
     max_gap_table,
-    pings_crs,
     time_ns,
 )
 
@@ -165,7 +165,8 @@ def flag_pings(
     Parameters
     ----------
     pings : DataFrame
-        ``officer``, ``time`` (tz-aware), ``x``, ``y``, ``source``; CRS in ``attrs["crs"]``.
+        ``officer``, ``time`` (tz-aware), ``x``, ``y``, ``source``; CRS in the ``crs`` column
+        (:func:`hspwork.io.ping_crs`) or ``crs=``.
     area : GeoDataFrame, GeoSeries or shapely geometry, optional
         The force area; a bare shapely geometry is taken to be in the pings' CRS.
     duty_roster : DataFrame, optional
@@ -192,8 +193,7 @@ def flag_pings(
     >>> t = pd.to_datetime(["2025-06-01 10:00", "2025-06-01 10:01", "2025-06-01 10:01",
     ...                     "2025-06-01 10:02", "2025-06-01 10:03", "2025-06-01 10:30"], utc=True)
     >>> p = pd.DataFrame({"officer": "PC1", "time": t, "x": [0.0, 60, 60, 9000, 130, 130],
-    ...                   "y": 0.0, "source": "app"})
-    >>> p.attrs["crs"] = "EPSG:27700"
+    ...                   "y": 0.0, "source": "app", "crs": "EPSG:27700"})
     >>> f = flag_pings(p)
     >>> f[["flag_duplicate", "flag_speed", "flag_gap_before"]].sum().to_dict()
     {'flag_duplicate': 1, 'flag_speed': 1, 'flag_gap_before': 1}
@@ -206,7 +206,7 @@ def flag_pings(
         raise SchemaError(
             f"pings lack column(s) {sorted(need - set(pings.columns))}; have {list(pings.columns)}"
         )
-    p_crs = pings_crs(pings, crs)
+    p_crs = ping_crs(pings, crs)
     n = len(pings)
     t = time_ns(pings["time"])
     x = pings["x"].to_numpy(np.float64)
@@ -300,7 +300,7 @@ def remove_flagged(flagged: pd.DataFrame, flags=("flag_duplicate", "flag_speed")
     """Remove the rows carrying any of the chosen ``flags``, counting each by reason.
 
     A row with several chosen flags is counted once, under the first in ``flags``. The result
-    carries ``attrs["load_report"]`` and a :class:`~hspwork.errors.DataDroppedWarning` is
+    carries its report (:func:`hspwork.report.report_of`) and a :class:`~hspwork.errors.DataDroppedWarning` is
     issued when rows go.
 
     Examples
@@ -311,7 +311,8 @@ def remove_flagged(flagged: pd.DataFrame, flags=("flag_duplicate", "flag_speed")
     ...     kept = remove_flagged(df)
     >>> caught[0].category.__name__
     'DataDroppedWarning'
-    >>> kept.attrs["load_report"].dropped, len(kept)
+    >>> from hspwork.report import report_of
+    >>> report_of(kept).dropped, len(kept)
     ({'duplicate': 2, 'impossible speed': 1}, 0)
     """
     flags = [flags] if isinstance(flags, str) else list(flags)
@@ -326,7 +327,7 @@ def remove_flagged(flagged: pd.DataFrame, flags=("flag_duplicate", "flag_speed")
         ledger.drop(flagged[f].to_numpy(bool), _REASONS[f])
     out = flagged[ledger.keep].copy()
     report = ledger.report()
-    out.attrs["load_report"] = report
+    attach_report(out, report)
     if report.dropped:
         warnings.warn(report.summary(), DataDroppedWarning, stacklevel=2)
     return out

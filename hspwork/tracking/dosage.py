@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hspwork.errors import SchemaError
+from hspwork.io.crs_column import ping_crs
 from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
@@ -19,7 +20,6 @@ from hspwork.tracking.dwell import (
     FenceIndex,
     _union_ns,
     as_visits,
-    pings_crs,
     time_ns,
 )
 
@@ -452,7 +452,7 @@ def join_activities(
     ----------
     activities : DataFrame
         ``time`` (tz-aware), ``x``, ``y`` and any columns such as ``officer``, ``activity``;
-        CRS in ``attrs["crs"]`` (or ``crs=``).
+        CRS in a ``crs`` column (or ``crs=``; :func:`hspwork.io.ping_crs`).
     fences : GeoDataFrame
         As for :func:`~hspwork.tracking.dwell` (versions honoured at each activity's time).
     visits : DwellResult or DataFrame, optional
@@ -467,7 +467,7 @@ def join_activities(
     """
     _need(activities, ["time", "x", "y"], "activities")
     index = FenceIndex(fences)
-    a_crs = pings_crs(activities, crs)
+    a_crs = ping_crs(activities, crs)
     x = activities["x"].to_numpy(float)
     y = activities["y"].to_numpy(float)
     if not a_crs.equals(index.crs):

@@ -25,12 +25,12 @@ from pyproj import CRS, Transformer
 
 from hspwork.crs import metres_to_crs_units, to_metric, unit_to_metres
 from hspwork.errors import (
-    CRSError,
     CRSMismatchWarning,
     HspworkError,
     HspworkWarning,
     SchemaError,
 )
+from hspwork.io.crs_column import ping_crs
 from hspwork.report import LoadReport, RowLedger
 from hspwork.tracking import _kernels as K
 from hspwork.tracking._compat import UNSET, renamed
@@ -122,17 +122,6 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int32), np.asarray(uniques, dtype=object)
 
 
-def pings_crs(pings: pd.DataFrame, crs=None) -> CRS:
-    """The CRS of a pings frame: ``crs=`` or ``pings.attrs["crs"]``; never guessed."""
-    crs = crs if crs is not None else pings.attrs.get("crs")
-    if crs is None:
-        raise CRSError(
-            "pings have no CRS: the loaders put it in pings.attrs['crs']; for a frame built by "
-            "hand set pings.attrs['crs'] = 'EPSG:27700' (or pass crs=)"
-        )
-    return CRS.from_user_input(crs)
-
-
 def prepare_pings(pings: pd.DataFrame, target_crs, max_gap_minutes=None, crs=None) -> PreparedPings:
     """Check and sort pings for the kernels (see module docstring).
 
@@ -147,7 +136,7 @@ def prepare_pings(pings: pd.DataFrame, target_crs, max_gap_minutes=None, crs=Non
             f"pings lack column(s) {missing}; have {list(pings.columns)}; need "
             "officer, time, x, y (and source for the per-source max_gap_minutes)"
         )
-    src_crs = pings_crs(pings, crs)
+    src_crs = ping_crs(pings, crs)
     t = time_ns(pings["time"])
     x = pings["x"].to_numpy(dtype=np.float64)
     y = pings["y"].to_numpy(dtype=np.float64)
@@ -240,6 +229,16 @@ class FenceIndex:
             raise SchemaError(f"fences must be a GeoDataFrame, got {type(fences).__name__}")
         if "fence_id" not in fences.columns:
             raise SchemaError(f"fences lack 'fence_id'; have {list(fences.columns)}")
+        ids = fences["fence_id"]
+        no_id = (ids.isna() | (ids.astype(object).astype(str).str.strip() == "")).to_numpy()
+        if no_id.any():
+            rows = np.flatnonzero(no_id)
+            shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+            raise HspworkError(
+                f"fences has {len(rows)} fence(s) without a fence_id (row {shown}): a visit "
+                "must name its fence. Give each a fence_id, or drop them "
+                "(fences[fences['fence_id'].notna()])"
+            )
         fences = to_metric(fences, "fences")
         self.crs = CRS.from_user_input(fences.crs)
         geoms = fences.geometry.to_numpy()
@@ -499,6 +498,15 @@ class DwellResult:
     rule: dict = field(default_factory=dict)
     report: LoadReport | None = None
 
+    @property
+    def attrs(self) -> dict:
+        """The report (JSON form) and rule, as library frames carry them in ``attrs``, so
+        :func:`hspwork.report.report_of` works on a result as on a loader's frame."""
+        out = {"rule": self.rule}
+        if self.report is not None:
+            out["load_report"] = self.report.to_dict()
+        return out
+
     # ----------------------------------------------------------------- tables
     def to_frame(self) -> pd.DataFrame:
         """The visits, one row each (a copy)."""
@@ -539,8 +547,8 @@ class DwellResult:
         ...                           crs=27700)
         >>> t = pd.to_datetime(["2025-06-01 10:00", "2025-06-01 10:10",
         ...                     "2025-06-02 10:00", "2025-06-02 10:10"], utc=True)
-        >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": 50.0, "y": 50.0})
-        >>> pings.attrs["crs"] = "EPSG:27700"
+        >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": 50.0, "y": 50.0,
+        ...                       "crs": "EPSG:27700"})
         >>> r = dwell(pings, fences, max_gap_minutes=15)
         >>> r.per_fence()[["visits", "officer_minutes"]].to_dict("records")
         [{'visits': 2, 'officer_minutes': 20.0}]
@@ -727,8 +735,9 @@ def dwell(
     Parameters
     ----------
     pings : DataFrame
-        ``officer``, ``time`` (tz-aware), ``x``, ``y`` and ``source``; CRS in
-        ``pings.attrs["crs"]`` (or ``crs=``). Converted to the fences' CRS when different.
+        ``officer``, ``time`` (tz-aware), ``x``, ``y`` and ``source``; CRS in the ``crs``
+        column :func:`~hspwork.io.read_pings` adds (or ``crs=``; see
+        :func:`hspwork.io.ping_crs`). Converted to the fences' CRS when different.
     fences : GeoDataFrame
         ``fence_id`` and polygon geometry; optional ``valid_from``, ``valid_to``, ``buffer_m``
         and ``source``.
@@ -743,7 +752,7 @@ def dwell(
         Use GPS catchment buffers: True buffers each fence by its ``buffer_m``; a number buffers
         every fence by that many metres.
     crs : CRS-like, optional
-        CRS of the pings when ``pings.attrs`` lacks it.
+        CRS of the pings when they have no ``crs`` column (must agree with it otherwise).
     max_gap, merge_within
         Deprecated names of ``max_gap_minutes`` and ``merge_within_minutes`` (FutureWarning).
 
@@ -763,8 +772,7 @@ def dwell(
     >>> fences = gpd.GeoDataFrame({"fence_id": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=27700)
     >>> t = pd.date_range("2025-06-01 10:00", periods=6, freq="1min", tz="UTC")
     >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": [-90.0, -30, 30, 90, 150, 210],
-    ...                       "y": 50.0, "source": "app"})
-    >>> pings.attrs["crs"] = "EPSG:27700"
+    ...                       "y": 50.0, "source": "app", "crs": "EPSG:27700"})
     >>> r = dwell(pings, fences)
     >>> r.visits[["fence_id", "minutes", "n_pings"]].to_dict("records")
     [{'fence_id': 'A', 'minutes': 2.0, 'n_pings': 2}]
@@ -816,8 +824,8 @@ def credited_time(
     >>> from shapely.geometry import box
     >>> fences = gpd.GeoDataFrame({"fence_id": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=27700)
     >>> t = pd.date_range("2025-06-01 10:00", periods=3, freq="1min", tz="UTC")
-    >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": 50.0, "y": 50.0, "source": "app"})
-    >>> pings.attrs["crs"] = "EPSG:27700"
+    >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": 50.0, "y": 50.0, "source": "app",
+    ...                       "crs": "EPSG:27700"})
     >>> credited_time(pings, fences)[["fence_id", "minutes", "n_pings"]].to_dict("records")
     [{'fence_id': 'A', 'minutes': 2.0, 'n_pings': 3}]
     """

@@ -37,13 +37,13 @@ from scipy import ndimage
 from hspwork.crs import to_metric, unit_to_metres
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences.gps import compass
+from hspwork.io.crs_column import ping_crs
 from hspwork.tracking import _kernels as K
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
     DwellResult,
     PreparedPings,
     dwell,
-    pings_crs,
     prepare_pings,
     renumbered,
     time_ns,
@@ -478,10 +478,9 @@ def offsets_between_sources(
 
     >>> t = pd.date_range("2025-06-01 10:00", periods=30, freq="1min", tz="UTC")
     >>> radio = pd.DataFrame({"officer": "PC1", "time": t, "x": 0.0, "y": 0.0,
-    ...                       "source": "radio"})
+    ...                       "source": "radio", "crs": "EPSG:27700"})
     >>> app = radio.assign(time=t + pd.Timedelta(seconds=10), x=-200.0, source="app")
     >>> p = pd.concat([radio, app], ignore_index=True)
-    >>> p.attrs["crs"] = "EPSG:27700"
     >>> b = offsets_between_sources(p)
     >>> b[["officer", "pairs", "dx_m", "offset_m", "strength"]].values.tolist()
     [['PC1', 30, -200.0, 200.0, 'strong']]
@@ -491,7 +490,7 @@ def offsets_between_sources(
     need = [c for c in ("officer", "time", "x", "y", "source") if c not in pings.columns]
     if need:
         raise SchemaError(f"pings lack column(s) {need}; have {list(pings.columns)}")
-    p_crs = pings_crs(pings, crs)
+    p_crs = ping_crs(pings, crs)
     k = unit_to_metres(p_crs)
     src = pings["source"].astype(str)
     a = pings.loc[src == suspect, ["officer", "time", "x", "y"]].copy()

@@ -148,3 +148,25 @@ def test_sheet_prints_on_a4_without_overflow(routed, tmp_path):
     assert pdf[:5] == b"%PDF-"
     # one page per team: the sections break before each team but the first
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
+
+
+def test_hostile_shift_and_date_stay_inside_the_folder_and_cells_are_neutral(tmp_path):
+    fences, net = town()
+    plan = schedule(fences, ["2025-09-01"], teams="team", network=net, seed=5).head(4).copy()
+    plan["shift"] = "early/../../../x"
+    plan["team"] = '=HYPERLINK("http://evil","click")'
+    out_dir = tmp_path / "deep" / "sheets"
+    out = write_tasking_sheets(plan, out_dir, fences=fences, maps=False, key=KEY)
+    written = [Path(p) for p in [*out["csv"], *out["html"]]]
+    for path in written:
+        assert out_dir.resolve() in path.resolve().parents, path
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "tasking_2025-09-01_early_.._.._.._x.csv",
+        "tasking_2025-09-01_early_.._.._.._x.html",
+    ]
+    assert not (tmp_path / "x.csv").exists() and not list(tmp_path.glob("*x*.csv"))
+    # The team cell would run as a formula in Excel; it is written as text.
+    raw = Path(out["csv"].iloc[0]).read_text()
+    assert "'=HYPERLINK" in raw and "\n=HYPERLINK" not in raw and ",=HYPERLINK" not in raw
+    # Numbers stay numbers.
+    assert pd.read_csv(out["csv"].iloc[0])["minutes"].dtype.kind in "if"

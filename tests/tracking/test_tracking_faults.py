@@ -95,7 +95,7 @@ def town(pass_bys: bool = True):
                 x, y = H2
             radio.append(("PC4", t, x, y))
     p = pd.concat([frame(app, "app"), frame(radio, "radio")], ignore_index=True)
-    p.attrs["crs"] = "EPSG:27700"
+    p["crs"] = "EPSG:27700"
     return p
 
 
@@ -223,9 +223,8 @@ def test_the_widening_applies_to_the_faulty_device_only(found):
     # a radio standing at the app's offset place during A's window is not credited to A
     t = hm(DAYS[3], 10, 0) + pd.to_timedelta(np.arange(0, 16, 3), unit="min")
     radio = pd.DataFrame({"officer": "PC1", "time": t, "x": 50 + OFFSET[0], "y": 50 + OFFSET[1],
-                          "source": "radio"})  # fmt: skip
+                          "source": "radio", "crs": "EPSG:27700"})  # fmt: skip
     only = pd.concat([pings[pings["officer"] != "PC1"], radio], ignore_index=True)
-    only.attrs["crs"] = "EPSG:27700"
     cor = corrected_dwell(only, FENCES, proposals, w)
     assert not (cor.visits["fence_id"] == "A").any()
     cf = corrected_fences(FENCES, proposals)
@@ -242,8 +241,7 @@ def test_known_points_give_the_offset_directly():
     rng = np.random.default_rng(5)
     p = pd.DataFrame({"officer": "PC9", "time": t, "source": "app",
                       "x": 50 + OFFSET[0] + rng.normal(0, 5, 20),
-                      "y": 50 + OFFSET[1] + rng.normal(0, 5, 20)})  # fmt: skip
-    p.attrs["crs"] = "EPSG:27700"
+                      "y": 50 + OFFSET[1] + rng.normal(0, 5, 20), "crs": "EPSG:27700"})  # fmt: skip
     sessions = gpd.GeoDataFrame({"officer": ["PC9"], "fence_id": ["A"], "start": [t[0]],
                                  "end": [t[-1]]}, geometry=[Point(50, 50)], crs=27700)  # fmt: skip
     cal = calibrate_gps(p, sessions, by=("source", "fence_id"))
@@ -272,7 +270,7 @@ def test_an_officers_app_and_radio_disagreeing():
                         "y": 50.0 + np.where(in_b3, OFFSET[1], 0.0)})  # fmt: skip
     radio = pd.DataFrame({"officer": "PC7", "time": t, "source": "radio", "x": truth, "y": 50.0})
     p = pd.concat([app, radio], ignore_index=True)
-    p.attrs["crs"] = "EPSG:27700"
+    p["crs"] = "EPSG:27700"
     beats = gpd.GeoDataFrame({"beat_id": ["B3", "B1"]},
                              geometry=[box(-500, -500, 1000, 500), box(1000, -500, 3000, 500)],
                              crs=27700)  # fmt: skip

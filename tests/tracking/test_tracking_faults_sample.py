@@ -45,8 +45,7 @@ def chapter3():
     for file, source in (("pings_app.parquet", "app"), ("pings_radio.parquet", "radio")):
         part = H.read_pings(SAMPLE / file, source=source, tz=TZ, crs="EPSG:27700", warn=False)
         parts.append(part.drop(columns=[c for c in ("issi",) if c in part.columns]))
-    pings = pd.concat(parts, ignore_index=True)
-    pings.attrs["crs"] = parts[0].attrs["crs"]
+    pings = pd.concat(parts, ignore_index=True)  # each carries its crs column
     boundary = gpd.read_file(SAMPLE / "boundary.geojson").to_crs(fences.crs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", H.DataDroppedWarning)

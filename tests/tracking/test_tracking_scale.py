@@ -11,6 +11,7 @@ from distributed import Client, LocalCluster
 from shapely.geometry import box
 
 from hspwork.errors import CRSError
+from hspwork.report import report_of
 from hspwork.tracking import dwell
 from hspwork.tracking.scale import dwell_dask
 
@@ -43,7 +44,7 @@ def pings():
             )
         )
     df = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=3)
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 
@@ -82,7 +83,7 @@ def test_dask_parquet_by_day_matches_in_memory(tmp_path, client):
     assert len(across) == 1
     np.testing.assert_allclose(across["minutes"].iloc[0], 20 + 2 / 3, rtol=1e-12)
     assert across["start"].iloc[0].day == 2 and across["end"].iloc[0].day == 3
-    assert got.report.rows_read == len(df)
+    assert got.report.rows_read == len(df) == report_of(got).rows_read
 
 
 def test_dask_requires_crs(client):
