@@ -131,6 +131,10 @@ FILES: dict[str, FileSpec] = {
     "tracking.exceptions": _S(_K, "exceptions.csv", ("tasking_id", "fence_id", "status", "reason"),
                               "taskings not done or partly done, and why (pseudonyms)",
                               dates=("planned_start",)),
+    "tracking.location_faults": _S(_K, "location_faults.csv",
+                                   ("fence_id", "compliance_measured", "compliance", "fault"),
+                                   "compliance per hot spot as reported and corrected for location "
+                                   "faults, with the evidence"),
     "tracking.briefing": _S(_K, "briefing.json", keys=("target_compliance", "week")),
     "tracking.capacity_curve": _S(_K, "capacity_curve.csv", ("officers_per_shift", "places_covered"),
                                   "hot spots that get their dosage against officers per shift"),

@@ -76,8 +76,9 @@ def officer_hours(visits: pd.DataFrame, *, minutes_column: str = "minutes") -> f
 
     Parameters
     ----------
-    visits : DataFrame
-        Tracking's visits (one row per officer visit; see docs/contracts.md).
+    visits : DwellResult or DataFrame
+        Tracking's visits (a :func:`hspwork.tracking.dwell` result, or one row per officer
+        visit; see docs/contracts.md).
     minutes_column : str, default "minutes"
 
     Examples
@@ -86,6 +87,9 @@ def officer_hours(visits: pd.DataFrame, *, minutes_column: str = "minutes") -> f
     >>> officer_hours(pd.DataFrame({"minutes": [15.0, 12.5, 32.5]}))
     1.0
     """
+    from hspwork.tracking.dwell import as_visits  # numba loads only when tracking is used
+
+    visits = as_visits(visits)
     if minutes_column not in visits.columns:
         raise SchemaError(
             f"visits lack column {minutes_column!r}; they have {list(visits.columns)}"

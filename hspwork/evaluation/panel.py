@@ -296,9 +296,10 @@ def add_patrol(
     ----------
     panel : DataFrame
         From :func:`crime_panel` with the same ``trial_start`` and ``period_days``.
-    visits : DataFrame
-        Tracking's visits: ``fence_id``, ``start`` (UTC), ``minutes`` (see
-        docs/contracts.md). A visit counts in the period in which it started.
+    visits : DwellResult or DataFrame
+        Tracking's visits (a :func:`hspwork.tracking.dwell` result or its ``visits``):
+        ``fence_id``, ``start`` (UTC), ``minutes`` (see docs/contracts.md). A visit counts in
+        the period in which it started.
     trial_start, period_days
         As given to :func:`crime_panel`.
     id_column, start_column, minutes_column : str
@@ -323,6 +324,9 @@ def add_patrol(
     >>> out["patrol_minutes"].tolist(), report_of(out, "patrol_report").dropped
     ([0.0, 27.0], {'place not in the panel': 1})
     """
+    from hspwork.tracking.dwell import as_visits  # numba loads only when tracking is used
+
+    visits = as_visits(visits)
     for frame, cols, what in (
         (panel, [id_column, "period"], "panel"),
         (visits, [id_column, start_column, minutes_column], "visits"),

@@ -14,6 +14,7 @@ sample can be read against the model.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -26,6 +27,22 @@ from hspwork.io.crs_column import ping_crs
 from hspwork.report import LoadReport, RowLedger, attach_report
 
 __all__ = ["GpsCalibration", "calibrate_gps", "rayleigh_quantile"]
+
+
+_COMPASS = ("east", "north-east", "north", "north-west", "west", "south-west", "south",
+            "south-east")  # fmt: skip
+
+
+def compass(dx: float, dy: float) -> str:
+    """The compass point (of eight) of a vector ``dx`` east, ``dy`` north.
+
+    Examples
+    --------
+    >>> compass(-140, 143), compass(0, -5), compass(3, 0)
+    ('north-west', 'south', 'east')
+    """
+    angle = np.degrees(np.arctan2(dy, dx)) % 360.0
+    return _COMPASS[int(((angle + 22.5) % 360.0) // 45.0)]
 
 
 def rayleigh_quantile(sigma_m, percentile):
@@ -53,7 +70,7 @@ class GpsCalibration:
         One row per matched ping: ``officer``, ``time``, ``source``, the grouping columns,
         ``dx_m``, ``dy_m`` (ping minus true position, metres) and ``error_m`` (distance).
     by : list of str
-        Columns the summary groups by.
+        Columns the tables group by.
     report : LoadReport
         Pings read, used, and not used by reason.
     """
@@ -62,7 +79,7 @@ class GpsCalibration:
     by: list[str]
     report: LoadReport
 
-    def summary(self, percentiles=(50, 90, 95)) -> pd.DataFrame:
+    def table(self, percentiles=(50, 90, 95)) -> pd.DataFrame:
         """Error distribution per group.
 
         Columns: the ``by`` columns, ``n``, ``mean_m``, ``p50_m``... (empirical percentiles),
@@ -86,6 +103,83 @@ class GpsCalibration:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def summary(self, percentiles=None) -> str:
+        """Plain lines per group: the typical error, the 95th percentile and any offset.
+
+        ``summary(percentiles=...)`` returned the table until this release; that use still
+        works, with a FutureWarning: call :meth:`table` instead.
+        """
+        if percentiles is not None:
+            warnings.warn(
+                "GpsCalibration.summary(percentiles=...) returning a table is deprecated and "
+                "will be removed in the next release; use table(percentiles=...); summary() "
+                "returns plain lines",
+                FutureWarning,
+                stacklevel=2,
+            )
+            return self.table(percentiles)
+        t = self.table((50, 95))
+        off = self.offsets().set_index(self.by) if self.by else self.offsets()
+        lines = []
+        for i, r in enumerate(t.to_dict("records")):
+            name = " / ".join(str(r[c]) for c in self.by) or "all pings"
+            o = off.iloc[i]
+            shift = (
+                f"; a systematic offset of {o['offset_m']:.0f} m to the "
+                f"{compass(o['dx_m'], o['dy_m'])} ({o['strength']} evidence)"
+                if o["strength"] in ("moderate", "strong") else ""
+            )  # fmt: skip
+            lines.append(
+                f"{name}: {r['n']:,} pings at known points, half within {r['p50_m']:.0f} m, "
+                f"95% within {r['p95_m']:.0f} m{shift}"
+            )
+        lines.append(self.report.summary())
+        return "\n".join(lines)
+
+    def offsets(self, threshold_m: float = 25.0, min_n: int = 10) -> pd.DataFrame:
+        """The systematic offset per group: where the pings sit, on average, from the truth.
+
+        ``dx_m``/``dy_m`` are the median east/north errors (robust to the odd jump), with a
+        robust standard error (1.4826 x MAD / sqrt(n), the larger axis). Strength of the
+        evidence of an offset: strong with ``min_n`` pings or more, an offset of
+        ``threshold_m`` or more (beyond ordinary GPS scatter) and at least 4 standard errors;
+        moderate with 5 pings or more, ``threshold_m`` and 2 standard errors; weak with
+        ``threshold_m`` on fewer; none below it. This is the known-points evidence that
+        :func:`hspwork.tracking.propose_catchments` takes (``known_points=``).
+
+        Examples
+        --------
+        >>> e = pd.DataFrame({"source": "app", "dx_m": [-199.0, -201, -200, -202, -198] * 2,
+        ...                   "dy_m": [1.0, -1, 0, 2, -2] * 2})
+        >>> e["error_m"] = np.hypot(e["dx_m"], e["dy_m"])
+        >>> cal = GpsCalibration(e, ["source"], LoadReport("x", 10, 10))
+        >>> cal.offsets()[["source", "n", "dx_m", "offset_m", "strength"]].values.tolist()
+        [['app', 10, -200.0, 200.0, 'strong']]
+        """
+        e = self.errors
+        groups = list(e.groupby(self.by, sort=True, observed=True)) if self.by else [((), e)]
+        rows = []
+        for key, g in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            n = len(g)
+            dx, dy = float(g["dx_m"].median()), float(g["dy_m"].median())
+            mad = max(float((g["dx_m"] - dx).abs().median()),
+                      float((g["dy_m"] - dy).abs().median()))  # fmt: skip
+            se = 1.4826 * mad / np.sqrt(n)
+            off = float(np.hypot(dx, dy))
+            if n >= min_n and off >= threshold_m and off >= 4 * se:
+                strength = "strong"
+            elif n >= 5 and off >= threshold_m and off >= 2 * se:
+                strength = "moderate"
+            elif off >= threshold_m:
+                strength = "weak"
+            else:
+                strength = "none"
+            row = dict(zip(self.by, key, strict=True))
+            row.update(n=n, dx_m=dx, dy_m=dy, offset_m=off, se_m=se, strength=strength)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def recommend_buffer(self, percentile: float = 95, method: str = "empirical") -> pd.DataFrame:
         """The catchment width (``buffer_m``) per group: the error not exceeded by
         ``percentile`` % of pings, rounded up to a whole metre.
@@ -100,7 +194,7 @@ class GpsCalibration:
         """
         if method not in ("empirical", "rayleigh"):
             raise HspworkError(f"method must be 'empirical' or 'rayleigh', got {method!r}")
-        s = self.summary(percentiles=(percentile,))
+        s = self.table(percentiles=(percentile,))
         col = f"p{percentile:g}_m" if method == "empirical" else f"rayleigh_p{percentile:g}_m"
         out = s[[*self.by, "n"]].copy()
         out["percentile"] = float(percentile)
@@ -175,6 +269,9 @@ def calibrate_gps(
     [5.0, 5.0, 4.0]
     >>> cal.report.summary()
     'calibration pings: read 4 rows, kept 3, dropped 1 (outside every calibration session: 1)'
+    >>> print(cal.summary())
+    radio: 3 pings at known points, half within 5 m, 95% within 5 m
+    calibration pings: read 4 rows, kept 3, dropped 1 (outside every calibration session: 1)
     """
     by = list(by)
     need = {"officer", "time", "x", "y"}

@@ -15,7 +15,9 @@ against a 90% target):
 4. :func:`write_tasking_sheets` - a CSV and a printable A4 page per shift, with route maps;
 5. :func:`match_visits`, :func:`compliance_table`, :func:`weekly_performance`,
    :func:`plot_weekly` - planned against delivered;
-6. :func:`exception_report` - taskings not performed, and whether the device was silent then.
+6. :func:`exception_report` - taskings not performed, and whether the device was silent then;
+7. :func:`correct_location_faults` - compliance measured and corrected for location faults
+   (a GPS offset, a radio dead spot), side by side.
 
 Every file written here shows officers as keyed-hash pseudonyms by default
 (:mod:`hspwork.privacy`).
@@ -23,10 +25,14 @@ Every file written here shows officers as keyed-hash pseudonyms by default
 
 from hspwork.tasking._common import PLAN_COLUMNS, STATUSES
 from hspwork.tasking.compliance import (
+    CAUSES,
+    FaultCorrection,
     compliance_table,
+    correct_location_faults,
     exception_report,
     match_visits,
     plot_weekly,
+    tasking_windows,
     weekly_performance,
     write_report,
 )
@@ -39,16 +45,19 @@ from hspwork.tasking.staffing import Capacity, Dosage, capacity_curve, plot_capa
 from hspwork.tasking.travel import plot_route_map, plot_travel_comparison, travel_comparison
 
 __all__ = [
+    "CAUSES",
     "PLAN_COLUMNS",
     "SPEEDS_MPS",
     "STATUSES",
     "Capacity",
     "Dosage",
+    "FaultCorrection",
     "StreetNetwork",
     "capacity",
     "capacity_curve",
     "capacity_estimate",
     "compliance_table",
+    "correct_location_faults",
     "crime_profile",
     "exception_report",
     "match_visits",
@@ -61,6 +70,7 @@ __all__ = [
     "read_roster",
     "route",
     "schedule",
+    "tasking_windows",
     "team_members",
     "travel_comparison",
     "travel_minutes",

@@ -1,7 +1,8 @@
-"""Officer tracking: clean pings, time in fences (dwell), dosage, and dask scale-out."""
+"""Officer tracking: clean pings, time in fences (dwell), dosage, location faults, and dask."""
 
 from hspwork.tracking.clean import FLAGS, flag_pings, quality_report, remove_flagged
 from hspwork.tracking.dosage import (
+    DEFAULT_SHIFT_HOURS,
     activity_summary,
     dosage,
     flag_drive_throughs,
@@ -9,23 +10,44 @@ from hspwork.tracking.dosage import (
     patrol_minutes,
     plot_visit_lengths,
     shift_of,
+    split_at_boundaries,
     visit_length_distribution,
 )
 from hspwork.tracking.dwell import (
     DEFAULT_MAX_GAP_MINUTES,
+    DwellResult,
     FenceIndex,
+    as_visits,
     credited_time,
     dwell,
     dwell_summary,
     unobserved_table,
 )
+from hspwork.tracking.faults import (
+    CORRECTION_RULE,
+    STRENGTHS,
+    corrected_dwell,
+    corrected_fences,
+    offsets_between_sources,
+    offsets_by_area,
+    offsets_from_clusters,
+    propose_catchments,
+    silences_at_fences,
+)
 from hspwork.tracking.scale import dwell_dask
 
 __all__ = [
+    "CORRECTION_RULE",
     "DEFAULT_MAX_GAP_MINUTES",
+    "DEFAULT_SHIFT_HOURS",
     "FLAGS",
+    "STRENGTHS",
+    "DwellResult",
     "FenceIndex",
     "activity_summary",
+    "as_visits",
+    "corrected_dwell",
+    "corrected_fences",
     "credited_time",
     "dosage",
     "dwell",
@@ -34,11 +56,17 @@ __all__ = [
     "flag_drive_throughs",
     "flag_pings",
     "join_activities",
+    "offsets_between_sources",
+    "offsets_by_area",
+    "offsets_from_clusters",
     "patrol_minutes",
     "plot_visit_lengths",
+    "propose_catchments",
     "quality_report",
     "remove_flagged",
     "shift_of",
+    "silences_at_fences",
+    "split_at_boundaries",
     "unobserved_table",
     "visit_length_distribution",
 ]

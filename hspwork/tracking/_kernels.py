@@ -44,11 +44,18 @@ def _cell_range(p, bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
 
 
 @njit(cache=True, inline="always")
-def _hit(px, py, ti, p, bx0, by0, bx1, by1, vfrom, vto, poly_ring_start, ring_start, cx, cy):
-    """Whether polygon ``p`` (a fence version) holds the ping at (px, py) at time ``ti``."""
+def _hit(px, py, ti, si, p, bx0, by0, bx1, by1, vfrom, vto, smask, poly_ring_start, ring_start,
+         cx, cy):  # fmt: skip
+    """Whether polygon ``p`` (a fence version) holds the ping at (px, py) at time ``ti``.
+
+    ``smask[p]`` has bit ``si`` set when the polygon applies to pings of source code ``si``
+    (a catchment corrected for one kind of device applies to that device only).
+    """
     if px < bx0[p] or px > bx1[p] or py < by0[p] or py > by1[p]:
         return False
     if ti < vfrom[p] or ti >= vto[p]:
+        return False
+    if (smask[p] >> si) & 1 == 0:
         return False
     return _inside(px, py, p, poly_ring_start, ring_start, cx, cy)
 
@@ -77,9 +84,9 @@ def build_grid(bx0, by0, bx1, by1, gx0, gy0, cell, nx, ny):
 
 
 @njit(cache=True, parallel=True)
-def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
-              vfrom, vto, poly_ring_start, ring_start, cx, cy):  # fmt: skip
-    """Number of polygons containing each ping (valid at its time)."""
+def pip_count(x, y, t, src, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
+              vfrom, vto, smask, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+    """Number of polygons containing each ping (valid at its time, for its source)."""
     n = x.shape[0]
     counts = np.zeros(n, dtype=np.int32)
     for i in prange(n):
@@ -92,7 +99,7 @@ def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by
         c = int(fj) * nx + int(fi)
         k = 0
         for q in range(gstart[c], gstart[c + 1]):
-            if _hit(px, py, t[i], gitems[q], bx0, by0, bx1, by1, vfrom, vto,
+            if _hit(px, py, t[i], src[i], gitems[q], bx0, by0, bx1, by1, vfrom, vto, smask,
                     poly_ring_start, ring_start, cx, cy):  # fmt: skip
                 k += 1
         counts[i] = k
@@ -100,8 +107,8 @@ def pip_count(x, y, t, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by
 
 
 @njit(cache=True, parallel=True)
-def pip_fill(x, y, t, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1, by1,
-             vfrom, vto, poly_ring_start, ring_start, cx, cy):  # fmt: skip
+def pip_fill(x, y, t, src, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0, bx1,
+             by1, vfrom, vto, smask, poly_ring_start, ring_start, cx, cy):  # fmt: skip
     """(ping, polygon) pairs, ping-major, in the slots that :func:`pip_count` sized."""
     n = x.shape[0]
     total = offsets[n]
@@ -116,7 +123,7 @@ def pip_fill(x, y, t, offsets, gx0, gy0, cell, nx, ny, gstart, gitems, bx0, by0,
         k = offsets[i]
         for q in range(gstart[c], gstart[c + 1]):
             p = gitems[q]
-            if _hit(px, py, t[i], p, bx0, by0, bx1, by1, vfrom, vto,
+            if _hit(px, py, t[i], src[i], p, bx0, by0, bx1, by1, vfrom, vto, smask,
                     poly_ring_start, ring_start, cx, cy):  # fmt: skip
                 out_ping[k] = i
                 out_poly[k] = p
@@ -156,7 +163,8 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
     """Merge runs (sorted by fence, officer, start) into visits.
 
     Consecutive runs of one officer in one fence join when the time between them is
-    shorter than ``merge_ns`` (or zero). Visits with no credited time are left out.
+    shorter than ``merge_ns`` (or zero). Visits with no credited time are left out. The last
+    array gives, for each run (in the order given), the visit it joined (-1: left out).
     """
     m = start.shape[0]
     v_f = np.empty(m, dtype=fence.dtype)
@@ -166,6 +174,7 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
     v_cred = np.empty(m, dtype=np.int64)
     v_n = np.empty(m, dtype=np.int64)
     v_d = np.empty(m, dtype=np.float64)
+    run_visit = np.full(m, -1, dtype=np.int64)
     nv = 0
     k = 0
     while k < m:
@@ -188,6 +197,7 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
             cd += dist[j]
             j += 1
         if cred > 0:
+            run_visit[k:j] = nv
             v_f[nv] = cf
             v_o[nv] = co
             v_s[nv] = cs
@@ -197,7 +207,8 @@ def merge_visits(fence, officer, start, end, count, dist, merge_ns):
             v_d[nv] = cd
             nv += 1
         k = j
-    return v_f[:nv], v_o[:nv], v_s[:nv], v_e[:nv], v_cred[:nv], v_n[:nv], v_d[:nv]
+    return (v_f[:nv], v_o[:nv], v_s[:nv], v_e[:nv], v_cred[:nv], v_n[:nv], v_d[:nv],
+            run_visit)  # fmt: skip
 
 
 @njit(cache=True)
@@ -450,3 +461,66 @@ def gather(perm, off, t, x, y, src):
         y2[i] = y[p]
         s2[i] = src[p]
     return o2, t2, x2, y2, s2
+
+
+# --------------------------------------------------------------- tasked windows (faults.py)
+
+
+@njit(cache=True)
+def window_ranges(off_start, t, w_off, w_t0, w_t1):
+    """Per window (officer code, [t0, t1)), the range of that officer's pings inside it.
+
+    Pings are sorted by officer, then time; ``off_start[o]:off_start[o + 1]`` are officer
+    ``o``'s pings. A window of an officer with no pings (code -1) gets an empty range.
+    """
+    n = w_off.shape[0]
+    i0 = np.zeros(n, dtype=np.int64)
+    i1 = np.zeros(n, dtype=np.int64)
+    for w in range(n):
+        o = w_off[w]
+        if o < 0:
+            continue
+        a = off_start[o]
+        b = off_start[o + 1]
+        i0[w] = a + np.searchsorted(t[a:b], w_t0[w], side="left")
+        i1[w] = a + np.searchsorted(t[a:b], w_t1[w], side="left")
+    return i0, i1
+
+
+@njit(cache=True, inline="always")
+def _gap_span(off_start, t, o, t0, t1):
+    """The pings k of officer ``o`` whose gap to the next (k, k + 1) may overlap [t0, t1)."""
+    a = off_start[o]
+    b = off_start[o + 1]
+    lo = max(a + np.searchsorted(t[a:b], t0, side="right") - 1, a)
+    hi = min(a + np.searchsorted(t[a:b], t1, side="left"), b - 1)
+    return lo, hi
+
+
+@njit(cache=True)
+def window_gaps(off_start, t, src, gap_ns_by_src, w_off, w_t0, w_t1):
+    """Unobserved gaps that overlap each window: (window, index of the ping before the gap).
+
+    A gap is a pair of consecutive pings of one officer further apart than the larger of their
+    sources' limits (the gap rule of dwell); it overlaps ``[t0, t1)`` when it starts before
+    ``t1`` and ends after ``t0``. Two passes: count, then fill.
+    """
+    n = w_off.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    for w in range(n):
+        if w_off[w] >= 0:
+            lo, hi = _gap_span(off_start, t, w_off[w], w_t0[w], w_t1[w])
+            for k in range(lo, hi):
+                if t[k + 1] - t[k] > max(gap_ns_by_src[src[k]], gap_ns_by_src[src[k + 1]]):
+                    counts[w] += 1
+    out_w = np.repeat(np.arange(n), counts)
+    out_k = np.empty(out_w.shape[0], dtype=np.int64)
+    m = 0
+    for w in range(n):
+        if counts[w] > 0:
+            lo, hi = _gap_span(off_start, t, w_off[w], w_t0[w], w_t1[w])
+            for k in range(lo, hi):
+                if t[k + 1] - t[k] > max(gap_ns_by_src[src[k]], gap_ns_by_src[src[k + 1]]):
+                    out_k[m] = k
+                    m += 1
+    return out_w.astype(np.int64), out_k

@@ -21,10 +21,10 @@ low-power mode stop recording, apps left running keep recording):
     Part of a stretch of at least ``stationary_hours`` in which the device stayed within
     ``stationary_m`` of where the stretch began (left in a locker or a parked vehicle).
 ``flag_off_shift``
-    Recorded when the officer was not on any shift in ``shifts`` (a phone still recording after
-    its shift ended, or before it began).
+    Recorded when the officer was not on duty by the ``duty_roster`` (a phone still recording
+    after its shift ended, or before it began).
 ``flag_gap_before``
-    The ping follows a gap longer than the source's ``max_gap`` (dead spot, low power); the
+    The ping follows a gap longer than the source's ``max_gap_minutes`` (dead spot, low power); the
     gap itself is reported as minutes, and dwell treats it as unobserved.
 """
 
@@ -42,6 +42,7 @@ from hspwork.crs import metres_to_crs_units, unit_to_metres
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.io.crs_column import ping_crs
 from hspwork.report import RowLedger, attach_report
+from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
     max_gap_table,
@@ -107,12 +108,12 @@ def _area_geometry(area, crs):
     )
 
 
-def _off_shift(pings: pd.DataFrame, t: np.ndarray, shifts: pd.DataFrame) -> np.ndarray:
+def _off_shift(pings: pd.DataFrame, t: np.ndarray, roster: pd.DataFrame) -> np.ndarray:
     s = pd.DataFrame(
         {
-            "officer": shifts["officer"].astype(str).to_numpy(),
-            "start": time_ns(shifts["start"], "start"),
-            "end": time_ns(shifts["end"], "end"),
+            "officer": roster["officer"].astype(str).to_numpy(),
+            "start": time_ns(roster["start"], "start"),
+            "end": time_ns(roster["end"], "end"),
         }
     ).sort_values("start", kind="stable")
     p = pd.DataFrame({"officer": pings["officer"].astype(str).to_numpy(), "t": t})
@@ -129,11 +130,14 @@ def _off_shift(pings: pd.DataFrame, t: np.ndarray, shifts: pd.DataFrame) -> np.n
     return out
 
 
-def _merge_overlapping_shifts(shifts: pd.DataFrame) -> pd.DataFrame:
+def _merge_overlapping_shifts(roster: pd.DataFrame) -> pd.DataFrame:
     need = {"officer", "start", "end"}
-    if not need <= set(shifts.columns):
-        raise SchemaError(f"shifts need columns {sorted(need)}; have {list(shifts.columns)}")
-    s = shifts[["officer", "start", "end"]].copy()
+    if not need <= set(roster.columns):
+        raise SchemaError(
+            f"duty_roster needs columns {sorted(need)} (one row per shift worked); have "
+            f"{list(roster.columns)}"
+        )
+    s = roster[["officer", "start", "end"]].copy()
     s["officer"] = s["officer"].astype(str)
     s = s.sort_values(["officer", "start"], kind="stable").reset_index(drop=True)
     run_end = s.groupby("officer")["end"].cummax()
@@ -147,36 +151,42 @@ def flag_pings(
     pings: pd.DataFrame,
     *,
     area=None,
-    shifts: pd.DataFrame | None = None,
+    duty_roster: pd.DataFrame | None = None,
     max_speed_mps: float = 45.0,
     stationary_m: float = 25.0,
     stationary_hours: float = 2.0,
-    max_gap=None,
+    max_gap_minutes=None,
     crs=None,
+    shifts=UNSET,
+    max_gap=UNSET,
 ) -> pd.DataFrame:
     """Add quality flags to pings (nothing is removed); see the module docstring for each.
 
     Parameters
     ----------
     pings : DataFrame
-        ``officer``, ``time`` (tz-aware), ``x``, ``y``, ``source``; CRS in the ``crs`` column (:func:`hspwork.io.ping_crs`) or ``crs=``.
+        ``officer``, ``time`` (tz-aware), ``x``, ``y``, ``source``; CRS in the ``crs`` column
+        (:func:`hspwork.io.ping_crs`) or ``crs=``.
     area : GeoDataFrame, GeoSeries or shapely geometry, optional
         The force area; a bare shapely geometry is taken to be in the pings' CRS.
-    shifts : DataFrame, optional
-        ``officer``, ``start``, ``end`` (tz-aware) of each rostered shift.
+    duty_roster : DataFrame, optional
+        Who was on duty when (docs/glossary.md): ``officer``, ``start``, ``end`` (tz-aware),
+        one row per shift worked.
     max_speed_mps : float
         Fastest believable movement (45 m/s is about 100 mph).
     stationary_m, stationary_hours : float
         A device within ``stationary_m`` metres for ``stationary_hours`` or more is flagged.
-    max_gap : as for :func:`~hspwork.tracking.dwell`
+    max_gap_minutes : as for :func:`~hspwork.tracking.dwell`
         Gap per source beyond which ``flag_gap_before`` is set.
+    shifts, max_gap
+        Deprecated names of ``duty_roster`` and ``max_gap_minutes`` (FutureWarning).
 
     Returns
     -------
     DataFrame
         The pings in their input order with the ``flag_*`` columns, ``gap_before_minutes``
-        and ``speed_in_mps``; :func:`quality_report` of it counts the flags per officer (it
-        is not kept in ``attrs``, which hold only JSON-native settings).
+        and ``speed_in_mps``; :func:`quality_report` of it counts the flags per officer and
+        source. ``attrs["flag_settings"]`` records the settings (plain values only).
 
     Examples
     --------
@@ -188,6 +198,9 @@ def flag_pings(
     >>> f[["flag_duplicate", "flag_speed", "flag_gap_before"]].sum().to_dict()
     {'flag_duplicate': 1, 'flag_speed': 1, 'flag_gap_before': 1}
     """
+    duty_roster = renamed("flag_pings", "shifts", shifts, "duty_roster", duty_roster, None)
+    max_gap_minutes = renamed("flag_pings", "max_gap", max_gap, "max_gap_minutes",
+                              max_gap_minutes, None)  # fmt: skip
     need = {"officer", "time", "x", "y"}
     if not need <= set(pings.columns):
         raise SchemaError(
@@ -201,12 +214,12 @@ def flag_pings(
     off_codes, _ = pd.factorize(pings["officer"], sort=True)
     if "source" in pings.columns:
         src, sources = pd.factorize(pings["source"].astype(str), sort=True)
-        gap_tab = max_gap_table([str(s) for s in sources], max_gap)
+        gap_tab = max_gap_table([str(s) for s in sources], max_gap_minutes)
     else:
         src = np.zeros(n, dtype=np.int64)
-        if max_gap is None or isinstance(max_gap, dict):
-            raise SchemaError("pings have no 'source' column: pass max_gap=<minutes>")
-        gap_tab = max_gap_table(["all"], max_gap)
+        if max_gap_minutes is None or isinstance(max_gap_minutes, dict):
+            raise SchemaError("pings have no 'source' column: pass max_gap_minutes=<minutes>")
+        gap_tab = max_gap_table(["all"], max_gap_minutes)
     out = pings.copy()
     # as received: earlier than the previous row of the same officer
     prev_t = pd.Series(t).groupby(off_codes).shift().to_numpy()
@@ -240,8 +253,8 @@ def flag_pings(
     else:
         out["flag_outside_area"] = False
     out["flag_stationary"] = back(stat)
-    if shifts is not None:
-        out["flag_off_shift"] = _off_shift(pings, t, _merge_overlapping_shifts(shifts))
+    if duty_roster is not None:
+        out["flag_off_shift"] = _off_shift(pings, t, _merge_overlapping_shifts(duty_roster))
     else:
         out["flag_off_shift"] = False
     out["flag_gap_before"] = back(gap_flag)
@@ -252,7 +265,7 @@ def flag_pings(
         "stationary_m": stationary_m,
         "stationary_hours": stationary_hours,
         "area": area is not None,
-        "shifts": shifts is not None,
+        "duty_roster": duty_roster is not None,
     }
     return out
 
@@ -262,7 +275,7 @@ def quality_report(flagged: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``officer``, ``source``, ``pings``, one count per flag, ``any_flag`` (pings with at
     least one flag other than ``flag_gap_before``), ``gap_minutes`` (sum of gaps beyond
-    ``max_gap``) and ``first``/``last`` ping times.
+    ``max_gap_minutes``) and ``first``/``last`` ping times.
     """
     missing = [f for f in FLAGS if f not in flagged.columns]
     if missing:
@@ -287,7 +300,7 @@ def remove_flagged(flagged: pd.DataFrame, flags=("flag_duplicate", "flag_speed")
     """Remove the rows carrying any of the chosen ``flags``, counting each by reason.
 
     A row with several chosen flags is counted once, under the first in ``flags``. The result
-    carries ``attrs["load_report"]`` and a :class:`~hspwork.errors.DataDroppedWarning` is
+    carries its report (:func:`hspwork.report.report_of`) and a :class:`~hspwork.errors.DataDroppedWarning` is
     issued when rows go.
 
     Examples

@@ -18,12 +18,14 @@ import pandas as pd
 from hspwork.errors import CRSError, HspworkWarning, SchemaError
 from hspwork.report import LoadReport
 from hspwork.tracking import _kernels as K
+from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
+    DwellResult,
     FenceIndex,
     PreparedPings,
     Runs,
-    _attach,
+    _rule,
     credited_runs,
     max_gap_table,
     prepare_pings,
@@ -49,7 +51,7 @@ _OBS_META = {
 }
 
 
-def _partition(part: pd.DataFrame, index: FenceIndex, crs, max_gap, interpolate, what: str):
+def _partition(part: pd.DataFrame, index: FenceIndex, crs, max_gap_minutes, interpolate, what: str):
     if len(part) == 0:
         meta = _RUN_META if what == "runs" else _OBS_META
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in meta.items()})
@@ -58,7 +60,7 @@ def _partition(part: pd.DataFrame, index: FenceIndex, crs, max_gap, interpolate,
         part["source"] = part["source"].astype(str)
     if isinstance(part["officer"].dtype, pd.CategoricalDtype):
         part["officer"] = part["officer"].astype(str)
-    pp = prepare_pings(part, index.crs, max_gap=max_gap, crs=crs)
+    pp = prepare_pings(part, index.crs, max_gap_minutes=max_gap_minutes, crs=crs)
     if what == "runs":
         r = credited_runs(pp, index, interpolate)
         return pd.DataFrame(
@@ -96,11 +98,13 @@ def dwell_dask(
     fences,
     *,
     crs,
-    max_gap=None,
-    merge_within=2.0,
+    max_gap_minutes=None,
+    merge_within_minutes=2.0,
     interpolate: bool = False,
     catchment: bool | float = False,
-) -> pd.DataFrame:
+    max_gap=UNSET,
+    merge_within=UNSET,
+) -> DwellResult:
     """:func:`~hspwork.tracking.dwell` on a dask DataFrame; same result as in memory.
 
     Parameters
@@ -112,17 +116,23 @@ def dwell_dask(
         As for ``dwell``; small, sent to every worker.
     crs : CRS-like
         CRS of the pings' x/y (dask frames do not carry ``attrs`` reliably, so it is required).
-    max_gap, merge_within, interpolate, catchment
+    max_gap_minutes, merge_within_minutes, interpolate, catchment
         As for ``dwell``.
+    max_gap, merge_within
+        Deprecated names of ``max_gap_minutes`` and ``merge_within_minutes`` (FutureWarning).
 
     Returns
     -------
-    DataFrame
-        Exactly what ``dwell`` returns for the same pings computed in memory (with the
-        exception of ``attrs["load_report"]``, which counts rows from all partitions).
+    DwellResult
+        Exactly what ``dwell`` returns for the same pings computed in memory (visits, runs,
+        per-officer observed time and rule); the ``report`` counts rows from all partitions.
     """
     import dask
 
+    max_gap_minutes = renamed("dwell_dask", "max_gap", max_gap, "max_gap_minutes",
+                              max_gap_minutes, None)  # fmt: skip
+    merge_within_minutes = renamed("dwell_dask", "merge_within", merge_within,
+                                   "merge_within_minutes", merge_within_minutes, 2.0)  # fmt: skip
     if crs is None:
         raise CRSError("dwell_dask needs crs= (the CRS of the pings' x and y)")
     need = {"officer", "time", "x", "y"}
@@ -132,10 +142,10 @@ def dwell_dask(
     index = FenceIndex(fences, catchment=catchment)
     by_officer = pings.shuffle("officer")
     runs_dd = by_officer.map_partitions(
-        _partition, index, crs, max_gap, interpolate, "runs", meta=_RUN_META
+        _partition, index, crs, max_gap_minutes, interpolate, "runs", meta=_RUN_META
     )
     obs_dd = by_officer.map_partitions(
-        _partition, index, crs, max_gap, interpolate, "obs", meta=_OBS_META
+        _partition, index, crs, max_gap_minutes, interpolate, "obs", meta=_OBS_META
     )
     runs_df, obs_df = dask.compute(runs_dd, obs_dd)
     obs_df = obs_df.groupby("officer", sort=True).sum()
@@ -149,12 +159,12 @@ def dwell_dask(
         n=runs_df["n"].to_numpy(np.int64),
         dist=runs_df["dist"].to_numpy(np.float64),
     )
-    visits, per_fence = visits_from_runs(
-        runs, officers, index.fence_ids, merge_within, unit_to_metres(index.crs)
+    visits, run_frame = visits_from_runs(
+        runs, officers, index.fence_ids, merge_within_minutes, unit_to_metres(index.crs)
     )
     obs = pd.DataFrame(
         {
-            "officer": officers,
+            "officer": pd.array(officers, dtype=object),
             "observed_minutes": obs_df["obs_ns"].to_numpy() / NS_PER_MINUTE,
             "unobserved_minutes": obs_df["unobs_ns"].to_numpy() / NS_PER_MINUTE,
         }
@@ -185,10 +195,17 @@ def dwell_dask(
         if "source" in pings.columns
         else ["all"]
     )
-    gap_ns = max_gap_table(sources, max_gap)
+    gap_ns = max_gap_table(sources, max_gap_minutes)
     empty = np.empty(0)
     pp = PreparedPings(
         officers=officers, sources=sources, off=empty, t=empty, x=empty, y=empty, src=empty,
         gap_ns_by_src=gap_ns, order=empty, report=report,
     )  # fmt: skip
-    return _attach(visits, per_fence, obs, pp, max_gap, merge_within, interpolate, catchment)
+    return DwellResult(
+        visits=visits,
+        runs=run_frame,
+        officers=obs,
+        fence_ids=tuple(str(f) for f in index.fence_ids),
+        rule=_rule(pp, max_gap_minutes, merge_within_minutes, interpolate, catchment),
+        report=report,
+    )

@@ -121,7 +121,7 @@ def test_calibration_recovers_known_error_distribution_per_source():
     assert cal.report.rows_read == len(pings)
     assert cal.report.dropped == {"outside every calibration session": 5}
     assert len(cal.errors) == 8000
-    s = cal.summary().set_index("source")
+    s = cal.table().set_index("source")
     for source, sigma in sigmas.items():
         # n = 4000: the sigma MLE has relative s.e. 1/sqrt(4n) = 0.8%; 4% is five s.e.
         assert_allclose(s.loc[source, "rayleigh_sigma_m"], sigma, rtol=0.04)

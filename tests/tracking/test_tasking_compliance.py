@@ -16,6 +16,7 @@ from hspwork.tasking import (
     exception_report,
     match_visits,
     plot_weekly,
+    tasking_windows,
     weekly_performance,
     write_report,
 )
@@ -82,11 +83,18 @@ def test_match_statuses_by_hand():
     assert m.loc["T3", "status"] == "not done" and m.loc["T3", "delivered_minutes"] == 1.0
     assert m.loc["T4", "status"] == "not done" and m.loc["T4", "delivered_visits"] == 0
     assert m.loc["T5", "status"] == "done" and m.loc["T5", "delivered_by"] == "PC1"
+    assert not [c for c in m.columns if c.startswith("_")]  # no working columns left behind
     m2 = match_visits(plan(), v, done_share=0.6).set_index("tasking_id")  # 10 >= 9
     assert m2.loc["T1", "status"] == "done"
     # a team restriction removes visits by officers of other teams
-    m3 = match_visits(plan(), v, team_members={"Crew 1": ["PC2"], "Crew 2": ["PC2"]})
+    roster = {"Crew 1": ["PC2"], "Crew 2": ["PC2"]}
+    m3 = match_visits(plan(), v, team_roster=roster)
     assert (m3.set_index("tasking_id").loc[["T1", "T2", "T5"], "status"] == "not done").all()
+    # the roster as a frame (officer, team) says the same; the old name still works
+    frame = pd.DataFrame({"officer": ["PC2", "PC2"], "team": ["Crew 1", "Crew 2"]})
+    pd.testing.assert_frame_equal(match_visits(plan(), v, team_roster=frame), m3)
+    with pytest.warns(FutureWarning, match=r"match_visits\(team_members=\.\.\.\).*team_roster"):
+        pd.testing.assert_frame_equal(match_visits(plan(), v, team_members=roster), m3)
 
 
 def test_two_short_visits_add_up_to_done():
@@ -101,13 +109,23 @@ def test_compliance_tables_and_weekly():
     v = visits()
     v.loc[1, "minutes"] = 3.0
     m = match_visits(plan(), v)
-    by_team = compliance_table(m, "team", target=0.9).set_index("team")
-    # Crew 1: T1 done, T2 not done, T5 done -> 2/3; Crew 2: none done
-    assert_allclose(by_team.loc["Crew 1", "compliance"], 2 / 3)
-    assert_allclose(by_team.loc["Crew 2", "compliance"], 0.0)
+    by_team = compliance_table(m, "team", target_compliance=0.9).set_index("team")
+    # compliance is minutes delivered / planned, capped at the plan per tasking (glossary):
+    # Crew 1 (T1 13, T2 0, T5 14 minutes of 3 x 15) -> 27 / 45; Crew 2 (T3's 1-minute pass)
+    assert_allclose(by_team.loc["Crew 1", "compliance"], 27 / 45)
+    assert_allclose(by_team.loc["Crew 2", "compliance"], 1 / 30)
+    # taskings done / planned: Crew 1: T1 done, T2 not done, T5 done -> 2/3; Crew 2: none
+    assert_allclose(by_team.loc["Crew 1", "taskings_done_share"], 2 / 3)
+    assert_allclose(by_team.loc["Crew 2", "taskings_done_share"], 0.0)
     assert not by_team["meets_target"].any()
-    # minutes capped at the plan: (13 + 0 + 14) / 45 for Crew 1
-    assert_allclose(by_team.loc["Crew 1", "minutes_ratio"], 27 / 45)
+    assert (by_team["target_compliance"] == 0.9).all()
+    assert "minutes_ratio" not in by_team.columns and "target" not in by_team.columns
+    # a long stay is capped at the plan: 40 minutes on T5 count 15 of 15
+    long = m.copy()
+    long.loc[long["tasking_id"] == "T5", "delivered_minutes"] = 40.0
+    t5 = compliance_table(long[long["tasking_id"] == "T5"], "team").iloc[0]
+    assert_allclose(t5["compliance"], 1.0)
+    assert bool(t5["meets_target"])
     by_officer = compliance_table(m, "officer").set_index("officer")
     assert by_officer.loc["unassigned", "planned"] == 2  # T2 and T4: nobody came
     assert by_officer.loc["PC2", "planned"] == 1 and by_officer.loc["PC2", "done"] == 0
@@ -115,11 +133,28 @@ def test_compliance_tables_and_weekly():
     assert set(compliance_table(m, ["date", "shift"])["shift"]) == {"early", "late"}
     w = weekly_performance(m)
     assert [str(d) for d in w["week"]] == ["2025-09-01", "2025-09-08"]
-    assert_allclose(w["compliance"], [1 / 4, 1.0])
+    assert_allclose(w["compliance"], [14 / 60, 14 / 15])
+    assert_allclose(w["taskings_done_share"], [1 / 4, 1.0])
     fig = plot_weekly(w)
     assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
     with pytest.raises(SchemaError, match=r"lack column\(s\) \['nope'\]"):
         compliance_table(m, "nope")
+    with pytest.raises(HspworkError, match=r"target_compliance=90: give a share in \(0, 1\]"):
+        compliance_table(m, target_compliance=90)
+
+
+def test_old_target_names_warn_and_still_work():
+    m = match_visits(plan(), visits())
+    with pytest.warns(FutureWarning, match=r"compliance_table\(target=\.\.\.\).*target_compliance"):
+        old = compliance_table(m, "team", target=0.5)
+    pd.testing.assert_frame_equal(old, compliance_table(m, "team", target_compliance=0.5))
+    with pytest.warns(FutureWarning, match=r"weekly_performance\(target="):
+        w = weekly_performance(m, target=0.5)
+    assert (w["target_compliance"] == 0.5).all()
+    with pytest.warns(FutureWarning, match=r"plot_weekly\(target="):
+        plot_weekly(w, target=0.5)
+    with pytest.raises(HspworkError, match="not both"), pytest.warns(FutureWarning):
+        compliance_table(m, target_compliance=0.8, target=0.5)
 
 
 def test_exception_report_silent_versus_elsewhere(tmp_path):
@@ -180,14 +215,14 @@ def test_visit_goes_to_the_nearest_plan_it_is_eligible_for():
     assert m.loc["T2", "status"] == "done" and m.loc["T2", "delivered_by"] == "PC2"
     # the same with teams: PC2 is in Crew 2, planned 20 minutes after Crew 1 at A
     p2 = p.drop(columns="officer").assign(team=["Crew 1", "Crew 2"])
-    m2 = match_visits(p2, v, team_members={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
+    m2 = match_visits(p2, v, team_roster={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
     assert m2.set_index("tasking_id")["status"].astype(str).to_dict() == {
         "T1": "not done",
         "T2": "done",
     }
     # A named officer outside the planned team cannot deliver it
     p3 = p.assign(team=["Crew 1", "Crew 1"])
-    m3 = match_visits(p3, v, team_members={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
+    m3 = match_visits(p3, v, team_roster={"Crew 1": ["PC1"], "Crew 2": ["PC2"]})
     assert (m3["status"].astype(str) == "not done").all()
 
 
@@ -281,3 +316,24 @@ def test_exception_report_measures_against_the_fence_version_of_the_day():
     p_early = pings.assign(time=[T + mins(5)])
     ex3 = exception_report(early, p_early, fences)
     assert_allclose(ex3["closest_m"].iloc[0], 300.0)
+
+
+def test_tasking_windows_list_each_eligible_officer():
+    p = plan()
+    w = tasking_windows(p, team_roster={"Crew 1": ["PC1", "PC3"], "Crew 2": ["PC2"]})
+    assert len(w) == 3 * 2 + 2 * 1  # Crew 1's three taskings x 2 officers, Crew 2's two x 1
+    t1 = w[w["tasking_id"] == "T1"]
+    assert t1["officer"].tolist() == ["PC1", "PC3"]
+    assert (t1["window_start"] == T - mins(30)).all() and (t1["window_end"] == T + mins(60)).all()
+    assert (t1["minutes"] == 15.0).all()
+    # a named officer is the only one eligible; a wider window as asked
+    named = p.assign(officer=["PC9", None, None, None, None])
+    w2 = tasking_windows(
+        named, before_minutes=10, after_minutes=20, team_roster={"Crew 1": ["PC1"]}
+    )
+    assert w2.loc[w2["tasking_id"] == "T1", "officer"].tolist() == ["PC9"]
+    assert (w2["window_start"] == w2["window_end"] - mins(30)).all()
+    none = tasking_windows(p)  # nobody known for any tasking: no window, typed columns
+    assert none.empty and str(none["window_start"].dtype).startswith("datetime64")
+    anyone = tasking_windows(p, officers=["PC1", "PC2", "PC1"])
+    assert len(anyone) == 5 * 2 and set(anyone["officer"]) == {"PC1", "PC2"}

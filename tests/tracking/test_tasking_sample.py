@@ -49,7 +49,7 @@ def sample():
     plan["minutes"] = plan["minutes"].astype(float)
     truth = pd.read_csv(SAMPLE / "truth_visits.csv", dtype={"collar_no": str})
     visits = dwell(pings, fences)
-    matched = match_visits(plan, visits, team_members=g["officers"]["crews"])
+    matched = match_visits(plan, visits, team_roster=g["officers"]["crews"])
     beat = fences.drop_duplicates("fence_id").set_index("fence_id")["beat_id"]
     both = matched.merge(truth, on="tasking_id", suffixes=("", "_true"))
     # truth's status in our terms: done when the true minutes reach 0.8 x 15 = 12
@@ -95,10 +95,10 @@ def test_measured_compliance_outside_faulty_beat_matches_truth(sample):
         atol=0.03,
     )
     # compliance by team and week against the 90% target: every crew falls short, as planted
-    by_team = compliance_table(sample["matched"], "team", target=0.9)
+    by_team = compliance_table(sample["matched"], "team", target_compliance=0.9)
     assert len(by_team) == 6 and not by_team["meets_target"].any()
     truly_done = b.groupby("team")["true_status"].apply(lambda s: (s == "done").mean())
-    measured_done = by_team.set_index("team")["compliance"]
+    measured_done = by_team.set_index("team")["taskings_done_share"]
     assert (measured_done <= truly_done + 0.02).all()  # tracking can miss, never invent
 
 

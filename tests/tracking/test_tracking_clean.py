@@ -46,7 +46,7 @@ def test_each_flag_on_known_rows():
     rows += [("PC2", 190, 50_000, 500, "radio")]  # far outside the area, off shift
     df = pings(rows)
     area = gpd.GeoDataFrame(geometry=[box(-1000, -1000, 20_000, 20_000)], crs=27700)
-    shifts = pd.DataFrame(
+    roster = pd.DataFrame(
         {
             "officer": ["PC1", "PC2", "PC2"],
             "start": [T0, T0, T0 + pd.Timedelta(hours=1)],
@@ -57,7 +57,12 @@ def test_each_flag_on_known_rows():
             ],
         }
     )
-    f = flag_pings(df, area=area, shifts=shifts)
+    f = flag_pings(df, area=area, duty_roster=roster)
+    with pytest.warns(FutureWarning, match=r"flag_pings\(shifts=\.\.\.\).*duty_roster"):
+        old = flag_pings(df, area=area, shifts=roster)
+    pd.testing.assert_frame_equal(old, f)
+    with pytest.warns(FutureWarning, match=r"flag_pings\(max_gap=\.\.\.\).*max_gap_minutes"):
+        flag_pings(df, max_gap=3)
     assert list(np.flatnonzero(f["flag_duplicate"])) == [2]
     assert list(np.flatnonzero(f["flag_speed"])) == [3]
     assert list(np.flatnonzero(f["flag_out_of_order"])) == [6]
@@ -103,6 +108,14 @@ def test_errors():
         remove_flagged(flag_pings(df), ["flag_bogus"])
     with pytest.raises(SchemaError, match="run flag_pings"):
         quality_report(df)
-    with pytest.raises(SchemaError, match=r"shifts need columns"):
-        flag_pings(df, shifts=pd.DataFrame({"officer": ["PC1"]}))
+    with pytest.raises(SchemaError, match=r"duty_roster needs columns"):
+        flag_pings(df, duty_roster=pd.DataFrame({"officer": ["PC1"]}))
     assert set(FLAGS) <= set(flag_pings(df).columns)
+
+
+def test_flagged_pings_carry_only_plain_values_in_attrs():
+    import json
+
+    f = flag_pings(pings([("PC1", 0, 0, 0, "app"), ("PC1", 1, 10, 0, "app")]))
+    assert "quality_report" not in f.attrs
+    json.dumps(f.attrs)  # JSON-native, so the frame saves to Parquet as it is

@@ -29,7 +29,7 @@ def app_flags():
     left = g["devices"]["left_running"]
     end = pd.Timestamp(left["shift_end_utc"])
     # the left-running phone's late shift of 25 Oct: 14:00-22:00 UTC (15:00-23:00 BST)
-    shifts = pd.DataFrame(
+    roster = pd.DataFrame(
         {"officer": [left["collar_no"]], "start": [end - pd.Timedelta(hours=8)], "end": [end]}
     )
     day = app[
@@ -38,7 +38,7 @@ def app_flags():
     ]
     one = day[day["officer"] == left["collar_no"]].copy()
     one.attrs = app.attrs
-    return g, app, flag_pings(one, shifts=shifts, stationary_m=50, stationary_hours=2)
+    return g, app, flag_pings(one, duty_roster=roster, stationary_m=50, stationary_hours=2)
 
 
 def test_phone_left_running_is_stationary_and_off_shift(app_flags):

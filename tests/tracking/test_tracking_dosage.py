@@ -141,7 +141,101 @@ def test_patrol_minutes_per_day_are_the_union_of_officers():
     # the patrol minutes always agree with dwell's whole-period figure when summed per fence
     v = dwell(p, FENCES)
     total = d.groupby(level="fence_id")["officer_minutes"].sum()
-    for fid, minutes in v.attrs["officer_minutes"].items():
+    for fid, minutes in v.per_fence().set_index("fence_id")["officer_minutes"].items():
         assert_allclose(total.get(fid, 0.0), minutes)
     s = patrol_minutes(runs, by="shift")
     assert set(s["shift"]) == {"early"}
+
+
+# --------------------------------------------------------------- split at day and shift ends
+
+
+def one_visit(start_local, end_local, tz="Europe/London", minutes=None, fence="A"):
+    s = pd.Timestamp(start_local, tz=tz).tz_convert("UTC")
+    e = pd.Timestamp(end_local, tz=tz).tz_convert("UTC")
+    m = (e - s).total_seconds() / 60 if minutes is None else minutes
+    return pd.DataFrame({"officer": ["a"], "fence_id": [fence], "start": [s], "end": [e],
+                         "minutes": [m]})  # fmt: skip
+
+
+def by_key(d, *cols):
+    return {tuple(str(r[c]) for c in cols): r for _, r in d.iterrows()}
+
+
+def test_a_visit_across_midnight_gives_each_day_its_minutes():
+    d = by_key(dosage(one_visit("2025-06-01 23:50", "2025-06-02 00:10")), "date")
+    assert_allclose(d[("2025-06-01",)]["minutes"], 10.0)
+    assert_allclose(d[("2025-06-02",)]["minutes"], 10.0)
+    assert_allclose(d[("2025-06-02",)]["patrol_minutes"], 10.0)
+    # the visit is counted once, on the day it began
+    assert d[("2025-06-01",)]["visits"] == 1 and d[("2025-06-02",)]["visits"] == 0
+    assert_allclose(d[("2025-06-01",)]["mean_visit_minutes"], 20.0)
+    # a visit whose credited minutes are less than its span (merged runs): shared in proportion
+    d = by_key(dosage(one_visit("2025-06-01 23:50", "2025-06-02 00:20", minutes=15.0)), "date")
+    assert_allclose([d[("2025-06-01",)]["minutes"], d[("2025-06-02",)]["minutes"]], [5.0, 10.0])
+
+
+def test_a_visit_across_a_shift_change_gives_each_shift_its_minutes():
+    # 14:50-15:10 local: 10 minutes early, 10 late; 22:55-23:05: 5 late, 5 night
+    v = pd.concat([one_visit("2025-06-02 14:50", "2025-06-02 15:10"),
+                   one_visit("2025-06-02 22:55", "2025-06-02 23:05")], ignore_index=True)  # fmt: skip
+    d = by_key(dosage(v, by="shift"), "date", "shift")
+    assert_allclose(d[("2025-06-02", "early")]["minutes"], 10.0)
+    assert_allclose(d[("2025-06-02", "late")]["minutes"], 15.0)
+    assert_allclose(d[("2025-06-02", "night")]["minutes"], 5.0)
+    # the night shift from 23:00 belongs to the date it began, after midnight too
+    d = by_key(dosage(one_visit("2025-06-02 23:50", "2025-06-03 00:30"), by="shift"), "date",
+               "shift")  # fmt: skip
+    assert list(d) == [("2025-06-02", "night")]
+    assert_allclose(d[("2025-06-02", "night")]["minutes"], 40.0)
+    # hours no shift covers are kept, under no shift name
+    d = dosage(one_visit("2025-06-02 06:00", "2025-06-02 09:00"), by="shift",
+               shift_hours={"early": (7, 15)})  # fmt: skip
+    got = {(str(r["date"]), None if pd.isna(r["shift"]) else r["shift"]): r["minutes"]
+           for _, r in d.iterrows()}  # fmt: skip
+    assert set(got) == {("2025-06-02", None), ("2025-06-02", "early")}
+    assert_allclose([got[("2025-06-02", None)], got[("2025-06-02", "early")]], [60.0, 120.0])
+
+
+def test_local_days_are_23_and_25_hours_across_the_clock_changes():
+    # from local midnight before the change to local midnight after it
+    d = by_key(dosage(one_visit("2025-10-25 23:00", "2025-10-27 01:00")), "date")
+    assert_allclose([d[(k,)]["minutes"] / 60 for k in ("2025-10-25", "2025-10-26",
+                     "2025-10-27")], [1.0, 25.0, 1.0])  # fmt: skip
+    d = by_key(dosage(one_visit("2025-03-29 23:00", "2025-03-31 01:00")), "date")
+    assert_allclose([d[(k,)]["minutes"] / 60 for k in ("2025-03-29", "2025-03-30",
+                     "2025-03-31")], [1.0, 23.0, 1.0])  # fmt: skip
+    # the night shift of 25 October runs 23:00 to 07:00 local: 9 hours of real time
+    d = by_key(dosage(one_visit("2025-10-25 23:00", "2025-10-26 07:00"), by="shift"), "date",
+               "shift")  # fmt: skip
+    assert_allclose(d[("2025-10-25", "night")]["minutes"], 9 * 60.0)
+
+
+def test_dosage_splits_the_credited_runs_of_a_dwell_result_exactly():
+    # PC1 in A from 22:50 to 23:10 UTC on 1 June = 23:50 to 00:10 London time
+    p = track("PC1", "2025-06-01 22:50", 20, 50)
+    r = dwell(p, FENCES)
+    d = by_key(dosage(r), "fence_id", "date")
+    assert_allclose(d[("A", "2025-06-01")]["minutes"], 10.0)
+    assert_allclose(d[("A", "2025-06-02")]["minutes"], 10.0)
+    # the same from the bare frame, and runs split alike by patrol_minutes
+    d2 = by_key(dosage(r.visits), "fence_id", "date")
+    assert_allclose(d2[("A", "2025-06-02")]["minutes"], 10.0)
+    from hspwork.tracking import patrol_minutes
+
+    pm = by_key(patrol_minutes(r.runs), "fence_id", "date")
+    assert_allclose(pm[("A", "2025-06-01")]["patrol_minutes"], 10.0)
+    assert_allclose(pm[("A", "2025-06-02")]["officer_minutes"], 10.0)
+
+
+def test_old_shift_names_warn_and_bad_shift_hours_are_refused():
+    v = one_visit("2025-06-02 14:50", "2025-06-02 15:10")
+    with pytest.warns(FutureWarning, match=r"dosage\(shifts=\.\.\.\).*shift_hours"):
+        old = dosage(v, by="shift", shifts={"day": (6, 18)})
+    pd.testing.assert_frame_equal(old, dosage(v, by="shift", shift_hours={"day": (6, 18)}))
+    with pytest.warns(FutureWarning, match=r"shift_of\(shifts="):
+        shift_of(v["start"], shifts={"day": (6, 18)})
+    with pytest.raises(SchemaError, match=r"shift_hours\['x'\] = \(7, 31\)"):
+        dosage(v, by="shift", shift_hours={"x": (7, 31)})
+    with pytest.raises(SchemaError, match="an interval ends before it starts"):
+        dosage(v.assign(end=v["start"] - pd.Timedelta(minutes=1)))

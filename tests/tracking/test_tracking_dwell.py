@@ -35,6 +35,14 @@ def cat(*frames):
     return pd.concat(frames, ignore_index=True)  # the crs column comes along
 
 
+def unobserved(result):
+    return dict(zip(result.officers["officer"], result.officers["unobserved_minutes"]))
+
+
+def observed(result):
+    return dict(zip(result.officers["officer"], result.officers["observed_minutes"]))
+
+
 def square(fid="A", x0=0.0, y0=0.0, size=100.0, **cols):
     return gpd.GeoDataFrame(
         {"fence_id": [fid], **{k: [v] for k, v in cols.items()}},
@@ -55,16 +63,16 @@ def test_straight_walk_midpoint_and_interpolation_by_hand():
     p = walk()
     v = dwell(p, square())
     # midpoint: (-5 -> 32.5) half of 30 s, (32.5 -> 70) 30 s, (70 -> 107.5) half: 60 s.
-    assert len(v) == 1
-    assert_allclose(v["minutes"].iloc[0], 1.0, rtol=0, atol=1e-12)
-    assert v["n_pings"].iloc[0] == 2
-    assert v["start"].iloc[0] == T0 + pd.Timedelta(seconds=75)
-    assert v["end"].iloc[0] == T0 + pd.Timedelta(seconds=135)
+    assert len(v.visits) == 1
+    assert_allclose(v.visits["minutes"].iloc[0], 1.0, rtol=0, atol=1e-12)
+    assert v.visits["n_pings"].iloc[0] == 2
+    assert v.visits["start"].iloc[0] == T0 + pd.Timedelta(seconds=75)
+    assert v.visits["end"].iloc[0] == T0 + pd.Timedelta(seconds=135)
     # interpolation: true crossing 100 m at 1.25 m/s = 80 s.
     vi = dwell(p, square(), interpolate=True)
-    assert_allclose(vi["minutes"].iloc[0], 80 / 60, rtol=0, atol=1e-9)
-    assert vi["start"].iloc[0] == T0 + pd.Timedelta(seconds=64)  # x=0 reached at 80/1.25 s
-    assert_allclose(vi["mean_speed_mps"].iloc[0], 1.25, rtol=1e-9)
+    assert_allclose(vi.visits["minutes"].iloc[0], 80 / 60, rtol=0, atol=1e-9)
+    assert vi.visits["start"].iloc[0] == T0 + pd.Timedelta(seconds=64)  # x=0 reached at 80/1.25 s
+    assert_allclose(vi.visits["mean_speed_mps"].iloc[0], 1.25, rtol=1e-9)
 
 
 def test_radio_ping_rate_is_observed_but_too_slow_for_app_limit():
@@ -72,15 +80,19 @@ def test_radio_ping_rate_is_observed_but_too_slow_for_app_limit():
     times = T0 + pd.to_timedelta(np.arange(11) * 4, unit="min")
     p = make_pings("PC2", times, np.full(11, 50.0), np.full(11, 50.0), source="radio")
     v = dwell(p, square())
-    assert_allclose(v["minutes"].to_numpy(), [40.0])
-    assert v.attrs["unobserved"] == {"PC2": 0.0}
+    assert_allclose(v.visits["minutes"].to_numpy(), [40.0])
+    assert unobserved(v) == {"PC2": 0.0}
     # the same pings labelled "app" exceed its 3-minute limit: no data, no visit
     v_app = dwell(p.assign(source="app"), square())
-    assert len(v_app) == 0
-    assert_allclose(v_app.attrs["unobserved"]["PC2"], 40.0)
+    assert len(v_app.visits) == 0
+    assert_allclose(unobserved(v_app)["PC2"], 40.0)
     # and max_gap is always overridable
-    assert_allclose(dwell(p.assign(source="app"), square(), max_gap=5)["minutes"].sum(), 40.0)
-    assert_allclose(dwell(p, square(), max_gap={"radio": "3min"})["minutes"].sum(), 0.0)
+    assert_allclose(
+        dwell(p.assign(source="app"), square(), max_gap_minutes=5).visits["minutes"].sum(), 40.0
+    )
+    assert_allclose(
+        dwell(p, square(), max_gap_minutes={"radio": "3min"}).visits["minutes"].sum(), 0.0
+    )
 
 
 def test_dead_spot_is_unobserved_not_absent():
@@ -90,14 +102,14 @@ def test_dead_spot_is_unobserved_not_absent():
         "PC3", T0 + pd.to_timedelta(mins, unit="min"), np.full(22, 50.0), np.full(22, 50.0)
     )
     v = dwell(p, square())
-    assert_allclose(v["minutes"].to_numpy(), [10.0, 10.0])
-    assert v["n_pings"].tolist() == [11, 11]
-    assert_allclose(v.attrs["unobserved"]["PC3"], 20.0)
-    assert_allclose(v.attrs["observed"]["PC3"], 20.0)
+    assert_allclose(v.visits["minutes"].to_numpy(), [10.0, 10.0])
+    assert v.visits["n_pings"].tolist() == [11, 11]
+    assert_allclose(unobserved(v)["PC3"], 20.0)
+    assert_allclose(observed(v)["PC3"], 20.0)
     # merge_within longer than the dead spot joins the runs but does not credit the gap
-    v2 = dwell(p, square(), merge_within=25)
-    assert_allclose(v2["minutes"].to_numpy(), [20.0])
-    assert v2["end"].iloc[0] - v2["start"].iloc[0] == pd.Timedelta(minutes=40)
+    v2 = dwell(p, square(), merge_within_minutes=25)
+    assert_allclose(v2.visits["minutes"].to_numpy(), [20.0])
+    assert v2.visits["end"].iloc[0] - v2.visits["start"].iloc[0] == pd.Timedelta(minutes=40)
     tab = unobserved_table(v)
     assert_allclose(tab["unobserved_share"], [0.5])
 
@@ -108,10 +120,12 @@ def test_merge_within_joins_short_excursions_only():
     xs = [50, 50, 50, 50, 50, 50, 300, 300, 50, 50, 50]
     mins = np.arange(11)
     p = make_pings("PC4", T0 + pd.to_timedelta(mins, unit="min"), xs, np.full(11, 50.0))
-    assert len(dwell(p, square(), merge_within=2)) == 2  # separated by exactly 2: not < 2
-    v = dwell(p, square(), merge_within=2.5)
-    assert len(v) == 1
-    assert_allclose(v["minutes"].iloc[0], 5.5 + 2.5)  # 0..5.5 and 7.5..10
+    assert (
+        len(dwell(p, square(), merge_within_minutes=2).visits) == 2
+    )  # separated by exactly 2: not < 2
+    v = dwell(p, square(), merge_within_minutes=2.5)
+    assert len(v.visits) == 1
+    assert_allclose(v.visits["minutes"].iloc[0], 5.5 + 2.5)  # 0..5.5 and 7.5..10
 
 
 def test_visit_across_october_clock_change():
@@ -123,8 +137,9 @@ def test_visit_across_october_clock_change():
     assert local["time"].iloc[0].hour == 1 and local["time"].iloc[-1].hour == 1
     v_utc = dwell(p, square())
     v_local = dwell(local, square())
-    assert_allclose(v_utc["minutes"].to_numpy(), [40.0])
-    pd.testing.assert_frame_equal(v_utc, v_local)
+    assert_allclose(v_utc.visits["minutes"].to_numpy(), [40.0])
+    pd.testing.assert_frame_equal(v_utc.visits, v_local.visits)
+    pd.testing.assert_frame_equal(v_utc.runs, v_local.runs)
 
 
 def test_overlapping_fences_credit_each_and_patrol_minutes():
@@ -141,7 +156,7 @@ def test_overlapping_fences_credit_each_and_patrol_minutes():
         np.full(11, 50.0),
     )
     v = dwell(cat(p1, p2), fences)
-    got = v.groupby(["officer", "fence_id"])["minutes"].sum().to_dict()
+    got = v.visits.groupby(["officer", "fence_id"])["minutes"].sum().to_dict()
     assert got == {("PC6", "A"): 10.0, ("PC6", "B"): 10.0, ("PC7", "A"): 10.0}
     s = dwell_summary(v).set_index("fence_id")
     assert_allclose(s.loc["A", "officer_minutes"], 20.0)
@@ -166,8 +181,8 @@ def test_versioned_fence_uses_version_valid_at_ping_time():
     )
     v = dwell(p, fences)
     # inside from minute 10 on: 10 full minutes, plus half of the 9->10 pair
-    assert_allclose(v["minutes"].to_numpy(), [10.5])
-    assert v["n_pings"].tolist() == [11]
+    assert_allclose(v.visits["minutes"].to_numpy(), [10.5])
+    assert v.visits["n_pings"].tolist() == [11]
 
 
 def test_catchment_buffers():
@@ -175,9 +190,9 @@ def test_catchment_buffers():
         "PC9", T0 + pd.to_timedelta(np.arange(6), unit="min"), np.full(6, 120.0), np.full(6, 50.0)
     )
     f = square("A", buffer_m=25.0)
-    assert len(dwell(p, f)) == 0
-    assert_allclose(dwell(p, f, catchment=True)["minutes"].sum(), 5.0)
-    assert len(dwell(p, f, catchment=10.0)) == 0
+    assert len(dwell(p, f).visits) == 0
+    assert_allclose(dwell(p, f, catchment=True).visits["minutes"].sum(), 5.0)
+    assert len(dwell(p, f, catchment=10.0).visits) == 0
 
 
 def test_point_in_polygon_matches_shapely_with_holes_and_multipolygons():
@@ -214,12 +229,12 @@ def test_errors_name_what_was_received():
         dwell(p.assign(time=p["time"].dt.tz_localize(None)), square())
     with pytest.raises(CRSError, match=r"pings have no CRS.*pass crs="):
         dwell(p.drop(columns="crs"), square())
-    with pytest.raises(SchemaError, match=r"no max_gap for source\(s\) \['bodycam'\]"):
+    with pytest.raises(SchemaError, match=r"no max_gap_minutes for source\(s\) \['bodycam'\]"):
         dwell(p.assign(source="bodycam"), square())
     with pytest.raises(SchemaError, match=r"lack column\(s\) \['x'\]"):
         dwell(p.drop(columns="x"), square())
-    with pytest.raises(HspworkError, match="max_gap='soon'"):
-        dwell(p, square(), max_gap="soon")
+    with pytest.raises(HspworkError, match="max_gap_minutes='soon'"):
+        dwell(p, square(), max_gap_minutes="soon")
     with pytest.raises(SchemaError, match="Polygon or MultiPolygon; found \\['Point'\\]"):
         dwell(p, gpd.GeoDataFrame({"fence_id": ["A"]}, geometry=[shapely.Point(0, 0)], crs=27700))
 
@@ -229,7 +244,7 @@ def test_crs_mismatch_converts_pings_with_warning():
     f = square().to_crs(3857)
     with pytest.warns(CRSMismatchWarning, match="converted the pings"):
         v = dwell(p, f)
-    assert_allclose(v["minutes"].sum(), 1.0, atol=1e-9)
+    assert_allclose(v.visits["minutes"].sum(), 1.0, atol=1e-9)
 
 
 def test_rows_without_position_are_counted():
@@ -238,7 +253,8 @@ def test_rows_without_position_are_counted():
     p["officer"] = p["officer"].astype(object)
     p.loc[5, "officer"] = None
     v = dwell(p, square())
-    rep = report_of(v)
+    rep = v.report
+    assert report_of(v) == rep  # the loaders' way to ask for it works on a result too
     assert rep.dropped == {"no time or position": 1, "no officer": 1}
     assert rep.rows_read == len(p) and rep.rows_kept == len(p) - 2
 
@@ -250,7 +266,7 @@ def test_pings_before_every_fence_version_warn():
     f = square(valid_from=pd.Timestamp("2030-01-01", tz="UTC"))
     with pytest.warns(HspworkWarning, match=r"12 of 12 pings are outside every fence version"):
         v = dwell(p, f)
-    assert len(v) == 0
+    assert len(v.visits) == 0
 
 
 def test_simultaneous_pings_from_two_devices_do_not_depend_on_row_order():
@@ -260,9 +276,9 @@ def test_simultaneous_pings_from_two_devices_do_not_depend_on_row_order():
     p["source"] = ["app", "app", "radio", "app"]
     a = dwell(p, square())
     b = dwell(p.iloc[[0, 2, 1, 3]].reset_index(drop=True), square())
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.visits, b.visits)
     # pairs (app, app) exceed 3 min; pairs touching the radio ping use its 10-minute limit
-    assert a.attrs["unobserved"] == b.attrs["unobserved"]
+    assert unobserved(a) == unobserved(b)
 
 
 def test_edge_cases_gap_equal_to_max_gap_single_ping_zero_gap_and_boundaries():
@@ -274,17 +290,19 @@ def test_edge_cases_gap_equal_to_max_gap_single_ping_zero_gap_and_boundaries():
 
     # a gap of exactly max_gap (3 min for an app) is observed: "g > max_gap" is unobserved
     v = dwell(at([0, 3], [50, 50]), fences)
-    assert v[["fence_id", "minutes"]].to_dict("records") == [{"fence_id": "A", "minutes": 3.0}]
-    assert v.attrs["unobserved"] == {"PC1": 0.0}
+    assert v.visits[["fence_id", "minutes"]].to_dict("records") == [
+        {"fence_id": "A", "minutes": 3.0}
+    ]
+    assert unobserved(v) == {"PC1": 0.0}
     v = dwell(at([0, 3 + 1e-6], [50, 50]), fences)
-    assert len(v) == 0
-    assert_allclose(v.attrs["unobserved"]["PC1"], 3 + 1e-6, rtol=1e-9)
+    assert len(v.visits) == 0
+    assert_allclose(unobserved(v)["PC1"], 3 + 1e-6, rtol=1e-9)
     # a single ping: no pair, so no credited time and no visit; nothing observed either
     v = dwell(at([0], [50]), fences)
-    assert len(v) == 0 and v.attrs["observed"] == {"PC1": 0.0}
+    assert len(v.visits) == 0 and observed(v) == {"PC1": 0.0}
     # a zero-length gap (two fixes at one instant, both inside) neither credits nor breaks a run
     v = dwell(at([0, 0, 1], [50, 60, 50]), fences)
-    assert v[["minutes", "n_pings"]].to_dict("records") == [{"minutes": 1.0, "n_pings": 3}]
+    assert v.visits[["minutes", "n_pings"]].to_dict("records") == [{"minutes": 1.0, "n_pings": 3}]
     # boundaries, half-open: west/south edges inside, east/north outside; a ping on the edge
     # shared by A and B belongs to B alone
     expect = {
@@ -298,8 +316,132 @@ def test_edge_cases_gap_equal_to_max_gap_single_ping_zero_gap_and_boundaries():
     }
     for (x, y), fids in expect.items():
         v = dwell(at([0, 1], [x, x], np.array([y, y], float)), fences)
-        assert v["fence_id"].tolist() == fids, (x, y)
-        assert_allclose(v["minutes"].sum(), float(len(fids)))
+        assert v.visits["fence_id"].tolist() == fids, (x, y)
+        assert_allclose(v.visits["minutes"].sum(), float(len(fids)))
+
+
+def two_days():
+    # PC1 stands in A for 10 minutes on two days (a ping a minute), so each day has 10.0
+    # officer-minutes; on day 1 PC2 joins for the last 5 of them
+    t1 = pd.Timestamp("2025-06-02 10:00", tz="UTC") + pd.to_timedelta(np.arange(11), unit="min")
+    t2 = t1 + pd.Timedelta(days=1)
+    t3 = pd.Timestamp("2025-06-02 10:05", tz="UTC") + pd.to_timedelta(np.arange(6), unit="min")
+    return cat(
+        make_pings("PC1", t1, np.full(11, 50.0), np.full(11, 50.0)),
+        make_pings("PC1", t2, np.full(11, 50.0), np.full(11, 50.0)),
+        make_pings("PC2", t3, np.full(6, 60.0), np.full(6, 50.0)),
+    )
+
+
+def test_a_result_narrowed_to_one_day_reports_that_days_minutes():
+    r = dwell(two_days(), square(), max_gap_minutes=3)
+    whole = r.per_fence().set_index("fence_id")
+    assert whole.loc["A", "visits"] == 3
+    assert_allclose(whole.loc["A", ["officer_minutes", "patrol_minutes"]], [25.0, 20.0])
+    day1 = r.visits["start"] < pd.Timestamp("2025-06-03", tz="UTC")
+    one = r.select(day1)
+    s = dwell_summary(one).set_index("fence_id")
+    assert s.loc["A", "visits"] == 2
+    assert_allclose(s.loc["A", ["officer_minutes", "patrol_minutes"]], [15.0, 10.0])
+    # the bare frame filtered to day 2 reports day 2 alone: 1 visit of 10.0 officer-minutes,
+    # not the whole result's 25.0
+    bare = dwell_summary(r.visits[~day1]).set_index("fence_id")
+    assert bare.loc["A", "visits"] == 1
+    assert_allclose(bare.loc["A", ["officer_minutes", "patrol_minutes"]], [10.0, 10.0])
+    # select() by a frame of visits gives the same as by a mask
+    pd.testing.assert_frame_equal(r.select(r.visits[day1]).per_fence(), one.per_fence())
+    # per officer from the visits held, observed time from the pings
+    po = one.per_officer().set_index("officer")
+    assert po.loc["PC1", "visits"] == 1 and po.loc["PC2", "visits"] == 1
+    assert_allclose(po.loc["PC1", "minutes"], 10.0)
+    assert_allclose(po.loc["PC1", "observed_minutes"], 20.0)  # both days' pings
+    assert "A" in r.fence_ids and r.report.rows_read == len(two_days())
+    assert r.rule["max_gap_minutes"] == {"app": 3.0}
+    text = r.summary()
+    assert isinstance(text, str) and "3 visits by 2 officers" in text
+    assert_allclose(r.to_frame()["minutes"].sum(), 25.0)
+
+
+def test_runs_add_up_to_visits_and_patrol_minutes_are_their_union():
+    # PC1 in A minutes 0..5, out (x = 300) at 6 and 7, back 8..10: one visit of two runs
+    xs = [50, 50, 50, 50, 50, 50, 300, 300, 50, 50, 50]
+    p1 = make_pings("PC1", T0 + pd.to_timedelta(np.arange(11), unit="min"), xs, np.full(11, 50.0))
+    # PC2 in A during PC1's excursion only (minutes 5.5..7.5 credited)
+    p2 = make_pings(
+        "PC2", T0 + pd.to_timedelta([5.5, 6.5, 7.5], unit="min"), [50.0] * 3, [50.0] * 3
+    )
+    r = dwell(cat(p1, p2), square(), merge_within_minutes=2.5)
+    v = r.visits.set_index("officer")
+    assert_allclose(v.loc["PC1", "minutes"], 8.0)  # 0..5.5 and 7.5..10
+    runs = r.runs[r.runs["officer"] == "PC1"]
+    assert len(runs) == 2 and (runs["visit_id"] == v.loc["PC1", "visit_id"]).all()
+    assert_allclose(r.runs.groupby("visit_id")["minutes"].sum(), r.visits["minutes"])
+    # with the runs, patrol-minutes are exact: 0..5.5 PC1, 5.5..7.5 PC2, 7.5..10 PC1 = 10
+    assert_allclose(r.per_fence()["patrol_minutes"], [10.0])
+    assert_allclose(r.per_fence()["officer_minutes"], [10.0])
+    # from the bare frame, the visits' spans (PC1 0..10): also 10 here, and documented as an
+    # upper bound when a merged visit's gap is not covered by someone else
+    assert_allclose(dwell_summary(r.visits)["patrol_minutes"], [10.0])
+    alone = r.select(r.visits["officer"] == "PC1")
+    assert_allclose(alone.per_fence()["patrol_minutes"], [8.0])
+    assert_allclose(dwell_summary(alone.visits)["patrol_minutes"], [10.0])
+    assert_allclose(dwell_summary(alone.visits, runs=r.runs)["patrol_minutes"], [8.0])
+
+
+def test_old_argument_names_and_frame_use_warn_for_one_release():
+    p = walk()
+    with pytest.warns(FutureWarning, match=r"dwell\(max_gap=\.\.\.\).*max_gap_minutes"):
+        old = dwell(p, square(), max_gap=5)
+    pd.testing.assert_frame_equal(old.visits, dwell(p, square(), max_gap_minutes=5).visits)
+    with pytest.warns(FutureWarning, match=r"merge_within_minutes"):
+        dwell(p, square(), merge_within=3)
+    with pytest.raises(HspworkError, match="not both"), pytest.warns(FutureWarning):
+        dwell(p, square(), max_gap=5, max_gap_minutes=4)
+    r = dwell(p, square())
+    with pytest.warns(FutureWarning, match=r"use result\.visits"):
+        assert len(r) == 1
+    with pytest.warns(FutureWarning, match=r"use result\.visits"):
+        assert_allclose(r["minutes"].sum(), 1.0)
+    with pytest.warns(FutureWarning, match=r"use result\.visits"):
+        assert r.groupby("fence_id").size().to_dict() == {"A": 1}
+    with pytest.raises(AttributeError):
+        r.no_such_thing  # noqa: B018
+    with pytest.raises(HspworkError, match="needs the DwellResult"):
+        unobserved_table(r.visits)
+
+
+def test_source_rows_apply_to_their_source_only():
+    # fence A's app catchment moved 200 m east (a corrected row); radios keep the fence itself
+    core = square("A")
+    moved = square("A", x0=200.0, source="app")
+    fences = pd.concat([core, moved], ignore_index=True)
+    t = T0 + pd.to_timedelta(np.arange(6), unit="min")
+    app_there = make_pings("PC1", t, np.full(6, 250.0), np.full(6, 50.0), source="app")
+    radio_there = make_pings("PC2", t, np.full(6, 250.0), np.full(6, 50.0), source="radio")
+    app_core = make_pings("PC3", t, np.full(6, 50.0), np.full(6, 50.0), source="app")
+    radio_core = make_pings("PC4", t, np.full(6, 50.0), np.full(6, 50.0), source="radio")
+    r = dwell(cat(app_there, radio_there, app_core, radio_core), fences)
+    got = r.visits.set_index("officer")["minutes"].to_dict()
+    assert got == {"PC1": 5.0, "PC4": 5.0}  # the app in the moved row, the radio in the core
+    # a row for a source no ping has applies to nothing; the core still serves the others
+    other = pd.concat([core, square("A", x0=200.0, source="vehicle")], ignore_index=True)
+    r2 = dwell(cat(app_core, radio_there), other)
+    assert r2.visits["officer"].tolist() == ["PC3"]
+
+
+def test_evaluation_takes_a_dwell_result_as_its_visits():
+    from hspwork.evaluation import add_patrol, officer_hours
+
+    r = dwell(two_days(), square(), max_gap_minutes=3)
+    assert_allclose(officer_hours(r), 25.0 / 60)
+    assert_allclose(officer_hours(r), officer_hours(r.visits))
+    panel = pd.DataFrame({"fence_id": ["A", "A"], "period": [0, 1], "treated": [1, 1],
+                          "post": [1, 1], "crimes": [0, 0]})  # fmt: skip
+    out = add_patrol(panel, r, trial_start="2025-06-02T00:00Z", period_days=1)
+    assert_allclose(out["patrol_minutes"], [15.0, 10.0])
+    pd.testing.assert_frame_equal(
+        out, add_patrol(panel, r.visits, trial_start="2025-06-02T00:00Z", period_days=1)
+    )
 
 
 def test_fences_without_a_fence_id_are_refused_naming_the_rows():

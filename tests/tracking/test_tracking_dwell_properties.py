@@ -45,7 +45,17 @@ def frame(rows):
 
 
 def canon(v):
-    return v.sort_values(["officer", "fence_id", "start"]).reset_index(drop=True)
+    cols = [c for c in v.visits.columns if c != "visit_id"]
+    return v.visits[cols].sort_values(["officer", "fence_id", "start"]).reset_index(drop=True)
+
+
+def officer_dict(r, column):
+    return dict(zip(r.officers["officer"], r.officers[column]))
+
+
+def per_fence(r, column):
+    pf = r.per_fence()
+    return dict(zip(pf["fence_id"], pf[column]))
 
 
 @SETTINGS
@@ -56,24 +66,28 @@ def test_row_order_does_not_matter(rows, rnd, interp):
     a = dwell(df, FENCES, interpolate=interp)
     b = dwell(shuffled, FENCES, interpolate=interp)
     pd.testing.assert_frame_equal(canon(a), canon(b))
-    assert a.attrs["unobserved"] == b.attrs["unobserved"]
-    assert a.attrs["patrol_minutes"] == b.attrs["patrol_minutes"]
+    pd.testing.assert_frame_equal(a.visits, b.visits)  # visit ids too: a canonical order
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    assert officer_dict(a, "unobserved_minutes") == officer_dict(b, "unobserved_minutes")
+    assert per_fence(a, "patrol_minutes") == per_fence(b, "patrol_minutes")
 
 
 @SETTINGS
 @given(track, st.booleans())
 def test_credited_time_never_exceeds_observed_time(rows, interp):
-    v = dwell(frame(rows), FENCES, interpolate=interp)
+    r = dwell(frame(rows), FENCES, interpolate=interp)
+    v, observed = r.visits, officer_dict(r, "observed_minutes")
     for (off, fid), minutes in v.groupby(["officer", "fence_id"])["minutes"].sum().items():
-        assert minutes <= v.attrs["observed"][off] + 1e-9, (off, fid)
+        assert minutes <= observed[off] + 1e-9, (off, fid)
     # fences A and C do not overlap: their sum is bounded by observed time too
     ac = v[v["fence_id"].isin(["A", "C"])].groupby("officer")["minutes"].sum()
     for off, minutes in ac.items():
-        assert minutes <= v.attrs["observed"][off] + 1e-9
-    for fid, pm in v.attrs["patrol_minutes"].items():
-        assert pm <= v.attrs["officer_minutes"][fid] + 1e-9
+        assert minutes <= observed[off] + 1e-9
+    officer_minutes = per_fence(r, "officer_minutes")
+    for fid, pm in per_fence(r, "patrol_minutes").items():
+        assert pm <= officer_minutes[fid] + 1e-9
         if pm > 0:
-            assert pm <= max(v.attrs["observed"].values()) * 3 + 1e-9
+            assert pm <= max(observed.values()) * 3 + 1e-9
 
 
 @SETTINGS
@@ -82,8 +96,8 @@ def test_far_away_fence_changes_nothing(rows, interp):
     df = frame(rows)
     a = dwell(df, FENCES, interpolate=interp)
     b = dwell(df, pd.concat([FENCES, FAR], ignore_index=True), interpolate=interp)
-    pd.testing.assert_frame_equal(a, b)
-    assert b.attrs["patrol_minutes"]["Z"] == 0.0
+    pd.testing.assert_frame_equal(a.visits, b.visits)
+    assert per_fence(b, "patrol_minutes")["Z"] == 0.0
 
 
 @SETTINGS
@@ -93,17 +107,21 @@ def test_time_zone_representation_changes_nothing(rows, tz):
     local = df.assign(time=df["time"].dt.tz_convert(tz))
     a = dwell(df, FENCES)
     b = dwell(local, FENCES)
-    pd.testing.assert_frame_equal(a, b)
-    assert a.attrs["unobserved"] == b.attrs["unobserved"]
+    pd.testing.assert_frame_equal(a.visits, b.visits)
+    assert officer_dict(a, "unobserved_minutes") == officer_dict(b, "unobserved_minutes")
 
 
 @SETTINGS
 @given(track)
 def test_minutes_add_up_to_credited_intervals(rows):
-    v = dwell(frame(rows), FENCES)
-    per_fence = v.groupby("fence_id")["minutes"].sum()
-    for fid, total in v.attrs["officer_minutes"].items():
-        assert_allclose(per_fence.get(fid, 0.0), total, atol=1e-9)
+    r = dwell(frame(rows), FENCES)
+    v = r.visits
+    sums = v.groupby("fence_id")["minutes"].sum()
+    for fid, total in per_fence(r, "officer_minutes").items():
+        assert_allclose(sums.get(fid, 0.0), total, atol=1e-9)
+    # each visit's minutes are its runs' minutes; patrol-minutes are the union of the runs
+    assert_allclose(r.runs.groupby("visit_id")["minutes"].sum().reindex(v["visit_id"]).fillna(0),
+                    v["minutes"], atol=1e-9)  # fmt: skip
     assert (v["end"] >= v["start"]).all()
     assert ((v["end"] - v["start"]).dt.total_seconds() / 60 >= v["minutes"] - 1e-9).all()
 
@@ -154,7 +172,7 @@ off_edge_track = st.lists(
 @given(off_edge_track, st.sampled_from([0.0, 2.0, 30.0]))
 def test_total_minutes_equal_a_pair_by_pair_oracle(rows, merge_within):
     df = frame(rows)
-    v = dwell(df, FENCES, merge_within=merge_within)
+    v = dwell(df, FENCES, merge_within_minutes=merge_within).visits
     got = v.groupby(["officer", "fence_id"])["minutes"].sum().to_dict()
     want = oracle_minutes(df, FENCES, {"app": 3.0, "radio": 10.0})
     assert set(got) == set(want)

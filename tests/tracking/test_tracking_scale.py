@@ -48,6 +48,16 @@ def pings():
     return df
 
 
+def same_result(got, want):
+    """Every part of two dwell results is identical (the report's source name aside)."""
+    pd.testing.assert_frame_equal(got.visits, want.visits)
+    pd.testing.assert_frame_equal(got.runs, want.runs)
+    pd.testing.assert_frame_equal(got.officers, want.officers)
+    pd.testing.assert_frame_equal(got.per_fence(), want.per_fence())
+    pd.testing.assert_frame_equal(got.per_officer(), want.per_officer())
+    assert got.fence_ids == want.fence_ids and got.rule == want.rule
+
+
 @pytest.fixture(scope="module")
 def client():
     with (
@@ -67,23 +77,24 @@ def test_dask_parquet_by_day_matches_in_memory(tmp_path, client):
     ddf = dd.read_parquet(folder).drop(columns="day")
     assert ddf.npartitions >= 2
     got = dwell_dask(ddf, FENCES, crs="EPSG:27700", interpolate=True)
-    pd.testing.assert_frame_equal(got, want)
-    for key in ("unobserved", "observed", "officer_minutes", "patrol_minutes"):
-        assert got.attrs[key] == want.attrs[key]
-    across = got[got["officer"] == "PC1"]
+    same_result(got, want)
+    across = got.visits[got.visits["officer"] == "PC1"]
     # 20 minutes standing at x=50, plus 1/3 of each one-minute step to/from x=200 (edge x=100)
     assert len(across) == 1
     np.testing.assert_allclose(across["minutes"].iloc[0], 20 + 2 / 3, rtol=1e-12)
     assert across["start"].iloc[0].day == 2 and across["end"].iloc[0].day == 3
-    assert report_of(got).rows_read == len(df)
+    assert got.report.rows_read == len(df) == report_of(got).rows_read
 
 
 def test_dask_requires_crs(client):
     ddf = dd.from_pandas(pings(), npartitions=2)
     with pytest.raises(CRSError, match="needs crs="):
         dwell_dask(ddf, FENCES, crs=None)
-    got = dwell_dask(ddf, FENCES, crs=27700, max_gap=5)
-    pd.testing.assert_frame_equal(got, dwell(pings(), FENCES, max_gap=5))
+    got = dwell_dask(ddf, FENCES, crs=27700, max_gap_minutes=5)
+    same_result(got, dwell(pings(), FENCES, max_gap_minutes=5))
+    with pytest.warns(FutureWarning, match=r"dwell_dask\(max_gap=\.\.\.\)"):
+        old = dwell_dask(ddf, FENCES, crs=27700, max_gap=5)
+    same_result(old, got)
 
 
 def test_dask_counts_unusable_rows_by_reason_like_in_memory(client):
@@ -91,9 +102,9 @@ def test_dask_counts_unusable_rows_by_reason_like_in_memory(client):
     df["officer"] = df["officer"].astype(object)
     df.loc[df.index[3], "x"] = np.nan
     df.loc[df.index[7], "officer"] = None
-    want = dwell(df, FENCES, max_gap=5)
-    assert report_of(want).dropped == {"no time or position": 1, "no officer": 1}
-    got = dwell_dask(dd.from_pandas(df, npartitions=3), FENCES, crs=27700, max_gap=5)
-    assert report_of(got).dropped == report_of(want).dropped
-    assert report_of(got).rows_kept == len(df) - 2
-    pd.testing.assert_frame_equal(got, want)
+    want = dwell(df, FENCES, max_gap_minutes=5)
+    assert want.report.dropped == {"no time or position": 1, "no officer": 1}
+    got = dwell_dask(dd.from_pandas(df, npartitions=3), FENCES, crs=27700, max_gap_minutes=5)
+    assert got.report.dropped == want.report.dropped
+    assert got.report.rows_kept == len(df) - 2
+    same_result(got, want)
