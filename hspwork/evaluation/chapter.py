@@ -32,6 +32,7 @@ panel), :func:`matched_places` (the chosen places and their matched comparisons 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
     "COMPARISON",
     "DESIGN_NAMES",
     "EFFECT_COLUMNS",
+    "MODEL_NAMES",
     "Dispersion",
     "Note",
     "StudyWindows",
@@ -60,6 +62,7 @@ __all__ = [
     "cost_words",
     "design_record",
     "design_words",
+    "displacement_view",
     "displacement_words",
     "effect_words",
     "effects_table",
@@ -82,6 +85,7 @@ __all__ = [
     "pretrend_check",
     "resolve_design",
     "rirr_of",
+    "say",
     "study_windows",
     "swing_view",
     "tag_places",
@@ -121,6 +125,9 @@ AGAINST = {
     "matched": "what the matched comparison places predict",
 }
 
+#: The count models in words.
+MODEL_NAMES = {"negbin": "negative binomial", "poisson": "Poisson", "quasipoisson": "quasi-Poisson"}
+
 _MINUS = "\u2212"
 _MEASURE_NAMES = {"pre_crimes": "crimes", "pre_harm": "harm", "area_m2": "area"}
 
@@ -143,6 +150,25 @@ class Note:
 
 
 # ------------------------------------------------------------------------------ words
+
+
+def say(*paragraphs: str, width: int = 110) -> None:
+    """Print paragraphs for the page, wrapped between words.
+
+    A page shows printed text as it is, in a fixed-width font, and a browser breaks a long
+    line wherever the page ends, in the middle of a word; wrapped here, it breaks between them.
+
+    Examples
+    --------
+    >>> say("one two three four", "five", width=9)
+    one two
+    three
+    four
+    five
+    """
+    for paragraph in paragraphs:
+        for line in str(paragraph).split("\n"):
+            print(textwrap.fill(line, width=width, break_long_words=False, break_on_hyphens=False))
 
 
 def p_text(p: float) -> str:
@@ -927,8 +953,9 @@ def effect_words(result, *, against: str = "what the control places predict",
         irr, (low, high) = float(result.irr), (float(result.ci[0]), float(result.ci[1]))
         outcome = what or str(getattr(result, "outcome", "crimes"))
     label = "harm (days)" if outcome == "harm" else outcome
+    how = ", by the RIRR read on the IRR scale" if isinstance(result, RIRRResult) else ""
     return (
-        f"{label[0].upper() + label[1:]} in treated places: {change_text(irr)} against {against} "
+        f"{label[0].upper() + label[1:]} in treated places{how}: {change_text(irr)} against {against} "
         f"(IRR {irr:.2f}, 95% interval {low:.2f} to {high:.2f}, {p_text(result.p_value)}); "
         f"{_interval_reading(low, high)}."
     )
@@ -960,8 +987,18 @@ def naive_words(outcomes: pd.DataFrame, effect, *, periods: Mapping[str, str]) -
     return text + "."
 
 
-def displacement_words(shift, *, ring_m: float) -> str:
-    """The displacement check in plain words: the ring's change relative to the control rings.
+def displacement_words(shift, *, ring_m: float, comparison: str = "control places") -> str:
+    """The displacement check in plain words: the ring's change relative to the comparison rings.
+
+    Read only where the treated places themselves fell relative to the comparison places: with
+    no fall there, there is nothing to displace or to spread, and the sentence says so.
+
+    Parameters
+    ----------
+    shift : DisplacementResult or its ``table``
+    ring_m : float
+        The ring's width, metres.
+    comparison : str, default "control places"
 
     Examples
     --------
@@ -974,26 +1011,59 @@ def displacement_words(shift, *, ring_m: float) -> str:
     for zone in ("treated ring 1", "control ring 1"):
         if zone not in t.index:
             raise SchemaError(f"the displacement table lacks the zone {zone!r}")
+    pb, pa = t.loc["treated", ["before", "after"]]
+    qb, qa = t.loc["control", ["before", "after"]]
     tb, ta = t.loc["treated ring 1", ["before", "after"]]
     cb, ca = t.loc["control ring 1", ["before", "after"]]
-    if min(tb, cb, ca) <= 0:
+    if min(tb, cb, ca) <= 0 or min(pb, qb, qa) <= 0:
         return (
-            f"Too few crimes in the {ring_m:g} m rings to compare ({tb:,.0f} and {cb:,.0f} before "
-            "the start in the treated and control rings)."
+            f"Too few crimes to compare the {ring_m:g} m rings ({tb:,.0f} and {cb:,.0f} before the "
+            f"start in the rings round treated places and round {comparison})."
         )
     ratio = (ta / tb) / (ca / cb)
     head = (
         f"Crime in the {ring_m:g} m ring round treated places changed by {change_text(ratio)} "
-        "relative to the rings round control places: "
+        f"relative to the rings round {comparison}"
     )
+    if (pa / pb) / (qa / qb) >= 1:
+        return head + (
+            ". Crime did not fall at the treated places themselves relative to the "
+            f"{comparison}, so there is no effect to displace or to spread: the ring says "
+            "nothing about displacement here."
+        )
     if ratio < 1:
         return head + (
-            "it fell there too, so there is no sign that crime moved round the corner (a "
+            ": it fell there too, so there is no sign that crime moved round the corner (a "
             "diffusion of benefits)."
         )
     if ratio == 1:
-        return head + "no sign of displacement or diffusion."
-    return head + "it rose there, so some crime may have moved round the corner (displacement)."
+        return head + ": no sign of displacement or diffusion."
+    return head + ": it rose there, so some crime may have moved round the corner (displacement)."
+
+
+def displacement_view(table: pd.DataFrame, *, ring_m: float, comparison: str = "control places"):
+    """The displacement table for the page: zones in words, the change as a share.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"before": [100.0, 50.0], "after": [80.0, 45.0], "change": [-20.0, -5.0],
+    ...     "percent_change": [-20.0, -10.0]}, index=["treated", "control ring 1"])
+    >>> v = displacement_view(t, ring_m=150, comparison="matched comparison places")
+    >>> list(v.index), v["change %"].tolist()
+    (['treated places', '150 m ring round matched comparison places'], [-0.2, -0.1])
+    """
+    names = {"treated": "treated places", "control": comparison}
+    rename = {}
+    for zone in table.index:
+        z = str(zone)
+        if z in names:
+            rename[zone] = names[z]
+        elif z.endswith(" ring 1"):
+            who = "treated places" if z.startswith("treated") else comparison
+            rename[zone] = f"{ring_m:g} m ring round {who}"
+    out = table.rename(index=rename).rename(columns={"percent_change": "change %"})
+    out["change %"] = out["change %"] / 100.0
+    return out.rename_axis("zone")
 
 
 def headline(effects: pd.DataFrame, *, against: str = "what the controls predict") -> str:
@@ -1390,7 +1460,7 @@ def plain_log_axis(ax, *, axis: str = "y") -> None:
 
     target = ax.yaxis if axis == "y" else ax.xaxis
     low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
-    candidates = (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10)
+    candidates = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
     ticks = [t for t in candidates if low <= t <= high] or [1]
     target.set_major_locator(FixedLocator(ticks))
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -1465,8 +1535,9 @@ def week_by_week_figure(result, *, title: str, xlabel: str, ylabel: str = "rate 
         Line2D([], [], color="#c0504d", marker="o", lw=1.5, label="after the start"),
         Line2D([], [], color="grey", lw=1, label="no difference (1)"),
     ]
-    ax.legend(handles=handles, loc="best", fontsize=8, frameon=False,
-              title="95% intervals", title_fontsize=8)  # fmt: skip
+    # beside the plot, never over a point or an interval
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              frameon=False, title="95% intervals", title_fontsize=8)  # fmt: skip
     fig.tight_layout()
     return fig
 
@@ -1570,11 +1641,11 @@ def effects_view(effects: pd.DataFrame) -> pd.DataFrame:
     >>> e = pd.DataFrame([{"method": "m", "outcome": "crimes", "irr": 0.8, "ci_low": 0.7,
     ...                    "ci_high": 0.9, "p_value": 0.01}])
     >>> effects_view(e).columns.tolist()
-    ['estimate', 'outcome', 'IRR', '95% interval, low', '95% interval, high', 'p_value']
+    ['estimate', 'outcome', 'IRR', '95% interval, low', '95% interval, high', 'p']
     """
     return effects[["method", "outcome", "irr", "ci_low", "ci_high", "p_value"]].rename(
         columns={"method": "estimate", "irr": "IRR", "ci_low": "95% interval, low",
-                 "ci_high": "95% interval, high"}
+                 "ci_high": "95% interval, high", "p_value": "p"}
     )  # fmt: skip
 
 

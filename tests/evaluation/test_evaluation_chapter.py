@@ -358,7 +358,7 @@ def test_effect_words_read_every_result_the_same_way():
     r = rirr(100, 80, 100, 100)  # RIRR 1.25: read as an IRR of 0.8
     text = ch.effect_words(r)
     lo, hi = 1 / r.ci[1], 1 / r.ci[0]
-    assert "\u221220% against" in text and f"(IRR 0.80, 95% interval {lo:.2f} to {hi:.2f}" in text
+    assert "by the RIRR read on the IRR scale: \u221220% against" in text and f"(IRR 0.80, 95% interval {lo:.2f} to {hi:.2f}" in text
     assert "the interval includes no change" in text
     from types import SimpleNamespace as NS
 
@@ -387,8 +387,30 @@ def test_displacement_words_by_hand():
     assert "changed by \u221210%" in ch.displacement_words(t, ring_m=150)
     t.loc["control ring 1", "after"] = 50.0  # (45/50) / (50/40) = 0.72
     assert "changed by \u221228%" in ch.displacement_words(t, ring_m=150)
+    # treated places that did not fall relative to the comparison: nothing to displace
+    up = t.copy()
+    up.loc["treated", "after"] = 120.0
+    text = ch.displacement_words(up, ring_m=150, comparison="matched comparison places")
+    assert "relative to the rings round matched comparison places. Crime did not fall" in text
+    assert "fell there too" not in text and "nothing about displacement here" in text
     t.loc["control ring 1", "before"] = 0.0
-    assert ch.displacement_words(t, ring_m=150).startswith("Too few crimes in the 150 m rings")
+    assert ch.displacement_words(t, ring_m=150).startswith("Too few crimes to compare the 150 m")
+
+
+def test_displacement_view_names_the_zones():
+    t = zone_table({"treated": (100.0, 80.0), "control": (100.0, 100.0),
+                    "treated ring 1": (50.0, 60.0), "control ring 1": (40.0, 40.0)})  # fmt: skip
+    v = ch.displacement_view(t, ring_m=150, comparison="matched comparison places")
+    assert list(v.index) == ["treated places", "matched comparison places",
+                             "150 m ring round treated places",
+                             "150 m ring round matched comparison places"]  # fmt: skip
+    assert_allclose(v["change %"], [-0.2, 0.0, 0.2, 0.0])
+    assert t["percent_change"].tolist()[0] == -20.0  # the table itself is left as it was
+
+
+def test_say_wraps_between_words(capsys):
+    ch.say("a" * 5 + " " + "b" * 5 + "\n" + "c" * 12, width=8)
+    assert capsys.readouterr().out == "aaaaa\nbbbbb\ncccccccccccc\n"
 
 
 def test_wdq_words():
