@@ -358,7 +358,10 @@ def test_effect_words_read_every_result_the_same_way():
     r = rirr(100, 80, 100, 100)  # RIRR 1.25: read as an IRR of 0.8
     text = ch.effect_words(r)
     lo, hi = 1 / r.ci[1], 1 / r.ci[0]
-    assert "by the RIRR read on the IRR scale: \u221220% against" in text and f"(IRR 0.80, 95% interval {lo:.2f} to {hi:.2f}" in text
+    assert (
+        "by the RIRR read on the IRR scale: \u221220% against" in text
+        and f"(IRR 0.80, 95% interval {lo:.2f} to {hi:.2f}" in text
+    )
     assert "the interval includes no change" in text
     from types import SimpleNamespace as NS
 
