@@ -33,7 +33,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "hspwork.report": ("LoadReport", "RowLedger", "report_of"),
     "hspwork.harm": ("harm_table", "harm_weights"),
     "hspwork.io": (
-        "read_crimes", "read_fences", "read_pings", "read_streets", "read_table", "write_fences",
+        "atomic_write", "ping_crs", "read_crimes", "read_fences", "read_pings", "read_streets",
+        "read_table", "save_atomic", "set_ping_crs", "write_fences",
     ),
     "hspwork.crs": ("to_metric", "metres_to_crs_units"),
     "hspwork.units": (
@@ -43,9 +44,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "hspwork.targeting": (
         "CATEGORIES", "Concentration", "EmergingHotSpots", "PlaceProfile", "Scale", "Selection",
         "aoristic_weights", "compare_scales", "concentration", "default_scale",
-        "emerging_hotspots", "generalised_gini", "gini", "gistar", "lisa", "lorenz",
-        "mann_kendall", "pai", "place_profile", "places_for_share", "plot_gistar", "plot_lisa",
-        "plot_surface_3d", "select", "share_in_top",
+        "emerging_hotspots", "explain_selection", "generalised_gini", "gini", "gistar", "lisa",
+        "lorenz", "mann_kendall", "mann_kendall_min_periods", "pai", "place_profile",
+        "places_for_share", "plot_gistar", "plot_lisa", "plot_surface_3d", "plot_units",
+        "select", "share_in_top",
     ),
     "hspwork.fences": (
         "calibrate_gps", "catchments", "commit_fences", "compare_versions", "current_fences",
@@ -72,7 +74,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "place_table", "power_simulation", "randomisation_inference", "ring_areas", "rirr",
         "unit_costs", "wdd", "wdq",
     ),
-    "hspwork.sample": ("load_truth", "make_sample_city"),
+    "hspwork.sample": ("load_truth", "make_sample_city", "write_police_uk_archive"),
     "hspwork.briefing": (
         "check_html", "export_html", "run_brief", "weekly_briefing", "weekly_briefing_from_work",
     ),

@@ -15,59 +15,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from jinja2 import Environment
-from markupsafe import Markup
 
+from hspwork.pages import render
 from hspwork.privacy import pseudonymise_frame
+from hspwork.safe import atomic_write, contained, neutralise_cells, safe_filename
 from hspwork.tasking._common import PLAN_COLUMNS, _need
 from hspwork.tasking.network import StreetNetwork
-
-_CSS = """
-@page { size: A4 portrait; margin: 12mm 12mm 14mm 12mm; }
-* { box-sizing: border-box; }
-body { font-family: Arial, Helvetica, sans-serif; font-size: 10pt; color: #111; margin: 0; }
-@media screen { body { max-width: 186mm; margin: 1.5em auto; } }
-@media print { a { color: #111; text-decoration: none; } }
-h1 { font-size: 14pt; margin: 0 0 1mm; }
-p.meta { color: #444; margin: 0 0 3mm; }
-section.team { break-before: page; page-break-before: always; }
-section.team.first { break-before: avoid; page-break-before: avoid; }
-h2 { font-size: 12pt; margin: 0 0 1mm; }
-p.summary { margin: 0 0 2mm; }
-figure.map { margin: 0 0 3mm; break-inside: avoid; page-break-inside: avoid; }
-figure.map img { display: block; width: 100%; max-height: 105mm; object-fit: contain; }
-table { border-collapse: collapse; width: 100%; font-size: 9pt; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-th, td { border: 1px solid #999; padding: 2px 4px; text-align: left; vertical-align: top; }
-th { background: #e8e8e8; }
-td.num { text-align: right; white-space: nowrap; }
-td.time { white-space: nowrap; }
-td.tick { width: 9mm; text-align: center; font-size: 12pt; }
-td.why { width: 32mm; }
-"""
-
-_SHEET = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Tasking {{ date }} {{ shift }}</title><style>{{ css }}</style></head><body>
-<h1>Hot spot tasking: {{ date }}, {{ shift }} shift</h1>
-<p class="meta">{{ visits }} visits. Times are local ({{ tz }}). Walk the visits in route order;
-tick each one when done, and say why when it was not.</p>
-{% for team in teams %}
-<section class="team{% if loop.first %} first{% endif %}">
-<h2>{{ team.name }}</h2>
-<p class="summary">{{ team.summary }}</p>
-{% if team.map %}<figure class="map"><img alt="{{ team.alt }}" src="{{ team.map }}"></figure>{% endif %}
-<table><thead><tr>{% for h in heads %}<th>{{ h }}</th>{% endfor %}<th>Done</th><th>If not, why</th></tr></thead>
-<tbody>
-{% for row in team.rows %}<tr>{% for cell, cls in row %}<td class="{{ cls }}">{{ cell }}</td>{% endfor %}<td class="tick">&#9744;</td><td class="why"></td></tr>
-{% endfor %}</tbody></table>
-</section>
-{% endfor %}
-</body></html>
-"""
-
-_ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 # column -> (header on the page, cell class)
 _HEADS = {
@@ -138,21 +91,24 @@ def write_tasking_sheets(
     written = []
     for (date, shift), g in p.groupby(["date", "shift"], sort=True):
         g = g.sort_values(["team", "route", "order"] if routed else ["team", "planned_start"])
-        stem = f"tasking_{date}_{shift}"
-        csv_path = out / f"{stem}.csv"
+        # Dates and shift names come from the plan: contained to the folder asked for.
+        stem = f"tasking_{safe_filename(date)}_{safe_filename(shift)}"
+        csv_path = contained(out, f"{stem}.csv")
         sheet = g[cols].copy()
         if "travel_minutes" in sheet.columns:
             sheet["travel_minutes"] = sheet["travel_minutes"].round(1)
-        sheet.to_csv(csv_path, index=False)
+        with atomic_write(csv_path) as tmp:
+            neutralise_cells(sheet).to_csv(tmp, index=False)
         teams = [
             _team_section(str(team), t, plan, fences, network, depot, date, shift, maps)
             for team, t in g.groupby("team", sort=True)
         ]
-        html_path = out / f"{stem}.html"
-        html_path.write_text(
-            _sheet_html(date=str(date), shift=str(shift), tz=tz, visits=len(g), teams=teams),
-            encoding="utf-8",
-        )
+        html_path = contained(out, f"{stem}.html")
+        with atomic_write(html_path) as tmp:
+            tmp.write_text(
+                _sheet_html(date=str(date), shift=str(shift), tz=tz, visits=len(g), teams=teams),
+                encoding="utf-8",
+            )
         written.append((date, shift, len(g), str(csv_path), str(html_path)))
     return pd.DataFrame(written, columns=["date", "shift", "visits", "csv", "html"])
 
@@ -223,5 +179,4 @@ def _sheet_html(**context) -> str:
     """The whole sheet page from the template; every value is escaped by Jinja2."""
     teams = context["teams"]
     heads = teams[0]["heads"] if teams else []
-    # the style sheet is ours, not data: it goes in as it is
-    return _ENV.from_string(_SHEET).render(css=Markup(_CSS), heads=heads, **context)
+    return render("tasking_sheet.html.j2", heads=heads, **context)

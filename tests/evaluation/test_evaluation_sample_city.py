@@ -32,6 +32,7 @@ from hspwork.evaluation import (
     ring_areas,
 )
 from hspwork.fences import make_fences
+from hspwork.report import report_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 pytestmark = pytest.mark.skipif(
@@ -144,7 +145,7 @@ def test_patrol_complier_effect_and_cost_on_sample(city):
     visits = visits[visits["status"] == "delivered"].rename(columns={"collar_no": "officer"})
     panel = crime_panel(crimes, fences, period_days=28, **window)
     p = add_patrol(panel, visits, trial_start=window["trial_start"], period_days=28)
-    assert p.attrs["patrol_report"].rows_kept == truth["compliance"]["delivered_visits"]
+    assert report_of(p, "patrol_report").rows_kept == truth["compliance"]["delivered_visits"]
     assert abs(p["patrol_minutes"].sum() - truth["compliance"]["delivered_minutes"]) < 1.0
     assert p.loc[p["treated"] == 0, "patrol_minutes"].sum() == 0  # controls got no tasking
     c = complier_effect(

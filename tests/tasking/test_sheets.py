@@ -126,25 +126,43 @@ def test_sheets_without_fences_have_no_map_and_time_order_plans_still_print(tmp_
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
                     reason="Debian's chromium is not installed")  # fmt: skip
-def test_sheet_prints_on_a4_without_overflow(routed, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_sheet_prints_on_a4_without_overflow(routed, tmp_path, chromium):
     r, fences, net = routed
     out = write_tasking_sheets(r, tmp_path, fences=fences, network=net, key=KEY)
     path = Path(out["html"].iloc[1]).resolve()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 703, "height": 1000})  # 186 mm at 96 dpi
-        page.goto(path.as_uri())
-        page.emulate_media(media="print")
-        overflow = page.evaluate(
-            "() => [document.documentElement.scrollWidth, "
-            "Math.max(...[...document.querySelectorAll('table, img')]"
-            ".map(e => e.getBoundingClientRect().right))]"
-        )
-        pdf = page.pdf(format="A4", print_background=True)
-        browser.close()
+    page = chromium.new_page(viewport={"width": 703, "height": 1000})  # 186 mm at 96 dpi
+    page.goto(path.as_uri())
+    page.emulate_media(media="print")
+    overflow = page.evaluate(
+        "() => [document.documentElement.scrollWidth, "
+        "Math.max(...[...document.querySelectorAll('table, img')]"
+        ".map(e => e.getBoundingClientRect().right))]"
+    )
+    pdf = page.pdf(format="A4", print_background=True)
+    page.close()
     assert overflow[0] <= 703 and overflow[1] <= 703, overflow
     assert pdf[:5] == b"%PDF-"
     # one page per team: the sections break before each team but the first
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
+
+
+def test_hostile_shift_and_date_stay_inside_the_folder_and_cells_are_neutral(tmp_path):
+    fences, net = town()
+    plan = schedule(fences, ["2025-09-01"], teams="team", network=net, seed=5).head(4).copy()
+    plan["shift"] = "early/../../../x"
+    plan["team"] = '=HYPERLINK("http://evil","click")'
+    out_dir = tmp_path / "deep" / "sheets"
+    out = write_tasking_sheets(plan, out_dir, fences=fences, maps=False, key=KEY)
+    written = [Path(p) for p in [*out["csv"], *out["html"]]]
+    for path in written:
+        assert out_dir.resolve() in path.resolve().parents, path
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "tasking_2025-09-01_early_.._.._.._x.csv",
+        "tasking_2025-09-01_early_.._.._.._x.html",
+    ]
+    assert not (tmp_path / "x.csv").exists() and not list(tmp_path.glob("*x*.csv"))
+    # The team cell would run as a formula in Excel; it is written as text.
+    raw = Path(out["csv"].iloc[0]).read_text()
+    assert "'=HYPERLINK" in raw and "\n=HYPERLINK" not in raw and ",=HYPERLINK" not in raw
+    # Numbers stay numbers.
+    assert pd.read_csv(out["csv"].iloc[0])["minutes"].dtype.kind in "if"
