@@ -152,6 +152,20 @@ FILES: dict[str, FileSpec] = {
     "evaluation.cost_by_offence": _S(_E, "cost_by_offence.csv", ("offence",),
                                      "crimes prevented and their value, by offence"),
     "evaluation.briefing": _S(_E, "briefing.json", keys=("periods", "cautions")),
+    "evaluation.design": _S(_E, "design.json", keys=("design", "reason", "method", "periods"),
+                            meaning="the design followed (randomised, staggered, matched) and why"),
+    "evaluation.staggered": _S(_E, "staggered.csv", ("outcome", "estimate", "event_time", "irr",
+                                                      "ci_low", "ci_high"),
+                               "a roll-out's effect overall and by weeks since each start"),
+    "evaluation.matches": _S(_E, "matches.csv", ("treated_unit", "control_unit", "distance"),
+                             "each chosen place's matched comparison places"),
+    "evaluation.match_balance": _S(_E, "match_balance.csv", ("feature", "std_diff_before",
+                                                              "std_diff_after"),
+                                   "how alike chosen and comparison places were, before and "
+                                   "after matching"),
+    "evaluation.deterrence": _S(_E, "deterrence.csv", ("minutes", "relative_rate", "ci_low",
+                                                        "ci_high"),
+                                "crime after a visit by the visit's length (residual deterrence)"),
 }  # fmt: skip
 
 

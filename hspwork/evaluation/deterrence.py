@@ -28,6 +28,11 @@ __all__ = ["DeterrenceResult", "residual_deterrence", "spline_basis"]
 EXACT_TIME_MINUTES = 15.0  # a crime known only to a longer window cannot be placed in one
 
 
+def _p_words(p: float) -> str:
+    """A p-value for the page, never in scientific notation."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def spline_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
     """Restricted (natural) cubic spline basis of Harrell (2015), without the intercept.
 
@@ -123,7 +128,7 @@ class DeterrenceResult:
             f"{1 - row['relative_rate']:.0%} lower than after visits of "
             f"{self.reference_minutes:g} minutes (95% interval "
             f"{1 - row['ci_high']:.0%} to {1 - row['ci_low']:.0%} lower; test of any "
-            f"difference p = {self.p_value:.3g})."
+            f"difference {_p_words(self.p_value)})."
         )
         if edge:
             text += (

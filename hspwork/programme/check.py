@@ -403,14 +403,30 @@ def check_programme(
         if not ((times >= start) & (times < start + pd.Timedelta(days=7))).any():
             problems.append(f"week_start {week}: the location data hold no pings that week")
     needs = []
+    notes = []
     if not chapters["02_geofences"].runnable:
         needs.append("fences from chapter 2")
-    roles = set(fences["role"]) if fences is not None else set()
-    if not {"treatment", "control"} <= roles:
+    # Without fences of its own the programme's fences are chapter 1's chosen places, all
+    # patrolled: a chosen set, evaluated against matched comparison places found among
+    # chapter 1's micro places. Control fences make it a trial or a roll-out instead.
+    roles = set(fences["role"].astype(str)) if fences is not None else {"treatment"}
+    if "treatment" not in roles:
         needs.append(
-            "an assignment: fences with both treatment and control roles (fences_path with a "
-            "role column, or roles set in chapter 2)"
+            "fences with role treatment, the patrolled places (fences_path with a role "
+            f"column, or roles set in chapter 2); the fences have roles {sorted(roles)}"
         )
+    elif "control" not in roles:
+        if not chapters["01_targeting"].runnable:
+            if chapters["02_geofences"].runnable:
+                needs.append(
+                    "chapter 1's micro places, among which a chosen set of places finds its "
+                    "matched comparison places (the fences have no control places)"
+                )
+        else:
+            notes.append(
+                "no control places: evaluated as a chosen set, against matched comparison "
+                "places from chapter 1's micro places"
+            )
     if programme_start is None:
         needs.append("the programme's start date (programme_start)")
     elif crimes is not None and len(crimes):
@@ -419,8 +435,11 @@ def check_programme(
             needs.append(f"recorded crime after the programme start ({programme_start})")
     if needs:
         chapters["04_evaluation"] = ChapterStatus("04_evaluation", False, "; ".join(needs))
-    elif not chapters["03_tracking"].runnable:
-        chapters["04_evaluation"].notes.append(
-            "without chapter 3's patrol times the cost section is left out"
-        )
+    else:
+        chapters["04_evaluation"].notes.extend(notes)
+        if not chapters["03_tracking"].runnable:
+            chapters["04_evaluation"].notes.append(
+                "without chapter 3's patrol times the cost section and 'How long should "
+                "visits be?' are left out"
+            )
     return CheckResult(values, sources, chapters, problems, time.perf_counter() - started, derived)

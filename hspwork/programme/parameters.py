@@ -150,6 +150,24 @@ def _choice(options: Iterable[str]):
     return check
 
 
+def _optional_choice(options: Iterable[str]):
+    options = tuple(options)
+
+    def check(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if value not in options:
+            raise ValueError("")
+        return value
+
+    return check
+
+
+# The evaluation designs (hspwork.evaluation.choice.DESIGNS; kept here so the registry imports
+# nothing heavy).
+DESIGN_CHOICES = ("randomised", "staggered", "matched")
+
+
 def _text(*, optional: bool = True):
     def check(value: Any) -> Any:
         if value is None or value == "":
@@ -421,6 +439,17 @@ _LIST: list[Parameter] = [
     _P("officer_hour_cost_gbp", "evaluation", 40.0, "cost of one officer-hour, pounds (check "
        "against the force's own figure)", (E,), "pounds above 0, at most 1000",
        _number(0, 1000, lo_open=True)),
+    _P("design_override", "evaluation", None, "the evaluation design: randomised, staggered or "
+       "matched; none: the design the fences show", (E,),
+       "'randomised', 'staggered', 'matched', or nothing", _optional_choice(DESIGN_CHOICES)),
+    _P("match_ratio", "evaluation", 1, "comparison places matched to each chosen place (a chosen "
+       "set of places only)", (E,), "a whole number from 1 to 10", _whole(1, 10)),
+    _P("match_caliper_sd", "evaluation", 1.0, "largest difference allowed between a chosen place "
+       "and its comparison on any matched measure, standard deviations", (E,),
+       "a number above 0, at most 5", _number(0, 5, lo_open=True)),
+    _P("deterrence_window_minutes", "evaluation", 120.0, "after each visit, the minutes in which "
+       "crime is counted for 'How long should visits be?'", (E,), "minutes from 10 to 720",
+       _number(10, 720)),
 ]  # fmt: skip
 
 #: Every parameter by name.

@@ -81,8 +81,10 @@ def test_check_reads_the_data_and_lists_what_can_run(north, capsys):
     assert "can run   1. Targeting" in out and "can run   2. Geofences" in out
     assert "cannot    3. Tracking: needs officer locations" in out
     assert "a tasking plan (plan_path" in out
-    assert "cannot    4. Evaluation: needs an assignment" in out
-    assert "the programme's start date (programme_start)" in out
+    # No fences and no start date: chapter 1's places would be a chosen set, evaluated against
+    # matched comparison places, once the programme's start is known.
+    assert "cannot    4. Evaluation: needs the programme's start date (programme_start)" in out
+    assert "an assignment" not in out
 
 
 def test_check_refuses_a_bad_value_and_a_window_outside_the_data(north, capsys, tmp_path):
@@ -116,8 +118,8 @@ def test_brief_config_runs_what_a_crime_only_programme_allows(north, crime_only,
         in index
     )
     assert (
-        '4. Evaluation: did crime and harm fall?: <span class="needs">not run; it needs an assignment'
-        in index
+        '4. Evaluation: did crime and harm fall?: <span class="needs">not run; it needs the '
+        "programme&#39;s start date" in index.replace("&#x27;", "&#39;")
     )
     assert 'Weekly performance briefing: <span class="needs">not run; it needs chapter 3' in index
     assert check_html(briefings / "01_targeting.html") == []

@@ -24,7 +24,7 @@ FIGURES = {
     "01_targeting": 6,
     "02_geofences": 1,
     "03_tracking": 6,
-    "04_evaluation": 1,
+    "04_evaluation": 2,  # the event study and the visit-length curve
     "weekly_briefing": 2,
 }
 
@@ -106,6 +106,11 @@ def test_evaluation_recovers_the_planted_effect(brief, sample_dir):
     # The sample town plants an IRR of 0.8 in treated places; the estimate's interval covers it.
     assert model["ci_low"] <= truth["irr_treated"] <= model["ci_high"]
     assert model["irr"] < 1
+    # a randomised trial, read as one: small-cluster intervals and a randomisation test
+    assert model["interval"] == "cr2"
+    assert effects["method"].str.startswith("randomisation inference (block)").any()
+    design = json.loads((brief.work_dir / "04_evaluation" / "design.json").read_text())
+    assert design["design"] == "randomised" and design["found"] == "randomised"
 
 
 def test_no_collar_number_in_any_page_or_work_file(brief, sample_dir):
