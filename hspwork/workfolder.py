@@ -10,8 +10,9 @@ Writes are atomic (a temporary file in the same folder, then ``os.replace``: a f
 leaves the old file as it was). CSV files are meant for people and may be opened in Excel, so
 text cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are prefixed
 with ``'`` (OWASP's advice on CSV injection; a leading ``'`` is escaped the same way), and
-:meth:`WorkFolder.read` undoes it; numbers stay numbers. Officer identifier columns are
-pseudonymised on the way out whenever they are not already.
+:meth:`WorkFolder.read` undoes it; numbers stay numbers. Officer identifier columns (every
+name :func:`hspwork.privacy.is_identifier_column` knows, including those configured in
+``$HSPWORK_IDENTIFIER_COLUMNS``) are pseudonymised on the way out whenever they are not already.
 
 The ``briefing.json`` files carry a ``schema`` version; a file of another version is refused
 with what to re-run.
@@ -33,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -44,6 +44,7 @@ from typing import Any
 import pandas as pd
 
 from hspwork.errors import HspworkError, SchemaError
+from hspwork.privacy import pseudonymise_identifiers
 
 __all__ = [
     "BRIEFING_SCHEMA",
@@ -59,9 +60,6 @@ __all__ = [
 BRIEFING_SCHEMA = 2
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
-# Identifier columns pseudonymised on every export (compared in lower case).
-IDENTIFIER_COLUMNS = ("officer", "delivered_by", "collar_no", "collar_number", "officer_id", "issi")
-_PSEUDONYM = re.compile(r"^OFF-[0-9a-f]{8,}$")
 
 
 @dataclass(frozen=True)
@@ -227,27 +225,6 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
-def _pseudonymise_identifiers(frame: pd.DataFrame) -> pd.DataFrame:
-    from hspwork.privacy import pseudonymise
-
-    out = frame
-    for column in frame.columns:
-        if str(column).strip().lower() not in IDENTIFIER_COLUMNS:
-            continue
-        values = frame[column]
-        text = values.dropna().astype(str)
-        if text.empty or text.str.match(_PSEUDONYM).all():
-            continue
-        if out is frame:
-            out = frame.copy()
-        mask = values.notna()
-        tokens = pseudonymise(values[mask].astype(str))
-        column_out = values.astype(object)
-        column_out[mask] = list(tokens)
-        out[column] = column_out
-    return out
-
-
 class WorkFolder:
     """The work folder of one programme: paths, atomic writes and checked reads.
 
@@ -323,7 +300,7 @@ class WorkFolder:
         if not isinstance(data, pd.DataFrame):
             raise SchemaError(f"{spec.name} takes a DataFrame, got {type(data).__name__}")
         self._check_columns(key, data.columns, "to write")
-        frame = _pseudonymise_identifiers(data)
+        frame = pseudonymise_identifiers(data)
         if key == "geofences.fences":
             from hspwork.fences import to_file
 
