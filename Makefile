@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= build
 
-.PHONY: setup setup-browser run test lint bench sample clean
+.PHONY: setup setup-browser run test test-fast lint bench mutate sample clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: setup
 
 test: setup setup-browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests hspwork --doctest-modules --durations=15
+
+# The quick tests: no browser, no notebooks, no simulation studies (under two minutes).
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests hspwork --doctest-modules -m "not slow and not browser" -q
 
 lint: setup
 	$(BIN)/ruff check hspwork tests benchmarks

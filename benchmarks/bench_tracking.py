@@ -82,7 +82,7 @@ def make_pings(n_pings: int, fences: gpd.GeoDataFrame, seed: int = 2, n_officers
         }
     )
     df = df.iloc[rng.permutation(n)].reset_index(drop=True)
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 

@@ -9,7 +9,7 @@ Subject modules: :mod:`hspwork.units`, :mod:`hspwork.targeting`, :mod:`hspwork.f
 :mod:`hspwork.widgets`, :mod:`hspwork.tracking`, :mod:`hspwork.tasking`,
 :mod:`hspwork.evaluation`, :mod:`hspwork.privacy`, :mod:`hspwork.briefing`,
 :mod:`hspwork.sample`. (``capacity`` exists twice on purpose: the planning figure in
-:func:`hspwork.targeting.capacity` and the per-shift table with travel in
+:func:`hspwork.targeting.capacity` and the places covered with routed journeys in
 :func:`hspwork.tasking.capacity`; neither is flattened here.)
 
 Examples
@@ -33,7 +33,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "hspwork.report": ("LoadReport", "RowLedger", "report_of"),
     "hspwork.harm": ("harm_table", "harm_weights"),
     "hspwork.io": (
-        "read_crimes", "read_fences", "read_pings", "read_streets", "read_table", "write_fences",
+        "atomic_write", "ping_crs", "read_crimes", "read_fences", "read_pings", "read_streets",
+        "read_table", "save_atomic", "set_ping_crs", "write_fences",
     ),
     "hspwork.crs": ("to_metric", "metres_to_crs_units"),
     "hspwork.units": (
@@ -61,7 +62,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "hspwork.tasking": (
         "StreetNetwork", "compliance_table", "crime_profile", "exception_report",
-        "match_visits", "plot_weekly", "route", "schedule", "travel_minutes",
+        "match_visits", "optimise_routes", "plot_weekly", "route", "schedule", "travel_minutes",
         "weekly_performance", "write_report", "write_tasking_sheets",
     ),
     "hspwork.privacy": ("pseudonymise", "pseudonymise_frame"),
@@ -72,7 +73,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "place_table", "power_simulation", "randomisation_inference", "ring_areas", "rirr",
         "unit_costs", "wdd", "wdq",
     ),
-    "hspwork.sample": ("load_truth", "make_sample_city"),
+    "hspwork.sample": ("load_truth", "make_sample_city", "write_police_uk_archive"),
     "hspwork.briefing": (
         "check_html", "export_html", "run_brief", "weekly_briefing", "weekly_briefing_from_work",
     ),

@@ -259,6 +259,7 @@ def _brief(args: argparse.Namespace) -> int:
         show_code=args.show_code,
         progress=not args.quiet,
         skipped=skipped,
+        programme_file=config is None,
     )
     print(result.summary())
     return 0

@@ -59,6 +59,27 @@ def _in_ireland(lon: float, lat: float) -> bool:
     return not (lon > -5.85 and lat > 55.25)
 
 
+def in_great_britain(lon, lat) -> np.ndarray:
+    """Whether each longitude/latitude lies in Great Britain as the CRS policy draws it.
+
+    The box -8.75..1.9 E, 49.8..60.95 N (the Isles of Scilly to Shetland), less the island of
+    Ireland (Kintyre stays in). Under this policy British National Grid is used; a point outside
+    it in a British file (a placeholder such as (0, 90) or a device's (179.9, -89.9)) is not a
+    place in the force area.
+
+    Examples
+    --------
+    >>> in_great_britain([-1.9, 179.9, -6.26, -1.9], [52.48, -89.9, 53.35, 90.0]).tolist()
+    [True, False, False, False]
+    """
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    box = (lon >= -8.75) & (lon <= 1.9) & (lat >= 49.8) & (lat <= 60.95)
+    ireland = (lon >= -10.7) & (lon <= -5.4) & (lat >= 51.3) & (lat <= 55.45)
+    ireland &= ~((lon > -5.85) & (lat > 55.25))
+    return box & ~ireland
+
+
 def metric_crs_for_lonlat(lon: float, lat: float) -> CRS:
     """The projected metric CRS hspwork uses for a place given as longitude/latitude.
 

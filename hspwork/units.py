@@ -19,7 +19,7 @@ from shapely.ops import substring
 
 from hspwork.crs import metres_to_crs_units, require_crs, to_metric, unit_to_metres
 from hspwork.errors import HspworkError, SchemaError
-from hspwork.report import LoadReport, RowLedger
+from hspwork.report import LoadReport, RowLedger, attach_report, report_of
 
 PERIODS = ("week", "28D", "month", "quarter")
 SHAPES = ("square", "hex")
@@ -272,11 +272,11 @@ def assign(
     >>> seg = gpd.GeoDataFrame({"unit_id": [0]}, geometry=[LineString([(0, 0), (100, 0)])], crs=27700)
     >>> c = gpd.GeoDataFrame(geometry=[Point(50, 10), Point(50, 80)], crs=27700)
     >>> placed = assign(c, seg, max_distance_m=30)
-    >>> placed["unit_id"].tolist(), placed.attrs["load_report"].dropped
+    >>> placed["unit_id"].tolist(), report_of(placed).dropped
     ([0], {'farther than 30 m from every segment': 1})
     """
     out = _assign(crimes, units, max_distance_m=max_distance_m)
-    out.attrs["load_report"].warn(stacklevel=3)
+    report_of(out).warn(stacklevel=3)
     return out
 
 
@@ -319,7 +319,7 @@ def _assign(crimes, units, *, max_distance_m):
     out["unit_id"] = units["unit_id"].to_numpy()[idx[keep]]
     if line_units:
         out["snap_distance_m"] = dist[keep]
-    out.attrs["load_report"] = ledger.report()
+    attach_report(out, ledger.report())
     return out
 
 
@@ -375,18 +375,18 @@ def count(
     >>> u = gpd.GeoDataFrame({"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700)
     >>> c = gpd.GeoDataFrame({"harm": [2.0, 365.0, 1.0]}, geometry=[Point(1, 1), Point(2, 2), Point(50, 50)], crs=27700)
     >>> out = count(u, c)
-    >>> out["crimes"].tolist(), out["harm"].tolist(), out.attrs["count_report"].rows_dropped
+    >>> out["crimes"].tolist(), out["harm"].tolist(), report_of(out, "count_report").rows_dropped
     ([2, 0], [367.0, 0.0], 1)
     """
     placed = _assign(crimes, units, max_distance_m=max_distance_m)
-    placed.attrs["load_report"].warn(stacklevel=3)
+    report_of(placed).warn(stacklevel=3)
     pos = _positions(units, placed["unit_id"].to_numpy())
     out = units.copy()
     out["crimes"] = np.bincount(pos, minlength=len(units)).astype(np.int64)
     if "harm" in placed.columns:
         out["harm"] = np.bincount(pos, weights=harm_values(placed), minlength=len(units))
     out.attrs = dict(units.attrs)
-    out.attrs["count_report"] = placed.attrs["load_report"]
+    out.attrs["count_report"] = placed.attrs["load_report"]  # already in JSON form
     return out
 
 
@@ -531,7 +531,7 @@ def count_by_period(
     out = units.copy()
     out = pd.concat([out, pd.DataFrame(cube, columns=names, index=out.index)], axis=1)
     out = gpd.GeoDataFrame(out, geometry=units.geometry.name, crs=units.crs)
-    first = placed.attrs["load_report"]
+    first = report_of(placed)
     second = ledger.report()
     dropped = dict(first.dropped)
     for k, v in second.dropped.items():
@@ -544,7 +544,7 @@ def count_by_period(
         value=value,
         count_report=LoadReport(
             "crimes counted by period", first.rows_read, second.rows_kept, dropped
-        ),
+        ).to_dict(),
     )
-    out.attrs["count_report"].warn(stacklevel=3)
+    report_of(out, "count_report").warn(stacklevel=3)
     return out

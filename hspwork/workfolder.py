@@ -33,10 +33,7 @@ Examples
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,21 +42,20 @@ import pandas as pd
 
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.privacy import pseudonymise_identifiers
+from hspwork.safe import atomic_write, neutralise_cells, restore_cells
 
 __all__ = [
     "BRIEFING_SCHEMA",
     "FILES",
     "FileSpec",
     "WorkFolder",
-    "atomic_path",
+    "atomic_write",
     "neutralise_cells",
     "restore_cells",
 ]
 
 #: Version of the ``briefing.json`` files; bump when their keys change.
 BRIEFING_SCHEMA = 2
-
-_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 @dataclass(frozen=True)
@@ -133,6 +129,12 @@ FILES: dict[str, FileSpec] = {
                               "taskings not done or partly done, and why (pseudonyms)",
                               dates=("planned_start",)),
     "tracking.briefing": _S(_K, "briefing.json", keys=("target_compliance", "week")),
+    "tracking.capacity_curve": _S(_K, "capacity_curve.csv", ("officers_per_shift", "places_covered"),
+                                  "hot spots that get their dosage against officers per shift"),
+    "tracking.routed_plan": _S(_K, "routed_plan.csv", ("tasking_id", "fence_id", "order", "planned_start"),
+                               "the week's taskings in optimised route order", dates=("planned_start",)),
+    "tracking.travel_comparison": _S(_K, "travel_comparison.csv", ("shift",),
+                                     "walking minutes per team and shift, time order against optimised"),
     "evaluation.panel": _S(_E, "panel.csv", ("fence_id", "period"), "the weekly place panel"),
     "evaluation.outcomes": _S(_E, "outcomes.csv", ("group", "period", "crimes"),
                               "crime and harm, treated and control, before and after"),
@@ -144,85 +146,6 @@ FILES: dict[str, FileSpec] = {
                                      "crimes prevented and their value, by offence"),
     "evaluation.briefing": _S(_E, "briefing.json", keys=("periods", "cautions")),
 }  # fmt: skip
-
-
-def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot start a spreadsheet formula.
-
-    Text cells beginning with ``=``, ``+``, ``-``, ``@``, tab, carriage return (or ``'``, so
-    the escape itself round-trips) get a leading ``'``. Numeric columns are left alone.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"a": ["=1+1", "+44 7700", "-x", "@SUM(A1)", "ok"], "n": [-1, 2, 3, 4, 5]})
-    >>> out = neutralise_cells(t)
-    >>> out["a"].tolist(), out["n"].tolist()
-    (["'=1+1", "'+44 7700", "'-x", "'@SUM(A1)", 'ok'], [-1, 2, 3, 4, 5])
-    """
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
-            continue
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            values = values.astype(object)
-        text = values.map(
-            lambda v: "'" + v if isinstance(v, str) and v.startswith(_TRIGGERS) else v
-        )
-        out[column] = text
-    return out
-
-
-def restore_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Undo :func:`neutralise_cells` on a frame read back from CSV.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"a": ["'=1+1", "''quoted", "plain"]})
-    >>> restore_cells(t)["a"].tolist()
-    ['=1+1', "'quoted", 'plain']
-    """
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(
-                lambda v: v[1:] if isinstance(v, str) and v.startswith("'") else v
-            )
-    return out
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path``; on success it replaces ``path`` in one step.
-
-    A failed write (an exception inside the block) removes the temporary file and leaves any
-    existing ``path`` exactly as it was.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "fences.csv"
-    >>> _ = target.write_text("old")
-    >>> try:
-    ...     with atomic_path(target) as tmp:
-    ...         _ = tmp.write_text("half")
-    ...         raise OSError("disk full")
-    ... except OSError:
-    ...     pass
-    >>> target.read_text()
-    'old'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    tmp_path.unlink()  # writers that refuse to overwrite (GDAL drivers) get a fresh name
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
 
 
 class WorkFolder:
@@ -294,7 +217,7 @@ class WorkFolder:
             if missing:
                 raise SchemaError(f"{spec.chapter}/{spec.name} lacks key(s) {missing}")
             text = json.dumps({"schema": BRIEFING_SCHEMA, **data}, indent=2, default=_json_default)
-            with atomic_path(path) as tmp:
+            with atomic_write(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
             return path
         if not isinstance(data, pd.DataFrame):
@@ -304,7 +227,7 @@ class WorkFolder:
         if key == "geofences.fences":
             from hspwork.fences import to_file
 
-            with atomic_path(path) as tmp:
+            with atomic_write(path) as tmp:
                 to_file(frame, tmp, format="geojson")
             return path
         writers: dict[str, Callable[[Path], None]] = {
@@ -312,7 +235,7 @@ class WorkFolder:
             "parquet": lambda tmp: _plain(frame).to_parquet(tmp),
             "geojson": lambda tmp: _to_wgs84(_plain(frame)).to_file(tmp, driver="GeoJSON"),
         }
-        with atomic_path(path) as tmp:
+        with atomic_write(path) as tmp:
             writers[spec.kind](tmp)
         return path
 

@@ -87,7 +87,7 @@ class BriefRun:
         if self.weekly is not None:
             lines.append(f"weekly briefing -> {self.weekly}")
         else:
-            lines.append("no weekly briefing: the work folder has no 03_tracking/compliance.csv")
+            lines.append("no weekly briefing: it needs chapter 3 (tracking) in the work folder")
         lines.append(f"work folder: {self.work_dir}")
         lines += [f"note: {n}" for n in self.notes]
         lines += [f"PROBLEM {p}" for p in self.problems]
@@ -467,6 +467,7 @@ def run_brief(
     check: bool = True,
     make_sample: bool = False,
     skipped: Mapping[str, str] | None = None,
+    programme_file: bool = True,
 ) -> BriefRun:
     """Run the workbench notebooks in order and write the HTML briefings.
 
@@ -506,6 +507,10 @@ def run_brief(
     skipped : mapping, optional
         Chapters not run (stem -> what each needs, in plain words), listed on the index page
         (``hspwork brief --config`` finds them with :func:`hspwork.programme.check_programme`).
+    programme_file : bool
+        When ``data_dir`` holds a programme file (``hspwork.toml``), take its values as the
+        defaults of ``parameters`` (``hspwork brief --config`` has read it already and passes
+        False).
 
     Returns
     -------
@@ -545,17 +550,17 @@ def run_brief(
     from hspwork.programme.parameters import check_parameters
 
     given = dict(parameters or {})
-    programme_file = data_dir / "hspwork.toml"
-    if programme_file.is_file():
+    if programme_file and (data_dir / "hspwork.toml").is_file():
+        toml = data_dir / "hspwork.toml"
         # A data folder that holds its programme file runs as that programme; the parameters
         # given here override the file's.
         from hspwork.programme import read_programme
 
-        from_file = read_programme(programme_file).values
+        from_file = read_programme(toml).values
         from_file.pop("data_dir", None)
         from_file.pop("work_dir", None)
         given = {**from_file, **given}
-        notes.append(f"parameters from the programme file {programme_file}")
+        notes.append(f"parameters from the programme file {toml}")
     # Registry names are checked (type and range) now, before any notebook runs; other names
     # must be declared by a notebook being run (a force's own extra chapter, say).
     from hspwork.programme.parameters import PARAMETERS, RENAMED

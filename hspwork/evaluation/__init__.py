@@ -15,9 +15,17 @@ The order an analyst follows:
    the fences with :func:`ring_areas` and :func:`displacement`.
 6. ``economics``: :func:`officer_hours`, :func:`cost_benefit` with :func:`unit_costs`.
 
+For programmes that were not randomised, :func:`choose_design` reads which design the data
+show: a roll-out goes to :func:`staggered_effect` (imputation estimator), a chosen set to
+:func:`match_controls` (regression to the mean, :data:`REGRESSION_TO_THE_MEAN`).
+:func:`residual_deterrence` asks how long visits should be (Koper 1995), and
+:func:`harm_swing` says why harm moves more than counts. Fixed effects are absorbed
+(:mod:`~hspwork.evaluation.fixed_effects`), so force-wide panels fit in seconds.
+
 Every function takes harm-weighted outcomes as well as crime counts.
 """
 
+from hspwork.evaluation.choice import DesignChoice, choose_design
 from hspwork.evaluation.design import (
     Assignment,
     DesignRecord,
@@ -28,6 +36,7 @@ from hspwork.evaluation.design import (
     minimum_detectable_effect,
     power_simulation,
 )
+from hspwork.evaluation.deterrence import DeterrenceResult, residual_deterrence
 from hspwork.evaluation.displacement import DisplacementResult, displacement, ring_areas
 from hspwork.evaluation.dose import (
     ComplierResult,
@@ -44,26 +53,42 @@ from hspwork.evaluation.effects import (
     event_study,
     randomisation_inference,
 )
+from hspwork.evaluation.harm_swing import HarmSwing, harm_swing
+from hspwork.evaluation.matching import (
+    REGRESSION_TO_THE_MEAN,
+    MatchResult,
+    comparison_pool,
+    match_controls,
+)
 from hspwork.evaluation.measures import RIRRResult, WDDResult, WDQResult, rirr, wdd, wdq
 from hspwork.evaluation.panel import add_patrol, crime_panel, place_table
+from hspwork.evaluation.staggered import StaggeredResult, staggered_effect
 
 __all__ = [
+    "REGRESSION_TO_THE_MEAN",
     "Assignment",
     "ComplierResult",
     "CostBenefitResult",
+    "DesignChoice",
     "DesignRecord",
+    "DeterrenceResult",
     "DisplacementResult",
     "DoseResponseResult",
     "EffectResult",
     "EventStudyResult",
+    "HarmSwing",
+    "MatchResult",
     "PowerResult",
     "RIRRResult",
     "RandomisationResult",
+    "StaggeredResult",
     "WDDResult",
     "WDQResult",
     "add_patrol",
     "assign",
     "balance_table",
+    "choose_design",
+    "comparison_pool",
     "complier_effect",
     "cost_benefit",
     "crime_panel",
@@ -72,13 +97,17 @@ __all__ = [
     "estimate_dispersion",
     "estimate_effect",
     "event_study",
+    "harm_swing",
+    "match_controls",
     "minimum_detectable_effect",
     "officer_hours",
     "place_table",
     "power_simulation",
     "randomisation_inference",
+    "residual_deterrence",
     "ring_areas",
     "rirr",
+    "staggered_effect",
     "unit_costs",
     "wdd",
     "wdq",

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from hspwork.errors import HspworkError, SchemaError
-from hspwork.report import RowLedger
+from hspwork.report import RowLedger, attach_report
 
 __all__ = [
     "Assignment",
@@ -362,7 +362,7 @@ def balance_table(
             "imbalanced": bool(abs(d) > 0.1),
         }
     out = pd.DataFrame.from_dict(rows, orient="index")
-    out.attrs["load_report"] = ledger.report()
+    attach_report(out, ledger.report())
     return out
 
 

@@ -22,14 +22,14 @@ from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.evaluation.effects import (
     EffectResult,
     _binary,
-    _fe_matrix,
-    _fit_glm,
+    _fit_absorbed,
     _Panel,
     _prepare_panel,
     _zcrit,
     estimate_effect,
     single_thread_blas,
 )
+from hspwork.evaluation.fixed_effects import FixedEffects
 from hspwork.report import LoadReport, RowLedger
 
 __all__ = ["ComplierResult", "DoseResponseResult", "complier_effect", "dose_response"]
@@ -217,9 +217,9 @@ def dose_response(
         report=rep,
     )
     x = d_lag[keep] / per_minutes
-    X = _fe_matrix(sub, x[:, None])
-    fit, _ = _fit_glm(sub.y, X, sub.unit_codes, model)
-    beta, se = float(fit.params[-1]), float(fit.bse[-1])
+    fit, _ = _fit_absorbed(sub, x[:, None], model)
+    beta = float(fit.beta[-1])
+    se = float(np.sqrt(fit.cov_cluster(sub.unit_codes)[-1, -1]))
     zc = _zcrit(0.95)
     band = pd.qcut(d_lag[keep], q=n_bins, duplicates="drop")
     g = pd.DataFrame({"band": band, "y": sub.y}).groupby("band", observed=True)["y"]
@@ -298,11 +298,10 @@ class ComplierResult:
         )
 
 
-def _partial_out(F: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Residuals of each column of ``cols`` after least squares on the fixed effects F."""
+def _partial_out(p: _Panel, cols: np.ndarray) -> np.ndarray:
+    """Residuals of each column of ``cols`` after least squares on unit and period effects."""
     with single_thread_blas():
-        coef, *_ = np.linalg.lstsq(F, cols, rcond=None)
-    return cols - F @ coef
+        return FixedEffects(p.unit_codes, p.period_codes).project(cols, np.ones(len(p.y)))
 
 
 def _cluster_var(score: np.ndarray, groups: np.ndarray, bread: float, n: int, k: int) -> float:
@@ -387,9 +386,10 @@ def complier_effect(
         )
     d = _minutes(p.frame, dose) / per_minutes
     z = _binary(p.frame, assigned) * _binary(p.frame, post)
-    F = _fe_matrix(p, np.empty((len(p.y), 0)))
-    yt, dt, zt = _partial_out(F, np.column_stack([p.y, d, z])).T
-    n, k = len(p.y), F.shape[1] + 1
+    yt, dt, zt = _partial_out(p, np.column_stack([p.y, d, z])).T
+    # parameters of the dummy-variable regression (intercept, unit and period dummies, z),
+    # for the small-sample factor
+    n, k = len(p.y), len(p.units) + len(p.periods)
     zz, zd, zy = zt @ zt, zt @ dt, zt @ yt
     if abs(zd) < 1e-12 * max(1.0, zz):
         raise HspworkError(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from hspwork.crs import align_crs, require_crs, unit_to_metres
 from hspwork.errors import HspworkError, HspworkWarning, SchemaError
-from hspwork.report import RowLedger
+from hspwork.report import RowLedger, attach_report
 
 __all__ = ["add_patrol", "crime_panel", "place_table"]
 
@@ -110,7 +110,8 @@ def crime_panel(
            B      -1     0        0       0
            B       0     1        0       1
            B       1     1        0       0
-    >>> p.attrs["load_report"].dropped
+    >>> from hspwork.report import report_of
+    >>> report_of(p).dropped
     {'outside every area': 1}
     """
     if not isinstance(crimes, gpd.GeoDataFrame) or not isinstance(areas, gpd.GeoDataFrame):
@@ -215,7 +216,7 @@ def crime_panel(
     for col in keep_columns:
         if col in areas_used.columns:
             out[col] = np.repeat(areas_used[col].to_numpy(), n_k)
-    out.attrs["load_report"] = ledger.report()
+    attach_report(out, ledger.report())
     return out
 
 
@@ -318,7 +319,8 @@ def add_patrol(
     ...                              "2025-09-02 11:00"], utc=True),
     ...     "minutes": [15.0, 12.0, 9.0]})
     >>> out = add_patrol(panel, visits, trial_start="2025-09-01T00:00Z")
-    >>> out["patrol_minutes"].tolist(), out.attrs["patrol_report"].dropped
+    >>> from hspwork.report import report_of
+    >>> out["patrol_minutes"].tolist(), report_of(out, "patrol_report").dropped
     ([0.0, 27.0], {'place not in the panel': 1})
     """
     for frame, cols, what in (
@@ -363,5 +365,5 @@ def add_patrol(
     out["patrol_minutes"] = out["patrol_minutes"].fillna(0.0)
     out["visits"] = out["visits"].fillna(0).astype(np.int64)
     out.attrs = dict(panel.attrs)
-    out.attrs["patrol_report"] = ledger.report()
+    attach_report(out, ledger.report(), "patrol_report")
     return out

@@ -77,7 +77,7 @@ def validate_fences(
     >>> from hspwork.fences import make_fences
     >>> f = make_fences(gpd.GeoDataFrame({"place": ["A", "B"]},
     ...     geometry=[box(0, 0, 400, 100), box(300, 0, 400, 100)], crs=27700),
-    ...     id_col="place", valid_from="2024-01-01T00:00Z")
+    ...     id_column="place", valid_from="2024-01-01T00:00Z")
     >>> v = validate_fences(f)
     >>> v[["fence_id", "check", "value"]].round(1).to_string(index=False)
     'fence_id     check   value\\n       A   too_big   206.2\\n       A   overlap 10000.0\\n       A too_close   150.0'

@@ -25,7 +25,9 @@ import shapely
 from hspwork.crs import WGS84, to_metric
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences.core import FENCE_COLUMNS, _as_utc, _polygonal, check_fences
-from hspwork.report import RowLedger
+from hspwork.io.table import charge_lines, read_text_table
+from hspwork.report import RowLedger, attach_report
+from hspwork.safe import atomic_write
 
 __all__ = ["FORMATS", "from_file", "to_file"]
 
@@ -69,7 +71,9 @@ def to_file(fences: gpd.GeoDataFrame, path: str | os.PathLike, format: str | Non
         A fence set (all versions are written; pass :func:`hspwork.fences.current_fences` for
         only those in force).
     path : path-like
-        The file; its suffix picks the format (see :data:`FORMATS`). Replaced if it exists.
+        The file; its suffix picks the format (see :data:`FORMATS`). An existing file is
+        replaced whole, and only once the new one is complete (a failed write leaves it as it
+        was; see :func:`hspwork.safe.atomic_write`).
     format : {"geojson", "gpkg", "kml", "csv"}, optional
         Overrides the suffix.
 
@@ -93,52 +97,84 @@ def to_file(fences: gpd.GeoDataFrame, path: str | os.PathLike, format: str | Non
     f = check_fences(fences)
     path = Path(path)
     fmt = _format(path, format)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
     out = f.copy()
+    out.attrs = {}  # the writers need nothing from attrs
     if fmt != "gpkg":
         out = out.to_crs(WGS84)
     if fmt in ("geojson", "kml", "csv"):
         for c in ("valid_from", "valid_to"):
             out[c] = _iso(out[c])
-    if fmt == "geojson":
-        pyogrio.write_dataframe(out, path, driver="GeoJSON", layer_options={"RFC7946": "YES"})
-    elif fmt == "gpkg":
-        pyogrio.write_dataframe(out, path, driver="GPKG", layer="fences")
-    elif fmt == "kml":
-        pyogrio.write_dataframe(out, path, driver="LIBKML", layer="fences")
-    else:
-        table = pd.DataFrame(out.drop(columns="geometry"))
-        table["wkt"] = shapely.to_wkt(out.geometry.to_numpy(), rounding_precision=8)
-        table.to_csv(path, index=False)
+    # Written beside the target and renamed onto it only when complete: a failed write leaves
+    # the old file as it was.
+    with atomic_write(path) as tmp:
+        if fmt == "geojson":
+            pyogrio.write_dataframe(
+                out, tmp, driver="GeoJSON", layer=path.stem, layer_options={"RFC7946": "YES"}
+            )
+        elif fmt == "gpkg":
+            pyogrio.write_dataframe(out, tmp, driver="GPKG", layer="fences", **_gpkg_options(out))
+        elif fmt == "kml":
+            pyogrio.write_dataframe(out, tmp, driver="LIBKML", layer="fences")
+        else:
+            table = pd.DataFrame(out.drop(columns="geometry"))
+            table["wkt"] = shapely.to_wkt(out.geometry.to_numpy(), rounding_precision=8)
+            table.to_csv(tmp, index=False)
     return path
 
 
-def _read_raw(path: Path, fmt: str, layer: str | None) -> gpd.GeoDataFrame:
+def _gpkg_options(out: gpd.GeoDataFrame) -> dict:
+    """GeoPackage options that keep a fence set as it is.
+
+    * GDAL names the feature-id column ``fid``; a fence set with its own ``fid`` column (a
+      layer exported from QGIS) would fail to write, so the id column takes another name.
+    * A set mixing Polygons and MultiPolygons would be promoted to MultiPolygons throughout;
+      the layer is declared generic instead, so each Polygon comes back a Polygon.
+    """
+    opts: dict = {}
+    lower = {str(c).lower() for c in out.columns}
+    if "fid" in lower:
+        name = next(
+            n for n in ("gpkg_fid", *(f"gpkg_fid_{i}" for i in range(1, 99))) if n not in lower
+        )
+        opts["layer_options"] = {"FID": name}
+    kinds = set(shapely.get_type_id(out.geometry.to_numpy()).tolist())
+    if len(kinds) > 1:
+        opts["promote_to_multi"] = False
+        opts["geometry_type"] = "Unknown"
+    return opts
+
+
+def _read_raw(path: Path, fmt: str, layer: str | None) -> tuple[gpd.GeoDataFrame, np.ndarray, list]:
+    """The file's rows, the lines that were not rows (CSV: blank, cut short) and notes."""
     if fmt == "csv":
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        # The loaders' CSV reader: encoding fallback, unusable lines counted, never a raw
+        # pandas error.
+        got = read_text_table(path)
+        table = got.frame
         wkt_col = next((c for c in table.columns if c.lower() in ("wkt", "geometry", "geom")), None)
         if wkt_col is None:
             raise SchemaError(
                 f"{path.name} has no WKT column (wkt, geometry or geom); columns: {', '.join(table.columns)}"
             )
-        text = table.pop(wkt_col).replace("", None)
+        text = (
+            table.pop(wkt_col).astype(object).where(lambda t: t.astype(str).str.strip() != "", None)
+        )
         try:
             geoms = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="raise")
         except shapely.errors.GEOSException as exc:
             raise SchemaError(
                 f"{path.name}: column {wkt_col!r} holds text that is not WKT ({exc})"
             ) from exc
-        table = table.replace("", None)
-        return gpd.GeoDataFrame(table, geometry=geoms, crs=WGS84)
+        table = table.astype(object).replace("", None)
+        return gpd.GeoDataFrame(table, geometry=geoms, crs=WGS84), got.bad, list(got.notes)
     kw = {"layer": layer} if layer else {}
     # Times come as text and are read by _as_utc: GDAL would take a time without a zone as
     # UTC when others in the column have one, which hides a local time an hour out.
     try:
-        return gpd.read_file(path, engine="pyogrio", datetime_as_string=True, **kw)
+        raw = gpd.read_file(path, engine="pyogrio", datetime_as_string=True, **kw)
     except Exception as exc:  # pyogrio raises its own error classes for a bad file
         raise HspworkError(f"{path.name} could not be read as {fmt}: {exc}") from exc
+    return raw, np.full(len(raw), "", dtype=object), []
 
 
 def from_file(
@@ -159,8 +195,9 @@ def from_file(
     last month's pings count against it; noted in the report); ``version`` 1, ``buffer_m`` 0
     and empty ``notes`` otherwise.
 
-    Rows without geometry or whose geometry is not a polygon are dropped, counted by reason in
-    ``frame.attrs["load_report"]`` and announced with a
+    Rows without geometry, whose geometry is not a polygon, or with a blank ``fence_id``, and a
+    CSV's lines that are not rows (blank, cut short), are dropped, counted by reason in
+    ``frame.attrs["load_report"]`` (:func:`hspwork.report.report_of`) and announced with a
     :class:`~hspwork.errors.DataDroppedWarning`.
 
     Parameters
@@ -188,15 +225,24 @@ def from_file(
     if not path.exists():
         raise HspworkError(f"no file {str(path)!r}")
     fmt = _format(path, format)
-    raw = _read_raw(path, fmt, layer)
+    raw, bad, notes = _read_raw(path, fmt, layer)
     # KML and other systems capitalise column names; match the contract's case-insensitively.
     lower = {c.lower(): c for c in raw.columns}
     rename = {lower[c]: c for c in FENCE_COLUMNS if c in lower and lower[c] != c}
     raw = raw.rename(columns=rename)
     ledger = RowLedger(len(raw), str(path))
+    charge_lines(bad, ledger)
+    for n in notes:
+        ledger.note(n)
     geoms = raw.geometry.to_numpy()
     ledger.drop(shapely.is_missing(geoms) | shapely.is_empty(geoms), "no geometry")
     ledger.drop(~_polygonal(geoms), "not a polygon")
+    if "fence_id" in raw.columns:
+        ids = raw["fence_id"]
+        ledger.drop(
+            (ids.isna() | (ids.astype(object).astype(str).str.strip() == "")).to_numpy(),
+            "no fence_id",
+        )
     keep = ledger.keep
     if not keep.any():
         raise HspworkError(
@@ -247,6 +293,6 @@ def from_file(
     f = f.to_crs(crs) if crs is not None else to_metric(f, path.name)
     out = check_fences(f, path.name)
     report = ledger.report()
-    out.attrs["load_report"] = report
+    attach_report(out, report)
     report.warn(stacklevel=3)
     return out

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
 
 from hspwork.crs import unit_to_metres
 from hspwork.errors import CRSError, HspworkError, SchemaError
-from hspwork.report import LoadReport, RowLedger
+from hspwork.io.crs_column import ping_crs
+from hspwork.report import LoadReport, RowLedger, attach_report
 
 __all__ = ["GpsCalibration", "calibrate_gps", "rayleigh_quantile"]
 
@@ -136,33 +136,37 @@ def calibrate_gps(
     pings: pd.DataFrame,
     sessions: pd.DataFrame,
     by=("source",),
+    *,
+    crs=None,
 ) -> GpsCalibration:
     """Match pings to known positions and measure their errors.
 
     Parameters
     ----------
     pings : DataFrame
-        Pings per the contract: ``officer``, ``time`` (UTC), ``x``, ``y`` in
-        ``pings.attrs["crs"]``, ``source``.
+        Pings per the contract: ``officer``, ``time`` (UTC), ``x``, ``y``, ``source``, with
+        their CRS in the ``crs`` column :func:`~hspwork.io.read_pings` adds (or ``crs=``).
     sessions : DataFrame or GeoDataFrame
         Times an officer stood at a known point: ``officer``, ``start``, ``end`` (tz-aware) and
         the true position as ``x``, ``y`` (in the pings' CRS) or Point geometry (any CRS; it is
         converted). Other columns (e.g. ``area``) can be named in ``by``.
     by : sequence of str
         Columns of pings or sessions to summarise by, e.g. ``("source", "area")``.
+    crs : CRS-like, optional
+        CRS of the pings' x/y when they have no ``crs`` column (see :func:`hspwork.io.ping_crs`).
 
     Returns
     -------
     GpsCalibration
-        ``errors`` carries ``attrs["load_report"]``: pings outside every session (or without a
+        ``errors`` carries ``attrs["load_report"]`` (:func:`hspwork.report.report_of`): pings outside every session (or without a
         position) are not used and are counted by reason.
 
     Examples
     --------
     >>> pings = pd.DataFrame({"officer": ["A"] * 4,
     ...     "time": pd.date_range("2024-05-01 10:00", periods=4, freq="min", tz="UTC"),
-    ...     "x": [3.0, 0.0, -4.0, 50.0], "y": [4.0, 5.0, 0.0, 0.0], "source": "radio"})
-    >>> pings.attrs["crs"] = "EPSG:27700"
+    ...     "x": [3.0, 0.0, -4.0, 50.0], "y": [4.0, 5.0, 0.0, 0.0], "source": "radio",
+    ...     "crs": "EPSG:27700"})
     >>> stood = pd.DataFrame({"officer": ["A"], "x": [0.0], "y": [0.0],
     ...     "start": [pd.Timestamp("2024-05-01 10:00", tz="UTC")],
     ...     "end": [pd.Timestamp("2024-05-01 10:02", tz="UTC")]})
@@ -178,12 +182,7 @@ def calibrate_gps(
         raise SchemaError(
             f"pings lacks {', '.join(sorted(need - set(pings.columns)))}; see docs/contracts.md"
         )
-    crs_text = pings.attrs.get("crs")
-    if crs_text is None:
-        raise CRSError(
-            "pings.attrs['crs'] is not set: say which CRS x and y are in (read_pings sets it)"
-        )
-    crs = CRS.from_user_input(crs_text)
+    crs = ping_crs(pings, crs)
     k = unit_to_metres(crs)
     s = sessions.copy()
     if isinstance(s, gpd.GeoDataFrame):
@@ -240,7 +239,7 @@ def calibrate_gps(
     errors["dy_m"] = dy[keep]
     errors["error_m"] = np.hypot(dx[keep], dy[keep])
     report = ledger.report()
-    errors.attrs["load_report"] = report
+    attach_report(errors, report)
     if len(errors) == 0:
         raise HspworkError(
             f"no ping fell inside a calibration session ({report.summary()}); check officer ids "

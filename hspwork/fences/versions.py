@@ -252,7 +252,7 @@ def commit_fences(
     >>> from hspwork.fences import make_fences
     >>> f = make_fences(gpd.GeoDataFrame({"p": ["a", "b"]},
     ...     geometry=[box(0, 0, 100, 100), box(900, 0, 1000, 100)], crs=27700),
-    ...     id_col="p", valid_from="2024-01-01T00:00Z")
+    ...     id_column="p", valid_from="2024-01-01T00:00Z")
     >>> edited = f[f.fence_id == "a"].assign(geometry=[box(0, 0, 50, 100)])
     >>> g = commit_fences(f, edited, at="2024-03-01T00:00Z", note="trimmed")
     >>> g[["fence_id", "version"]].values.tolist(), g["valid_to"].isna().tolist()

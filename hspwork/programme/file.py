@@ -24,8 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,16 +32,20 @@ from typing import Any
 
 from hspwork.errors import HspworkError
 from hspwork.programme.parameters import PARAMETERS, check_parameters
+from hspwork.safe import save_atomic
 
 __all__ = ["Programme", "read_programme", "toml_value", "write_programme"]
 
-_SECTIONS = ("data", "windows", "targeting", "geofences", "tracking", "evaluation", "output")
+_SECTIONS = (
+    "data", "windows", "targeting", "geofences", "tracking", "tasking", "evaluation", "output",
+)  # fmt: skip
 _HEADINGS = {
     "data": "Where the data are and how to read them (paths relative to this file's folder)",
     "windows": "Windows, as local dates; an end date is the day after the last day counted",
     "targeting": "Chapter 1, targeting",
     "geofences": "Chapter 2, geofences",
     "tracking": "Chapter 3, tracking",
+    "tasking": "Chapter 3, planning taskings: shifts, dosage, routes and capacity",
     "evaluation": "Chapter 4, evaluation",
     "output": "Where results go (relative to this file's folder)",
 }
@@ -176,25 +178,13 @@ def write_programme(
         lines += tables
     text = "\n".join(lines) + "\n"
     tomllib.loads(text)  # what we write must read back
-    _atomic_write_text(path, text)
+    save_atomic(text, path)
     return path
 
 
 def toml_value_or_none(value: Any) -> str:
     """How a default reads in a comment: ``none`` for None, else its TOML form."""
     return "none" if value is None else toml_value(value)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -289,6 +289,20 @@ def _max_gap(value: Any) -> Any:
     return _number(0, 24 * 60, lo_open=True)(value)
 
 
+def _shift_hours(value: Any) -> Any:
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError("")
+    out = {}
+    for name, hours in value.items():
+        if not isinstance(name, str) or not isinstance(hours, list | tuple) or len(hours) != 2:
+            raise ValueError(f"shift {name!r} needs [start, end]")
+        start, end = (_number(0, 24)(h) for h in hours)
+        if start == end:
+            raise ValueError(f"shift {name!r} starts and ends at {start:g}")
+        out[name] = [start, end]
+    return out
+
+
 # ------------------------------------------------------------------------------ the registry
 
 _P = Parameter
@@ -312,8 +326,8 @@ _LIST: list[Parameter] = [
        (T, G), "a path, or nothing", _paths),
     _P("districts_path", "data", "beats.geojson", "districts (beats, wards, neighbourhoods) with "
        "a name column, for the 3D harm map's drill-down", (T,), "a path, or nothing", _paths),
-    _P("streets_path", "data", "streets.geojson", "street centrelines (drawn under the editor)",
-       (G,), "a path, or nothing", _paths),
+    _P("streets_path", "data", "streets.geojson", "street centrelines (drawn under the editor; "
+       "journeys between hot spots)", (G, K), "a path, or nothing", _paths),
     _P("pings_paths", "data", {"app": "pings_app.parquet", "radio": "pings_radio.parquet"},
        "officer locations per source (app, radio, vehicle, handheld): a path, glob or list each",
        (K,), "a table of source -> path(s)", _ping_sources),
@@ -373,6 +387,24 @@ _LIST: list[Parameter] = [
     _P("max_gap_minutes", "tracking", None, "longest gap between pings credited to a fence, "
        "minutes (one number or per source); none: the defaults per source", (K,),
        "minutes above 0, a table of source -> minutes, or nothing", _max_gap),
+    # tasking (planned within the tracking chapter)
+    _P("shift_hours", "tasking", {"early": [7, 15], "late": [15, 23]}, "the patrol shifts: name "
+       "-> [start hour, end hour], local time", (K,),
+       "a table of shift name -> [start, end] hours from 0 to 24", _shift_hours),
+    _P("dosage_visits_per_day", "tasking", 3, "visits a hot spot should get each day", (K,),
+       "a whole number from 1 to 24", _whole(1, 24)),
+    _P("dosage_minutes", "tasking", 15.0, "minutes of each visit", (K,),
+       "minutes from 1 to 120", _number(1, 120)),
+    _P("dosage_min_gap_minutes", "tasking", 120.0, "least time between two visits to one hot "
+       "spot for the capacity question, minutes", (K,), "minutes from 0 to 720",
+       _number(0, 720)),
+    _P("route_min_gap_minutes", "tasking", 60.0, "least time between two visits to one hot spot "
+       "when the week's routes are optimised, minutes", (K,), "minutes from 0 to 720",
+       _number(0, 720)),
+    _P("capacity_officers", "tasking", 6, "officers per shift up to which the capacity curve is "
+       "drawn", (K,), "a whole number from 1 to 50", _whole(1, 50)),
+    _P("route_time_limit_s", "tasking", 2.0, "solver time per team and shift, seconds", (K,),
+       "seconds from 0.1 to 600", _number(0.1, 600)),
     # evaluation
     _P("model", "evaluation", "negbin", "count model for the effect", (E,),
        "'negbin', 'poisson' or 'quasipoisson'", _choice(("negbin", "poisson", "quasipoisson"))),

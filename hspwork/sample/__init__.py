@@ -5,6 +5,8 @@
 open police.uk format), a 40-spot hot spots trial with a planted 20% effect, a tasking plan,
 officer pings from phone apps and Airwave radios, and ``ground_truth.json`` with every number
 that was planted. ``python -m hspwork.sample --out data/sample`` does the same from a shell.
+:func:`write_police_uk_archive` (``--archive DIR``) writes the crimes again as a force's open-data
+download: a police.uk archive folder of monthly files.
 
 Examples
 --------
@@ -13,6 +15,7 @@ Examples
 (17, 13)
 """
 
+from hspwork.sample.archive import ArchiveSummary, write_police_uk_archive
 from hspwork.sample.city import DEFAULT_SEED, FILES, SampleSummary, load_truth, make_sample_city
 from hspwork.sample.crimes import OFFENCE_GROUPS, POLICE_UK_TYPE
 
@@ -21,7 +24,9 @@ __all__ = [
     "FILES",
     "OFFENCE_GROUPS",
     "POLICE_UK_TYPE",
+    "ArchiveSummary",
     "SampleSummary",
     "load_truth",
     "make_sample_city",
+    "write_police_uk_archive",
 ]

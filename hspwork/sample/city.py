@@ -146,6 +146,12 @@ def make_sample_city(
             f"trial_days must be between 56 and 90 (the trial runs from {TRIAL_START} and must "
             f"span the clock change of {CLOCK_CHANGE}); got {trial_days}"
         )
+    return _make_city(out_dir, seed, crimes_per_year, trial_days, wave_days=None)
+
+
+def _make_city(out_dir, seed, crimes_per_year, trial_days, *, wave_days) -> SampleSummary:
+    """Build and write the city; ``wave_days`` (days after the trial start at which each
+    wave of treatment spots begins) makes the roll-out variant, None the sample itself."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ss = np.random.SeedSequence(seed)
@@ -163,15 +169,23 @@ def make_sample_city(
     )
     trial_end_s = _utc_s(trial_end_local)
     spots = select_spots(town, draw, trial_start_s, r_trial)
-    effect = apply_effect(
-        draw,
-        spots,
-        trial_start_s,
-        trial_end_s,
-        irr_treated=IRR_TREATED,
-        irr_ring=IRR_RING,
-        rng=r_effect,
-    )
+    if wave_days is None:
+        effect = apply_effect(
+            draw,
+            spots,
+            trial_start_s,
+            trial_end_s,
+            irr_treated=IRR_TREATED,
+            irr_ring=IRR_RING,
+            rng=r_effect,
+        )
+        start_day = None
+    else:
+        from hspwork.sample.staggered import rollout_effect
+
+        spots, effect, start_day = rollout_effect(
+            draw, spots, trial_start_s, trial_end_s, wave_days, IRR_TREATED, IRR_RING, r_effect
+        )
     crimes = _take(draw, effect.keep)
 
     tab = spots.table
@@ -187,6 +201,7 @@ def make_sample_city(
         n_days=trial_days,
         cfg=cfg,
         offset_beat=offset_beat,
+        spot_start_day=start_day,
     )
 
     # ---- write
@@ -200,8 +215,13 @@ def make_sample_city(
         name="streets",
     )  # fmt: skip
     _write.write_geojson(town.beats, town.beat_geoms, out / "beats.geojson", name="beats")
-    hs = tab[["fence_id", "name", "role", "block", "beat_id"]].copy()
-    hs["block"] = hs["block"].astype(int)
+    if wave_days is None:
+        hs = tab[["fence_id", "name", "role", "block", "beat_id"]].copy()
+        hs["block"] = hs["block"].astype(int)
+    else:
+        from hspwork.sample.staggered import rollout_hotspots
+
+        hs = rollout_hotspots(tab, start_day, TRIAL_START)
     _write.write_geojson(hs, spots.geoms, out / "hotspots.geojson", name="hotspots")
 
     force = force_export(crimes)
@@ -245,12 +265,18 @@ def make_sample_city(
         seed, crimes_per_year, trial_days, trial_end_local, town, crimes, spots, effect,
         offset_beat, cfg, patrols, puk_info, rows,
     )  # fmt: skip
+    readme = README_TEXT
+    if wave_days is not None:
+        from hspwork.sample.staggered import ROLLOUT_README, rollout_truth
+
+        truth = rollout_truth(truth, tab, start_day, wave_days, TRIAL_START)
+        readme = README_TEXT + ROLLOUT_README
     _write.write_json(truth, out / "ground_truth.json")
     roster = _roster(truth["officers"]["crews"])
     _write.write_csv(roster, out / "roster.csv")
     rows["roster.csv"] = len(roster)
     _write_programme_file(out, truth["dates"])
-    (out / "README.md").write_text(README_TEXT, encoding="utf-8", newline="\n")
+    (out / "README.md").write_text(readme, encoding="utf-8", newline="\n")
     return SampleSummary(out, seed, rows, truth)
 
 

@@ -151,8 +151,12 @@ def simulate_patrols(
     n_days: int,
     cfg: PatrolConfig,
     offset_beat: str,
+    spot_start_day: np.ndarray | None = None,
 ) -> Patrols:
     """Plan the taskings, walk the patrols and sample the devices.
+
+    ``spot_start_day`` (one entry per spot, for the roll-out variant) tasks each spot only
+    from that day of the trial on; None (the sample) tasks every treatment spot throughout.
 
     Examples
     --------
@@ -237,6 +241,11 @@ def simulate_patrols(
     plan["tasking_id"] = [f"T{k:05d}" for k in range(1, len(plan) + 1)]
     plan["fence_id"] = tab["fence_id"].to_numpy()[plan["spot"].to_numpy()]
     plan["planned_utc"] = _local_to_utc_s(plan["planned_local"].to_numpy())
+    if spot_start_day is not None:
+        # a roll-out: a spot is tasked from its own start day on (hspwork.sample.staggered)
+        first_day = np.asarray(spot_start_day)[plan["spot"].to_numpy()]
+        plan = plan[plan["day"].to_numpy() >= first_day].reset_index(drop=True)
+        plan["tasking_id"] = [f"T{k:05d}" for k in range(1, len(plan) + 1)]
 
     # ---- what was delivered
     n = len(plan)

@@ -18,9 +18,10 @@ from pyproj import CRS, Transformer
 
 from hspwork.crs import to_metric, unit_to_metres
 from hspwork.errors import CRSMismatchWarning, HspworkError
+from hspwork.io.crs_column import ping_crs
 from hspwork.privacy import pseudonymise_frame
 from hspwork.tasking._common import PLAN_COLUMNS, STATUSES, _need
-from hspwork.tracking.dwell import pings_crs, time_ns
+from hspwork.tracking.dwell import time_ns
 
 # --------------------------------------------------------------------------- compliance
 
@@ -260,7 +261,7 @@ def exception_report(
     * ``pings_in_window`` and ``closest_m`` - how many pings, and the closest any came to the
       fence (metres, whatever the CRS unit), when the devices were heard.
 
-    The pings' CRS comes from ``pings.attrs["crs"]`` (or ``crs=``), as for
+    The pings' CRS comes from their ``crs`` column (or ``crs=``; :func:`hspwork.io.ping_crs`), as for
     :func:`~hspwork.tracking.dwell`; pings in another CRS than the fences are converted. With
     versioned fences the distance is to the version in force at the planned start.
 
@@ -292,7 +293,7 @@ def exception_report(
     hi = time_ns(ex["planned_start"]) + (ex["minutes"].to_numpy(float) * 60e9).astype(np.int64)
     hi = hi + int(margin_minutes * 60e9)
     fences = to_metric(fences, "fences")
-    p_crs = pings_crs(pings, crs)
+    p_crs = ping_crs(pings, crs)
     x = pings["x"].to_numpy(float)
     y = pings["y"].to_numpy(float)
     if not p_crs.equals(CRS.from_user_input(fences.crs)):

@@ -94,7 +94,42 @@ class StreetNetwork:
         out = d + (da[:, None] + db[None, :]) * self.unit_m
         straight = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
         straight = straight * self.unit_m
-        return np.where(np.isfinite(d), out, 1.4 * straight)
+        out = np.where(np.isfinite(d), out, 1.4 * straight)
+        # a point to itself is no journey (not there and back to its nearest node)
+        return np.where(straight == 0, 0.0, out)
+
+    def paths_xy(self, xy_from, xy_to) -> list[np.ndarray]:
+        """The street path of each journey ``xy_from[k] -> xy_to[k]``, as (m, 2) coordinates.
+
+        The path runs from the start point to its nearest node, along the shortest streets,
+        and on to the end point; a journey between unconnected parts is a straight line.
+        For maps: the lengths are those of :meth:`distance_m`.
+
+        Examples
+        --------
+        >>> from shapely.geometry import LineString
+        >>> s = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (100, 0), (100, 100)])], crs=27700)
+        >>> StreetNetwork(s).paths_xy([(0, 0)], [(100, 100)])[0].tolist()
+        [[0.0, 0.0], [0.0, 0.0], [100.0, 0.0], [100.0, 100.0], [100.0, 100.0]]
+        """
+        a = np.asarray(xy_from, dtype=float).reshape(-1, 2)
+        b = np.asarray(xy_to, dtype=float).reshape(-1, 2)
+        _, na = self.tree.query(a)
+        _, nb = self.tree.query(b)
+        uniq, inv = np.unique(na, return_inverse=True)
+        _, pred = dijkstra(self.graph, directed=False, indices=uniq, return_predecessors=True)
+        out = []
+        for k in range(len(a)):
+            row, node, nodes = pred[inv[k]], nb[k], []
+            while node >= 0 and node != na[k]:
+                nodes.append(node)
+                node = row[node]
+            if node < 0:  # not connected: the straight line
+                out.append(np.vstack([a[k], b[k]]))
+                continue
+            nodes.append(na[k])
+            out.append(np.vstack([a[k], self.node_xy[nodes[::-1]], b[k]]))
+        return out
 
 
 def _min_symmetric(u, v, length, n):

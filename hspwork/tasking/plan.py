@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hspwork.errors import HspworkError, SchemaError
-from hspwork.report import RowLedger
+from hspwork.report import RowLedger, attach_report
 from hspwork.tasking._common import PLAN_COLUMNS
 
 __all__ = ["read_plan", "read_roster", "team_members"]
@@ -58,9 +58,9 @@ def read_plan(
     -------
     DataFrame
         The plan with ``planned_start`` (and any windows) as UTC times and ``minutes`` as
-        numbers; ``attrs["load_report"]`` holds the accounting.
+        numbers; ``attrs["load_report"]`` holds the accounting (:func:`hspwork.report.report_of`).
     """
-    from hspwork.io import _parse_times, _to_utc
+    from hspwork.io.times import parse_times, to_utc
 
     raw = path.copy() if isinstance(path, pd.DataFrame) else pd.read_csv(path, dtype=str)
     source = str(path) if isinstance(path, str | Path) else "tasking plan"
@@ -84,12 +84,13 @@ def read_plan(
     for column in ("planned_start", "window_start", "window_end"):
         if column not in plan.columns:
             continue
-        local, zoned = _parse_times(plan[column].astype("string").fillna(""))
+        local, zoned, out_of_range = parse_times(plan[column].astype("string").fillna(""))
+        ledger.drop(out_of_range, f"{column} out of range (before 1900 or from 2200)")
         unreadable = local.isna().to_numpy() & plan[column].notna().to_numpy()
         if column == "planned_start":
             unreadable |= plan[column].isna().to_numpy()
         ledger.drop(unreadable, f"{column} not a date and time")
-        plan[column] = _to_utc(local, tz, ledger, column, groups=plan["team"], zoned=zoned)
+        plan[column] = to_utc(local, tz, ledger, column, groups=plan["team"], zoned=zoned)
     ledger.drop(plan["tasking_id"].isna().to_numpy(), "no tasking_id")
     repeated = (
         plan["tasking_id"].duplicated(keep="first").to_numpy()
@@ -107,7 +108,7 @@ def read_plan(
                 f"({fences['fence_id'].nunique()} fences, e.g. {sorted(fences['fence_id'].astype(str))[:3]}); "
                 "give the plan for this programme's fences"
             )
-    kept.attrs["load_report"] = report
+    attach_report(kept, report)
     if warn and report.rows_dropped:
         report.warn()
     return kept

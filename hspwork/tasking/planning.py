@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -11,7 +12,7 @@ import shapely
 
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.targeting.profile import aoristic_weights
-from hspwork.tasking._common import _need
+from hspwork.tasking._common import _local_to_utc, _need
 from hspwork.tasking.network import StreetNetwork, _places_xy, _speed, travel_minutes
 from hspwork.tracking.dosage import DEFAULT_SHIFTS
 from hspwork.tracking.dwell import time_ns
@@ -20,6 +21,44 @@ from hspwork.tracking.dwell import time_ns
 
 
 def capacity(
+    officers,
+    fences: gpd.GeoDataFrame | None = None,
+    network: StreetNetwork | None = None,
+    **kwargs,
+):
+    """How many places the officers can give their dosage, journeys included.
+
+    With ``fences`` this is :func:`hspwork.tasking.staffing.routed_capacity`: the most
+    places, by rank, for which routes exist that give each its dosage (``dosage=``, default
+    3 x 15 minutes a day, at least 2 hours apart) within the officers' shifts
+    (``shift_hours``), and the routes that prove it. See that function for the arguments.
+
+    Without ``fences`` it is the old back-of-envelope table, now :func:`capacity_estimate`
+    (same arguments), with a ``FutureWarning``: that path will go.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> f = gpd.GeoDataFrame({"fence_id": ["A", "B"]}, crs=27700,
+    ...                      geometry=[box(0, 0, 10, 10), box(300, 0, 310, 10)])
+    >>> capacity(1, f, shift_hours={"late": (15, 23)}, time_limit_s=2).places_covered
+    2
+    """
+    if fences is None:
+        warnings.warn(
+            "capacity() without fences is the old estimate that leaves journeys out; call "
+            "capacity(officers, fences, network, shift_hours=..., dosage=...) for routed "
+            "capacity, or capacity_estimate() for the old table",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return capacity_estimate(officers, **kwargs)
+    from hspwork.tasking.staffing import routed_capacity
+
+    return routed_capacity(officers, fences, network, **kwargs)
+
+
+def capacity_estimate(
     officers: dict[str, int] | int,
     *,
     shift_hours: float = 8.0,
@@ -28,7 +67,7 @@ def capacity(
     travel_minutes: float = 10.0,
     available_share: float = 0.5,
 ) -> pd.DataFrame:
-    """How many places the officers on each shift can cover.
+    """How many places the officers on each shift can cover, by arithmetic (no routes).
 
     Each officer has ``shift_hours x 60 x available_share`` minutes for hot spot patrol (the rest
     goes to calls, briefings, custody, meal breaks). Each visit costs ``visit_minutes`` plus one
@@ -38,7 +77,7 @@ def capacity(
 
     Examples
     --------
-    >>> capacity({"early": 4, "late": 4}, visits_per_place={"early": 1, "late": 2},
+    >>> capacity_estimate({"early": 4, "late": 4}, visits_per_place={"early": 1, "late": 2},
     ...          travel_minutes=9, available_share=0.5)[["shift", "visits_possible", "places"]]
        shift  visits_possible  places
     0  early               40      40
@@ -134,15 +173,18 @@ def schedule(
     dates,
     *,
     visits_per_shift: dict[str, int] | None = None,
-    shifts: dict[str, tuple[float, float]] | None = None,
+    shift_hours: dict[str, tuple[float, float]] | None = None,
     minutes: float = 15.0,
     profile: pd.DataFrame | None = None,
     min_every_hours: float | None = None,
+    min_gap_minutes: float | None = None,
+    window_minutes: float | None = None,
     teams: dict[str, str] | str | None = None,
     network: StreetNetwork | None = None,
     speed="walking",
     tz: str = "Europe/London",
     seed: int = 0,
+    shifts: dict[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """A tasking plan: visits per place per day at random times matched to its crime profile.
 
@@ -153,7 +195,14 @@ def schedule(
     With ``min_every_hours=k`` visits are drawn one after another instead: the first within k
     hours of the shift start, each next one after the previous visit ends and within k hours
     of its start, until the shift end is within k hours: no gap between visits to a place
-    exceeds k hours. The order of places is therefore random and differs every day.
+    exceeds k hours. With ``min_gap_minutes`` no two visits to a place on one date start
+    closer than that, across shifts too (shifts are drawn in the order of their start hours).
+    The order of places is therefore random and differs every day.
+
+    With ``window_minutes`` each visit gets a tasking window, ``window_start`` ..
+    ``window_end`` (UTC, half-open), of that many minutes either side of its drawn start,
+    inside the shift: :func:`optimise_routes` then reorders visits for shorter journeys only
+    within those windows, so the crime-weighted, day-by-day randomness of the plan survives.
 
     With ``teams`` each team's visits in a shift are put in time order and the journey from
     each place to the next is timed along ``network`` at ``speed`` (straight line x 1.4
@@ -168,10 +217,16 @@ def schedule(
         Local dates of the plan.
     visits_per_shift : dict
         Shift name -> visits per place (default ``{"early": 1, "late": 2}``).
-    shifts : dict
+    shift_hours : dict
         Shift name -> (start hour, end hour) local (default :data:`DEFAULT_SHIFTS`).
+        ``shifts=`` is the old name, accepted with a ``FutureWarning``.
     minutes : float
         Planned length of each visit.
+    min_gap_minutes : float, optional
+        Least minutes between the starts of two visits to one place on one date; written to
+        the plan's ``min_gap_minutes`` column, which :func:`optimise_routes` keeps.
+    window_minutes : float, optional
+        Half-width of each visit's tasking window around its drawn start.
     teams : dict, str or None
         fence_id -> team, the name of a column of ``fences``, or None (one team "Team 1").
     seed : int
@@ -183,7 +238,9 @@ def schedule(
         The tasking plan of ``docs/contracts.md`` (``tasking_id``, ``fence_id``, ``date``,
         ``shift``, ``planned_start`` UTC, ``minutes``, ``team``) plus ``order`` (within team and
         shift), ``travel_from``, ``travel_m``, ``travel_minutes``, ``moved_minutes`` and
-        ``after_shift_end`` (the visit, moved for its journey, would end after the shift).
+        ``after_shift_end`` (the visit, moved for its journey, would end after the shift); with
+        ``min_gap_minutes`` that column, with ``window_minutes`` ``window_start`` and
+        ``window_end``.
 
     Examples
     --------
@@ -194,8 +251,17 @@ def schedule(
     >>> plan.groupby("shift").size().to_dict()
     {'early': 2, 'late': 4}
     """
+    if shifts is not None:
+        if shift_hours is not None:
+            raise HspworkError("give shift_hours only (shifts= is its old name)")
+        warnings.warn(
+            "schedule(shifts=...) is now schedule(shift_hours=...); the old name will go",
+            FutureWarning,
+            stacklevel=2,
+        )
+        shift_hours = shifts
     visits_per_shift = {"early": 1, "late": 2} if visits_per_shift is None else visits_per_shift
-    shifts = DEFAULT_SHIFTS if shifts is None else shifts
+    shifts = DEFAULT_SHIFTS if shift_hours is None else shift_hours
     unknown = [s for s in visits_per_shift if s not in shifts]
     if unknown:
         raise HspworkError(f"visits_per_shift names shift(s) {unknown}; known: {sorted(shifts)}")
@@ -212,15 +278,27 @@ def schedule(
         if missing:
             raise SchemaError(f"profile has no row for fence(s) {missing[:5]}")
         prof = profile.loc[ids, list(range(24))].to_numpy(float)
+    gap = 0 if min_gap_minutes is None else math.ceil(float(min_gap_minutes))
+    if gap < 0:
+        raise HspworkError(f"min_gap_minutes={min_gap_minutes!r}: give minutes >= 0 or None")
+    if window_minutes is not None and not float(window_minutes) >= 0:
+        raise HspworkError(f"window_minutes={window_minutes!r}: give minutes >= 0 or None")
     team_of = _teams(fences, ids, teams)
     rng = np.random.default_rng(seed)
     rows = []
+    in_order = sorted(visits_per_shift, key=lambda name: shifts[name][0])
     for date in pd.to_datetime(pd.Series(list(dates))).dt.date:
-        for shift, n_visits in visits_per_shift.items():
+        last = np.full(len(ids), -(10**9))  # last start per place, minutes from midnight
+        for shift in in_order:
+            n_visits = visits_per_shift[shift]
             h0, h1 = shifts[shift]
             length = round(((h1 - h0) % 24 or 24) * 60)
             weights = np.stack([_local_minute_weights(p, h0, length) for p in prof])
-            starts = _draw_starts(rng, weights, n_visits, length, minutes, min_every_hours)
+            begin = round(h0 * 60)
+            starts = _draw_starts(rng, weights, n_visits, length, minutes, min_every_hours,
+                                  gap, last + gap - begin, shift)  # fmt: skip
+            drawn = np.where(starts >= 0, starts + begin, -(10**9))
+            last = np.maximum(last, drawn.max(axis=1)) if gap else last
             origin = pd.Timestamp(date).tz_localize(None) + pd.Timedelta(hours=h0)
             for k, col in enumerate(starts.T):
                 ok = col >= 0
@@ -228,12 +306,23 @@ def schedule(
                 rows.append(pd.DataFrame({
                     "fence_id": ids[ok], "date": date, "shift": shift, "local": local,
                     "minutes": float(minutes), "team": team_of[ok], "visit_in_shift": k + 1,
-                    "end_local": origin + pd.Timedelta(minutes=length),
+                    "start_local": origin, "end_local": origin + pd.Timedelta(minutes=length),
                 }))  # fmt: skip
     plan = pd.concat(rows, ignore_index=True)
     plan["planned_start"] = _local_to_utc(plan["local"], tz)
     shift_end = _local_to_utc(plan["end_local"], tz)
-    plan = plan.drop(columns=["local", "end_local"])
+    if window_minutes is not None:
+        # the window is set around the drawn start, before any move for a journey
+        w = pd.Timedelta(minutes=float(window_minutes))
+        shift_start = _local_to_utc(plan["start_local"], tz)
+        plan["window_start"] = np.maximum(plan["planned_start"] - w, shift_start)
+        plan["window_end"] = np.minimum(plan["planned_start"] + w, shift_end)
+        plan.loc[plan["window_end"] <= plan["window_start"], "window_end"] = plan[
+            "window_start"
+        ] + pd.Timedelta(seconds=1)
+    if gap:
+        plan["min_gap_minutes"] = float(gap)
+    plan = plan.drop(columns=["local", "start_local", "end_local"])
     plan["_row"] = np.arange(len(plan))
     plan = plan.sort_values(["date", "shift", "team", "planned_start"])
     plan = route(plan.reset_index(drop=True), fences, network=network, speed=speed)
@@ -243,15 +332,6 @@ def schedule(
     plan = plan.drop(columns="_row")
     plan.insert(0, "tasking_id", [f"T{i + 1:05d}" for i in range(len(plan))])
     return plan
-
-
-def _local_to_utc(local: pd.Series, tz: str) -> pd.Series:
-    """Naive local clock times to UTC; in the repeated October hour, the first (summer) one."""
-    out = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-    amb = out.isna() & local.notna()
-    if amb.any():
-        out[amb] = local[amb].dt.tz_localize(tz, ambiguous=True)
-    return out.dt.tz_convert("UTC")
 
 
 def _teams(fences, ids, teams) -> np.ndarray:
@@ -270,10 +350,16 @@ def _teams(fences, ids, teams) -> np.ndarray:
     return np.array([teams[i] for i in ids], dtype=object)
 
 
-def _draw_starts(rng, weights, n_visits, length, minutes, every_h):
-    """Start minutes (places x visits; -1 = none) within a shift of ``length`` minutes."""
+def _draw_starts(rng, weights, n_visits, length, minutes, every_h, gap=0, earliest=None,
+                 shift="shift"):  # fmt: skip
+    """Start minutes (places x visits; -1 = none) within a shift of ``length`` minutes.
+
+    ``earliest`` (minutes from the shift start, per place) is the first allowed start, from
+    the gap after an earlier shift's visit; ``gap`` also separates visits within the shift.
+    """
     n = weights.shape[0]
     dur = math.ceil(minutes)
+    earliest = np.zeros(n, dtype=int) if earliest is None else np.maximum(earliest, 0)
     if every_h is None:
         width = length / n_visits
         if width < dur:
@@ -282,20 +368,35 @@ def _draw_starts(rng, weights, n_visits, length, minutes, every_h):
             )
         cols = []
         for k in range(n_visits):
-            lo = np.full(n, math.ceil(k * width))
+            lo = np.maximum(math.ceil(k * width), earliest)
             hi = np.full(n, math.floor((k + 1) * width) - dur + 1)
-            cols.append(_sample_in(rng, weights, lo, hi))
+            if (lo >= hi).any():
+                raise HspworkError(
+                    f"min_gap_minutes={gap} leaves no room for visit {k + 1} of {n_visits} in "
+                    f"the {shift} shift ({length} minutes cut into {n_visits} parts): ask for "
+                    "fewer visits or a shorter gap"
+                )
+            s = _sample_in(rng, weights, lo, hi)
+            cols.append(s)
+            if gap:
+                earliest = s + gap
         return np.column_stack(cols)
     k = round(every_h * 60)
     cols = []
-    lo = np.zeros(n, dtype=int)
+    lo = earliest.astype(int)
     hi = np.full(n, min(k, length - dur + 1))
+    if (lo >= hi).any():
+        raise HspworkError(
+            f"min_gap_minutes={gap} after the previous shift's visits leaves no start within "
+            f"min_every_hours={every_h} of the {shift} shift's start: shorten one of them"
+        )
     active = np.ones(n, dtype=bool)
     while active.any():
         s = _sample_in(rng, weights, lo, hi)
         cols.append(np.where(active, s, -1))
-        # the next visit starts after this one ends and within k minutes of its start
-        lo = s + dur
+        # the next visit starts after this one ends (and the gap) and within k minutes of
+        # this one's start
+        lo = s + max(dur, gap)
         hi = np.minimum(s + k, length - dur) + 1
         active &= (s + k < length) & (lo < hi)
     return np.column_stack(cols)

@@ -1,26 +1,45 @@
-"""Daily tasking sheets: a CSV and a printable HTML page per date and shift."""
+"""Daily tasking sheets: a CSV and a printable A4 HTML page per date and shift.
+
+Each team has its section: how many visits and how far they walk, a small route map (a static
+PNG embedded in the page, so the file prints and mails on its own), and the visits in route
+order with their start, end, journey and a box to tick. The page is written by one function,
+:func:`_sheet_html`, from a Jinja2 template with autoescaping: every value from the data is
+escaped.
+"""
 
 from __future__ import annotations
 
-import html
+import base64
+import io
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from hspwork.pages import render
 from hspwork.privacy import pseudonymise_frame
+from hspwork.safe import atomic_write, contained, neutralise_cells, safe_filename
 from hspwork.tasking._common import PLAN_COLUMNS, _need
+from hspwork.tasking.network import StreetNetwork
 
-# --------------------------------------------------------------------------- tasking sheets
+# column -> (header on the page, cell class)
+_HEADS = {
+    "tasking_id": ("Ref", ""),
+    "officer": ("Officer", ""),
+    "step": ("Route.step", "num"),
+    "start_local": ("Start", "time"),
+    "end_local": ("End", "time"),
+    "fence_id": ("Spot", ""),
+    "place": ("Place", ""),
+    "travel_from": ("From", ""),
+    "travel_minutes": ("Walk (min)", "num"),
+}
 
-_CSS = """
-body { font-family: Arial, Helvetica, sans-serif; margin: 1.5em; color: #111; }
-h1 { font-size: 1.3em; margin-bottom: 0.2em; } p.meta { color: #444; margin-top: 0; }
-table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
-th, td { border: 1px solid #999; padding: 4px 8px; text-align: left; }
-th { background: #e8e8e8; } td.tick { width: 3em; }
-@media print { body { margin: 0.5cm; } h2 { page-break-before: always; } h2.first { page-break-before: avoid; } }
-"""
+
+def _png_data_uri(fig, dpi: int = 150) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def write_tasking_sheets(
@@ -28,15 +47,21 @@ def write_tasking_sheets(
     out_dir: str | Path,
     *,
     fences: gpd.GeoDataFrame | None = None,
+    network: StreetNetwork | None = None,
+    depot=None,
     tz: str = "Europe/London",
     pseudonymise: bool = True,
     key: str | bytes | None = None,
+    maps: bool = True,
 ) -> pd.DataFrame:
-    """Write a CSV and a printable HTML tasking sheet per date and shift.
+    """Write a CSV and a printable A4 HTML tasking sheet per date and shift.
 
+    Visits are listed per team in route order (``route`` and ``order`` from
+    :func:`hspwork.tasking.optimise_routes`; by planned start otherwise), with the journey
+    to each. With ``fences`` each team's section has a route map (``maps=False`` leaves them
+    out), along ``network`` when given, and place names from the ``name`` column.
     Times are shown in local clock time. Officers (if the plan names them) are shown as
-    keyed-hash pseudonyms unless ``pseudonymise=False``. Place names come from ``fences``
-    (``name`` column) when given.
+    keyed-hash pseudonyms unless ``pseudonymise=False``.
 
     Returns
     -------
@@ -57,49 +82,101 @@ def write_tasking_sheets(
         p["place"] = p["fence_id"].map(names).fillna(p["fence_id"])
     else:
         p["place"] = p["fence_id"]
+    routed = "route" in p.columns and "order" in p.columns
     cols = ["tasking_id", "team", *(["officer"] if "officer" in p.columns else []),
+            *(["route", "order"] if routed else []),
             "start_local", "end_local", "fence_id", "place", "minutes"]  # fmt: skip
     if "travel_minutes" in p.columns:
         cols += ["travel_from", "travel_minutes"]
     written = []
     for (date, shift), g in p.groupby(["date", "shift"], sort=True):
-        g = g.sort_values(["team", "planned_start"])
-        stem = f"tasking_{date}_{shift}"
-        csv_path = out / f"{stem}.csv"
+        g = g.sort_values(["team", "route", "order"] if routed else ["team", "planned_start"])
+        # Dates and shift names come from the plan: contained to the folder asked for.
+        stem = f"tasking_{safe_filename(date)}_{safe_filename(shift)}"
+        csv_path = contained(out, f"{stem}.csv")
         sheet = g[cols].copy()
         if "travel_minutes" in sheet.columns:
             sheet["travel_minutes"] = sheet["travel_minutes"].round(1)
-        sheet.to_csv(csv_path, index=False)
-        html_path = out / f"{stem}.html"
-        html_path.write_text(_sheet_html(sheet, str(date), str(shift)), encoding="utf-8")
+        with atomic_write(csv_path) as tmp:
+            neutralise_cells(sheet).to_csv(tmp, index=False)
+        teams = [
+            _team_section(str(team), t, plan, fences, network, depot, date, shift, maps)
+            for team, t in g.groupby("team", sort=True)
+        ]
+        html_path = contained(out, f"{stem}.html")
+        with atomic_write(html_path) as tmp:
+            tmp.write_text(
+                _sheet_html(date=str(date), shift=str(shift), tz=tz, visits=len(g), teams=teams),
+                encoding="utf-8",
+            )
         written.append((date, shift, len(g), str(csv_path), str(html_path)))
     return pd.DataFrame(written, columns=["date", "shift", "visits", "csv", "html"])
 
 
-def _sheet_html(sheet: pd.DataFrame, date: str, shift: str) -> str:
-    esc = html.escape
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Tasking {esc(date)} {esc(shift)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Hot spot tasking: {esc(date)}, {esc(shift)} shift</h1>",
-        f"<p class='meta'>{len(sheet)} visits. Times are local. Tick each visit when done; "
-        "record why if it was not.</p>",
-    ]
-    heads = {"tasking_id": "Ref", "team": "Team", "officer": "Officer", "start_local": "Start",
-             "end_local": "End", "fence_id": "Spot", "place": "Place", "minutes": "Minutes",
-             "travel_from": "From", "travel_minutes": "Journey (min)"}  # fmt: skip
-    for i, (team, g) in enumerate(sheet.groupby("team", sort=True)):
-        cls = " class='first'" if i == 0 else ""
-        parts.append(f"<h2{cls}>{esc(str(team))}</h2><table><thead><tr>")
-        parts += [f"<th>{esc(heads.get(c, c))}</th>" for c in g.columns if c != "team"]
-        parts.append("<th>Done</th></tr></thead><tbody>")
-        for _, r in g.iterrows():  # one row per planned visit on a printed page
-            cells = "".join(
-                f"<td>{esc('' if pd.isna(r[c]) else str(r[c]))}</td>"
-                for c in g.columns
-                if c != "team"
+def _team_section(team, t, plan, fences, network, depot, date, shift, maps) -> dict:
+    """What one team's part of a sheet shows (plain values; the template escapes them)."""
+    routes = t["route"].nunique() if "route" in t.columns else 1
+    parts = [f"{len(t)} visits", f"{routes} route{'s' if routes != 1 else ''}"]
+    if "travel_minutes" in t.columns:
+        walk = t["travel_minutes"].sum() + (
+            t["return_minutes"].sum() if "return_minutes" in t else 0
+        )
+        text = f"{walk:.0f} minutes walking in all"
+        if "time_order_travel_minutes" in t.columns:
+            before = t["time_order_travel_minutes"].sum() + (
+                t["time_order_return_minutes"].sum() if "time_order_return_minutes" in t else 0
             )
-            parts.append(f"<tr>{cells}<td class='tick'>&#9744;</td></tr>")
-        parts.append("</tbody></table>")
-    parts.append("</body></html>")
-    return "".join(parts)
+            text += f" ({before:.0f} in time order)"
+        parts.append(text)
+    map_uri = None
+    if maps and fences is not None:
+        from hspwork.tasking.travel import plot_route_map
+
+        fig = plot_route_map(plan, fences, network, date=date, shift=shift, team=team,
+                             depot=depot)  # fmt: skip
+        map_uri = _png_data_uri(fig)
+    rows = []
+    for _, r in t.iterrows():  # one row per planned visit on a printed page
+        cells = {
+            "tasking_id": r["tasking_id"],
+            "officer": r.get("officer"),
+            "step": f"{r['route']}.{r['order']}" if "route" in t.columns else None,
+            "start_local": r["start_local"],
+            "end_local": r["end_local"],
+            "fence_id": r["fence_id"],
+            "place": r["place"],
+            "travel_from": r.get("travel_from"),
+            "travel_minutes": None if pd.isna(r.get("travel_minutes", float("nan")))
+            else f"{r['travel_minutes']:.0f}",
+        }  # fmt: skip
+        rows.append(
+            [("" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v),
+              _HEADS[c][1]) for c, v in cells.items() if c in _shown(t)]
+        )  # fmt: skip
+    return {
+        "name": team,
+        "summary": "; ".join(parts) + ".",
+        "map": map_uri,
+        "alt": f"Route map for {team}, {shift} shift, {date}",
+        "rows": rows,
+        "heads": [_HEADS[c][0] for c in _HEADS if c in _shown(t)],
+    }
+
+
+def _shown(t: pd.DataFrame) -> list[str]:
+    cols = ["tasking_id"]
+    if "officer" in t.columns:
+        cols.append("officer")
+    if "route" in t.columns:
+        cols.append("step")
+    cols += ["start_local", "end_local", "fence_id", "place"]
+    if "travel_minutes" in t.columns:
+        cols += ["travel_from", "travel_minutes"]
+    return cols
+
+
+def _sheet_html(**context) -> str:
+    """The whole sheet page from the template; every value is escaped by Jinja2."""
+    teams = context["teams"]
+    heads = teams[0]["heads"] if teams else []
+    return render("tasking_sheet.html.j2", heads=heads, **context)

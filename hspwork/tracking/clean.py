@@ -40,11 +40,11 @@ from numba import njit
 
 from hspwork.crs import metres_to_crs_units, unit_to_metres
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
-from hspwork.report import RowLedger
+from hspwork.io.crs_column import ping_crs
+from hspwork.report import RowLedger, attach_report
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
     max_gap_table,
-    pings_crs,
     time_ns,
 )
 
@@ -159,7 +159,7 @@ def flag_pings(
     Parameters
     ----------
     pings : DataFrame
-        ``officer``, ``time`` (tz-aware), ``x``, ``y``, ``source``; CRS in ``attrs["crs"]``.
+        ``officer``, ``time`` (tz-aware), ``x``, ``y``, ``source``; CRS in the ``crs`` column (:func:`hspwork.io.ping_crs`) or ``crs=``.
     area : GeoDataFrame, GeoSeries or shapely geometry, optional
         The force area; a bare shapely geometry is taken to be in the pings' CRS.
     shifts : DataFrame, optional
@@ -175,15 +175,15 @@ def flag_pings(
     -------
     DataFrame
         The pings in their input order with the ``flag_*`` columns, ``gap_before_minutes``
-        and ``speed_in_mps``; ``attrs["quality_report"]`` holds :func:`quality_report`.
+        and ``speed_in_mps``; :func:`quality_report` of it counts the flags per officer (it
+        is not kept in ``attrs``, which hold only JSON-native settings).
 
     Examples
     --------
     >>> t = pd.to_datetime(["2025-06-01 10:00", "2025-06-01 10:01", "2025-06-01 10:01",
     ...                     "2025-06-01 10:02", "2025-06-01 10:03", "2025-06-01 10:30"], utc=True)
     >>> p = pd.DataFrame({"officer": "PC1", "time": t, "x": [0.0, 60, 60, 9000, 130, 130],
-    ...                   "y": 0.0, "source": "app"})
-    >>> p.attrs["crs"] = "EPSG:27700"
+    ...                   "y": 0.0, "source": "app", "crs": "EPSG:27700"})
     >>> f = flag_pings(p)
     >>> f[["flag_duplicate", "flag_speed", "flag_gap_before"]].sum().to_dict()
     {'flag_duplicate': 1, 'flag_speed': 1, 'flag_gap_before': 1}
@@ -193,7 +193,7 @@ def flag_pings(
         raise SchemaError(
             f"pings lack column(s) {sorted(need - set(pings.columns))}; have {list(pings.columns)}"
         )
-    p_crs = pings_crs(pings, crs)
+    p_crs = ping_crs(pings, crs)
     n = len(pings)
     t = time_ns(pings["time"])
     x = pings["x"].to_numpy(np.float64)
@@ -247,7 +247,6 @@ def flag_pings(
     out["flag_gap_before"] = back(gap_flag)
     out["gap_before_minutes"] = back(np.where(same_prev, gap / NS_PER_MINUTE, np.nan))
     out["speed_in_mps"] = back(speed_in)
-    out.attrs["quality_report"] = quality_report(out)
     out.attrs["flag_settings"] = {
         "max_speed_mps": max_speed_mps,
         "stationary_m": stationary_m,
@@ -299,7 +298,8 @@ def remove_flagged(flagged: pd.DataFrame, flags=("flag_duplicate", "flag_speed")
     ...     kept = remove_flagged(df)
     >>> caught[0].category.__name__
     'DataDroppedWarning'
-    >>> kept.attrs["load_report"].dropped, len(kept)
+    >>> from hspwork.report import report_of
+    >>> report_of(kept).dropped, len(kept)
     ({'duplicate': 2, 'impossible speed': 1}, 0)
     """
     flags = [flags] if isinstance(flags, str) else list(flags)
@@ -314,7 +314,7 @@ def remove_flagged(flagged: pd.DataFrame, flags=("flag_duplicate", "flag_speed")
         ledger.drop(flagged[f].to_numpy(bool), _REASONS[f])
     out = flagged[ledger.keep].copy()
     report = ledger.report()
-    out.attrs["load_report"] = report
+    attach_report(out, report)
     if report.dropped:
         warnings.warn(report.summary(), DataDroppedWarning, stacklevel=2)
     return out

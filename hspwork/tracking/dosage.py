@@ -12,8 +12,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hspwork.errors import SchemaError
+from hspwork.io.crs_column import ping_crs
 from hspwork.tracking import _kernels as K
-from hspwork.tracking.dwell import NS_PER_MINUTE, FenceIndex, pings_crs, time_ns
+from hspwork.tracking.dwell import NS_PER_MINUTE, FenceIndex, time_ns
 
 #: Default shifts in local clock hours: name -> (start hour, end hour); end < start wraps midnight.
 DEFAULT_SHIFTS: dict[str, tuple[int, int]] = {"early": (7, 15), "late": (15, 23), "night": (23, 7)}
@@ -213,7 +214,7 @@ def join_activities(
     ----------
     activities : DataFrame
         ``time`` (tz-aware), ``x``, ``y`` and any columns such as ``officer``, ``activity``;
-        CRS in ``attrs["crs"]`` (or ``crs=``).
+        CRS in a ``crs`` column (or ``crs=``; :func:`hspwork.io.ping_crs`).
     fences : GeoDataFrame
         As for :func:`~hspwork.tracking.dwell` (versions honoured at each activity's time).
     visits : DataFrame, optional
@@ -228,7 +229,7 @@ def join_activities(
     """
     _need(activities, ["time", "x", "y"], "activities")
     index = FenceIndex(fences)
-    a_crs = pings_crs(activities, crs)
+    a_crs = ping_crs(activities, crs)
     x = activities["x"].to_numpy(float)
     y = activities["y"].to_numpy(float)
     if not a_crs.equals(index.crs):

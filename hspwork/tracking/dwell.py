@@ -22,13 +22,13 @@ from pyproj import CRS, Transformer
 
 from hspwork.crs import metres_to_crs_units, to_metric, unit_to_metres
 from hspwork.errors import (
-    CRSError,
     CRSMismatchWarning,
     HspworkError,
     HspworkWarning,
     SchemaError,
 )
-from hspwork.report import RowLedger
+from hspwork.io.crs_column import ping_crs
+from hspwork.report import RowLedger, attach_report
 from hspwork.tracking import _kernels as K
 
 NS_PER_MINUTE = 60_000_000_000
@@ -118,17 +118,6 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int32), np.asarray(uniques, dtype=object)
 
 
-def pings_crs(pings: pd.DataFrame, crs=None) -> CRS:
-    """The CRS of a pings frame: ``crs=`` or ``pings.attrs["crs"]``; never guessed."""
-    crs = crs if crs is not None else pings.attrs.get("crs")
-    if crs is None:
-        raise CRSError(
-            "pings have no CRS: the loaders put it in pings.attrs['crs']; for a frame built by "
-            "hand set pings.attrs['crs'] = 'EPSG:27700' (or pass crs=)"
-        )
-    return CRS.from_user_input(crs)
-
-
 def prepare_pings(pings: pd.DataFrame, target_crs, max_gap=None, crs=None) -> PreparedPings:
     """Check and sort pings for the kernels (see module docstring).
 
@@ -143,7 +132,7 @@ def prepare_pings(pings: pd.DataFrame, target_crs, max_gap=None, crs=None) -> Pr
             f"pings lack column(s) {missing}; have {list(pings.columns)}; need "
             "officer, time, x, y (and source for per-source max_gap)"
         )
-    src_crs = pings_crs(pings, crs)
+    src_crs = ping_crs(pings, crs)
     t = time_ns(pings["time"])
     x = pings["x"].to_numpy(dtype=np.float64)
     y = pings["y"].to_numpy(dtype=np.float64)
@@ -228,6 +217,16 @@ class FenceIndex:
             raise SchemaError(f"fences must be a GeoDataFrame, got {type(fences).__name__}")
         if "fence_id" not in fences.columns:
             raise SchemaError(f"fences lack 'fence_id'; have {list(fences.columns)}")
+        ids = fences["fence_id"]
+        no_id = (ids.isna() | (ids.astype(object).astype(str).str.strip() == "")).to_numpy()
+        if no_id.any():
+            rows = np.flatnonzero(no_id)
+            shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+            raise HspworkError(
+                f"fences has {len(rows)} fence(s) without a fence_id (row {shown}): a visit "
+                "must name its fence. Give each a fence_id, or drop them "
+                "(fences[fences['fence_id'].notna()])"
+            )
         fences = to_metric(fences, "fences")
         self.crs = CRS.from_user_input(fences.crs)
         geoms = fences.geometry.to_numpy()
@@ -446,8 +445,9 @@ def dwell(
     Parameters
     ----------
     pings : DataFrame
-        ``officer``, ``time`` (tz-aware), ``x``, ``y`` and ``source``; CRS in
-        ``pings.attrs["crs"]`` (or ``crs=``). Converted to the fences' CRS when different.
+        ``officer``, ``time`` (tz-aware), ``x``, ``y`` and ``source``; CRS in the ``crs``
+        column :func:`~hspwork.io.read_pings` adds (or ``crs=``; see
+        :func:`hspwork.io.ping_crs`). Converted to the fences' CRS when different.
     fences : GeoDataFrame
         ``fence_id`` and polygon geometry; optional ``valid_from``, ``valid_to``, ``buffer_m``.
     max_gap : float, Timedelta, dict or None
@@ -461,7 +461,7 @@ def dwell(
         Use GPS catchment buffers: True buffers each fence by its ``buffer_m``; a number buffers
         every fence by that many metres.
     crs : CRS-like, optional
-        CRS of the pings when ``pings.attrs`` lacks it.
+        CRS of the pings when they have no ``crs`` column (must agree with it otherwise).
 
     Returns
     -------
@@ -483,8 +483,7 @@ def dwell(
     >>> fences = gpd.GeoDataFrame({"fence_id": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=27700)
     >>> t = pd.date_range("2025-06-01 10:00", periods=6, freq="1min", tz="UTC")
     >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": [-90.0, -30, 30, 90, 150, 210],
-    ...                       "y": 50.0, "source": "app"})
-    >>> pings.attrs["crs"] = "EPSG:27700"
+    ...                       "y": 50.0, "source": "app", "crs": "EPSG:27700"})
     >>> v = dwell(pings, fences)
     >>> v[["fence_id", "minutes", "n_pings"]].to_dict("records")
     [{'fence_id': 'A', 'minutes': 2.0, 'n_pings': 2}]
@@ -525,8 +524,8 @@ def credited_time(
     >>> from shapely.geometry import box
     >>> fences = gpd.GeoDataFrame({"fence_id": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=27700)
     >>> t = pd.date_range("2025-06-01 10:00", periods=3, freq="1min", tz="UTC")
-    >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": 50.0, "y": 50.0, "source": "app"})
-    >>> pings.attrs["crs"] = "EPSG:27700"
+    >>> pings = pd.DataFrame({"officer": "PC1", "time": t, "x": 50.0, "y": 50.0, "source": "app",
+    ...                       "crs": "EPSG:27700"})
     >>> credited_time(pings, fences)[["fence_id", "minutes", "n_pings"]].to_dict("records")
     [{'fence_id': 'A', 'minutes': 2.0, 'n_pings': 3}]
     """
@@ -588,7 +587,7 @@ def _attach(visits, per_fence, obs, pp, max_gap, merge_within, interpolate, catc
         "catchment": catchment if not isinstance(catchment, np.floating) else float(catchment),
         "max_gap_argument": None if max_gap is None else str(max_gap),
     }
-    visits.attrs["load_report"] = pp.report
+    attach_report(visits, pp.report)
     return visits
 
 

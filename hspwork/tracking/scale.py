@@ -54,7 +54,6 @@ def _partition(part: pd.DataFrame, index: FenceIndex, crs, max_gap, interpolate,
         meta = _RUN_META if what == "runs" else _OBS_META
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in meta.items()})
     part = part.copy()
-    part.attrs["crs"] = crs
     if "source" in part.columns and isinstance(part["source"].dtype, pd.CategoricalDtype):
         part["source"] = part["source"].astype(str)
     if isinstance(part["officer"].dtype, pd.CategoricalDtype):

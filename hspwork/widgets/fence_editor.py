@@ -46,6 +46,7 @@ from hspwork.fences import (
     to_file,
     validate_fences,
 )
+from hspwork.report import report_of
 from hspwork.widgets.fence_state import (
     _style,
     apply_name_and_role,
@@ -595,7 +596,7 @@ class FenceEditor(w.HBox):
         new = features_to_fences(features, self.fences)
         new = keep_unchanged_geometry(self.fences, new)
         # shapes that are not fences (a marker, a line) are left out and the user is told
-        dropped = new.attrs["load_report"].dropped
+        dropped = report_of(new).dropped
         left_out = (
             "not a fence, left out: " + ", ".join(f"{k}: {v}" for k, v in dropped.items())
             if dropped

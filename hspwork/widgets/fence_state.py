@@ -22,7 +22,7 @@ from shapely.geometry import mapping, shape
 from hspwork.crs import WGS84, to_metric, unit_to_metres
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences import ROLES, check_fences, fence_figures, validate_fences
-from hspwork.report import RowLedger
+from hspwork.report import RowLedger, attach_report
 
 __all__ = [
     "ROLE_COLOURS",
@@ -190,7 +190,7 @@ def features_to_fences(
         out = check_fences(gpd.GeoDataFrame(out, geometry="geometry", crs=tpl.crs), "map features")
     else:
         out = tpl.iloc[0:0].copy()
-    out.attrs["load_report"] = ledger.report()
+    attach_report(out, ledger.report())
     return out
 
 

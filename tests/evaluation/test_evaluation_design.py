@@ -16,6 +16,7 @@ from hspwork.evaluation.design import (
     minimum_detectable_effect,
     power_simulation,
 )
+from hspwork.report import report_of
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_balance_table_by_hand():
     assert_allclose(b.loc["crimes", "variance_ratio"], 13.0)
     assert b.loc["crimes", "imbalanced"]
     assert b.loc["area_m2", "std_diff"] == 0 and not b.loc["area_m2", "imbalanced"]
-    assert b.attrs["load_report"].dropped == {"not assigned": 1}
+    assert report_of(b).dropped == {"not assigned": 1}
 
 
 def test_estimate_dispersion_by_hand():
@@ -256,7 +257,7 @@ def test_assignment_applies_roles_to_fences():
         k: ("other" if r == "unassigned" else r) for k, r in t["role"].items()
     }
     assert (withroles["role"] == "other").sum() == 1  # the odd one out
-    f = make_fences(withroles, id_col="fence_id", role="role", valid_from="2025-09-01T00:00Z")
+    f = make_fences(withroles, id_column="fence_id", role="role", valid_from="2025-09-01T00:00Z")
     assert sorted(f["role"].unique()) == ["control", "other", "treatment"]
     with pytest.raises(SchemaError, match="places lack the id column 'fence_id'"):
         a.apply(places.rename(columns={"fence_id": "id"}))

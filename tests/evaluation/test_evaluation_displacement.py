@@ -20,6 +20,7 @@ from hspwork.evaluation import (
     wdq,
 )
 from hspwork.fences import make_fences
+from hspwork.report import report_of
 
 TS = "2025-09-01T00:00Z"
 
@@ -71,7 +72,7 @@ def test_crime_panel_counts_by_hand():
     assert (got.xs(-1, level="period")["post"] == 0).all()
     assert got.loc[("T2", 0), "block"] == 2
     assert got.loc[("T1", 0), "period_start"] == pd.Timestamp(TS)
-    rep = p.attrs["load_report"]
+    rep = report_of(p)
     assert rep.dropped == {"outside the study window": 1, "outside every area": 1}
     assert rep.rows_kept == 5
 
@@ -255,7 +256,7 @@ def test_crime_panel_notes_crimes_without_a_harm_weight():
     p = crime_panel(c, fences(), start=TS, end="2025-09-08T00:00Z", trial_start=TS)
     row = p[p["fence_id"] == "T1"].iloc[0]
     assert (row["crimes"], row["harm"]) == (2, 365.0)
-    assert p.attrs["load_report"].notes == ("1 crimes without a harm weight add 0 to harm",)
+    assert report_of(p).notes == ("1 crimes without a harm weight add 0 to harm",)
 
 
 def test_crime_panel_warns_when_windows_are_longer_than_a_period():
@@ -266,7 +267,7 @@ def test_crime_panel_warns_when_windows_are_longer_than_a_period():
     c.loc[2, "occurred_to"] = c.loc[2, "occurred_from"]  # an exact time
     with pytest.warns(HspworkWarning, match=r"2 of 3 crimes have a time window longer than"):
         p = crime_panel(c, fences(), start=TS, end="2025-10-01T00:00Z", trial_start=TS)
-    assert "2 crimes with a window longer than a period" in p.attrs["load_report"].notes[0]
+    assert "2 crimes with a window longer than a period" in report_of(p).notes[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error", HspworkWarning)
         crime_panel(c, fences(), start=TS, end="2025-10-01T00:00Z", trial_start=TS, period_days=30)

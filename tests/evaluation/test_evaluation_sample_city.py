@@ -32,6 +32,7 @@ from hspwork.evaluation import (
     ring_areas,
 )
 from hspwork.fences import make_fences
+from hspwork.report import report_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 pytestmark = pytest.mark.skipif(
@@ -51,7 +52,7 @@ def city():
     spots = gpd.read_file(SAMPLE / "hotspots.geojson")
     dates = truth["dates"]
     trial_start = pd.Timestamp(dates["trial_start"], tz="Europe/London")
-    fences = make_fences(spots, id_col="fence_id", role="role", valid_from=trial_start)
+    fences = make_fences(spots, id_column="fence_id", role="role", valid_from=trial_start)
     window = dict(
         start=pd.Timestamp(dates["pre_period_start"], tz="Europe/London"),
         end=trial_start + pd.Timedelta(days=dates["trial_days"]),
@@ -144,7 +145,7 @@ def test_patrol_complier_effect_and_cost_on_sample(city):
     visits = visits[visits["status"] == "delivered"].rename(columns={"collar_no": "officer"})
     panel = crime_panel(crimes, fences, period_days=28, **window)
     p = add_patrol(panel, visits, trial_start=window["trial_start"], period_days=28)
-    assert p.attrs["patrol_report"].rows_kept == truth["compliance"]["delivered_visits"]
+    assert report_of(p, "patrol_report").rows_kept == truth["compliance"]["delivered_visits"]
     assert abs(p["patrol_minutes"].sum() - truth["compliance"]["delivered_minutes"]) < 1.0
     assert p.loc[p["treated"] == 0, "patrol_minutes"].sum() == 0  # controls got no tasking
     c = complier_effect(

@@ -101,7 +101,7 @@ def rayleigh_pings(sigmas, n_per=4000, seed=11):
     # Pings outside any session: before the first one starts.
     extra = pings.iloc[:5].assign(time=t0 - pd.Timedelta("1h"))
     pings = pd.concat([pings, extra], ignore_index=True)
-    pings.attrs["crs"] = "EPSG:27700"
+    pings["crs"] = "EPSG:27700"
     return pings, pd.DataFrame(sessions)
 
 
@@ -154,7 +154,7 @@ def test_calibration_errors_are_exact_for_hand_pings_and_sessions_in_lonlat():
             "source": "radio",
         }
     )
-    pings.attrs["crs"] = "EPSG:27700"
+    pings["crs"] = "EPSG:27700"
     true = gpd.GeoSeries([Point(530000, 180000)], crs=27700).to_crs(4326)
     sessions = gpd.GeoDataFrame(
         {"officer": ["A"], "start": [pings.time[0]], "end": [pings.time[1]]},
@@ -168,9 +168,8 @@ def test_calibration_errors_are_exact_for_hand_pings_and_sessions_in_lonlat():
 
 def test_calibration_errors_name_the_problem():
     pings, sessions = rayleigh_pings({"app": 5.0}, n_per=10)
-    no_crs = pings.copy()
-    no_crs.attrs = {}
-    with pytest.raises(CRSError, match=r"pings.attrs\['crs'\] is not set"):
+    no_crs = pings.drop(columns="crs")
+    with pytest.raises(CRSError, match=r"the pings have no CRS.*pass crs="):
         calibrate_gps(no_crs, sessions)
     with pytest.raises(SchemaError, match=r"sessions lacks end"):
         calibrate_gps(pings, sessions.drop(columns="end"))

@@ -28,7 +28,7 @@ T0 = "2024-01-01T00:00Z"
 def fences_of(*geoms, ids=None, crs=27700, **kw):
     ids = ids or [chr(ord("A") + i) for i in range(len(geoms))]
     places = gpd.GeoDataFrame({"place": ids}, geometry=list(geoms), crs=crs)
-    return make_fences(places, id_col="place", valid_from=T0, **kw)
+    return make_fences(places, id_column="place", valid_from=T0, **kw)
 
 
 def test_make_fences_from_selection_keeps_ids_and_extra_columns():
@@ -74,7 +74,7 @@ def test_make_fences_role_column_and_bad_inputs():
     with pytest.raises(SchemaError, match=r"role 'patrol' is neither a role"):
         make_fences(g, role="patrol", valid_from=T0)
     with pytest.raises(SchemaError, match=r"no column 'cell'"):
-        make_fences(g, id_col="cell", valid_from=T0)
+        make_fences(g, id_column="cell", valid_from=T0)
     with pytest.raises(SchemaError, match=r"without a time zone"):
         make_fences(g, valid_from="2024-01-01 00:00")
     pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=27700)

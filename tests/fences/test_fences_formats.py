@@ -14,6 +14,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.fences import check_fences, commit_fences, from_file, make_fences, to_file
+from hspwork.report import report_of
 
 T0 = pd.Timestamp("2024-01-01 08:30:15", tz="UTC")
 
@@ -67,7 +68,7 @@ def test_round_trip(tmp_path, fence_set, suffix, tol_m):
         warnings.simplefilter("error", DataDroppedWarning)
         back = from_file(path)
     assert_same_set(back, fence_set, tol_m)
-    assert back.attrs["load_report"].rows_kept == len(fence_set)
+    assert report_of(back).rows_kept == len(fence_set)
 
 
 def signed_area(ring):
@@ -120,7 +121,7 @@ def test_foreign_file_gets_defaults_and_drops_are_counted(tmp_path):
     assert f["role"].tolist() == ["control", "control"]
     assert f["version"].tolist() == [1, 1] and f["buffer_m"].tolist() == [0.0, 0.0]
     assert f.crs.to_epsg() == 27700
-    assert "fence_id taken from the name column" in f.attrs["load_report"].notes
+    assert "fence_id taken from the name column" in report_of(f).notes
 
 
 def test_from_file_errors(tmp_path, fence_set):
@@ -131,8 +132,12 @@ def test_from_file_errors(tmp_path, fence_set):
     with pytest.raises(HspworkError, match=r"no file"):
         from_file(tmp_path / "missing.geojson")
     bad = tmp_path / "bad.csv"
-    bad.write_text("fence_id,wkt\na,POLYGON((0 0, 1 0\n")
+    bad.write_text('fence_id,wkt\na,"POLYGON((0 0, 1 0"\n')
     with pytest.raises(SchemaError, match=r"column 'wkt' holds text that is not WKT"):
+        from_file(bad)
+    # unquoted, the WKT's comma makes a line with more fields than the header: counted
+    bad.write_text("fence_id,wkt\na,POLYGON((0 0, 1 0\n")
+    with pytest.raises(HspworkError, match=r"no polygon .*more fields than the header: 1"):
         from_file(bad)
     nowkt = tmp_path / "nowkt.csv"
     nowkt.write_text("fence_id,lon,lat\na,0,51\n")
@@ -248,7 +253,133 @@ def test_undated_file_is_in_force_for_past_pings(tmp_path):
     gpd.GeoDataFrame({"name": ["Market"]}, geometry=[box(0, 0, 100, 100)], crs=27700).to_file(path)
     f = from_file(path, crs=27700)
     assert str(f["valid_from"].iloc[0]) == "1970-01-01 00:00:00+00:00"
-    assert "in force since 1970-01-01" in " ".join(f.attrs["load_report"].notes)
+    assert "in force since 1970-01-01" in " ".join(report_of(f).notes)
     assert len(fences_at(f, pd.Timestamp("2025-10-01T12:00Z"))) == 1
     later = from_file(path, crs=27700, valid_from="2025-09-01T00:00Z")
     assert len(fences_at(later, pd.Timestamp("2025-08-01T12:00Z"))) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Saving never loses the saved work (issue 12 item 4)
+# --------------------------------------------------------------------------------------------
+
+
+def _listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".kml", ".csv"])
+def test_failed_write_leaves_the_old_file_intact(tmp_path, fence_set, suffix, monkeypatch):
+    import hspwork.fences.formats as formats
+
+    path = to_file(fence_set, tmp_path / f"fences{suffix}")
+    before = path.read_bytes()
+
+    def half_then_fail(df, target, *args, **kwargs):
+        # a writer that gets half way, then the disk fills
+        with open(target, "wb") as fh:
+            fh.write(before[: len(before) // 2])
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(formats.pyogrio, "write_dataframe", half_then_fail)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        to_file(fence_set.assign(notes="edited"), path)
+    assert path.read_bytes() == before  # the old file, byte for byte
+    assert _listing(tmp_path) == [path.name]  # no temporary file left behind
+    monkeypatch.undo()
+    assert "edited" not in set(from_file(path)["notes"])
+
+
+def test_gpkg_driver_failure_on_fid_leaves_the_old_file(tmp_path, fence_set):
+    # A layer with a text `fid` column makes GDAL's GeoPackage driver fail (it names its
+    # feature-id column fid). Through atomic_write, the failure costs nothing.
+    import pyogrio
+
+    from hspwork.io import atomic_write
+
+    path = to_file(fence_set, tmp_path / "fences.gpkg")
+    before = path.read_bytes()
+    clash = fence_set.to_crs(27700).assign(fid=["a", "b", "c"])
+    with pytest.raises(pyogrio.errors.FieldError):
+        with atomic_write(path) as tmp:
+            pyogrio.write_dataframe(clash, tmp, driver="GPKG", layer="fences")
+    assert path.read_bytes() == before
+    assert _listing(tmp_path) == ["fences.gpkg"]
+
+
+def test_gpkg_writes_a_fence_set_with_its_own_fid_column(tmp_path, fence_set):
+    # The same text fid column through to_file: written, and read back as a plain column.
+    f = fence_set.assign(fid=["q-1", "q-2", "q-3"])
+    back = from_file(to_file(f, tmp_path / "fences.gpkg"))
+    assert back["fid"].tolist() == ["q-1", "q-2", "q-3"]
+    assert_same_set(back, fence_set, 1e-9)
+
+
+def test_polygons_stay_polygons_in_gpkg_beside_a_multipolygon(tmp_path):
+    from shapely.geometry import MultiPolygon
+
+    two_parts = MultiPolygon(
+        [box(530500, 180000, 530550, 180050), box(530600, 180000, 530650, 180050)]
+    )
+    f = make_fences(
+        gpd.GeoDataFrame(
+            {"p": ["one", "two", "three"]},
+            geometry=[
+                box(530000, 180000, 530100, 180100),
+                two_parts,
+                box(531000, 181000, 531010, 181010),
+            ],
+            crs=27700,
+        ),
+        id_col="p",
+        valid_from=T0,
+    )
+    back = from_file(to_file(f, tmp_path / "mixed.gpkg"))
+    assert back.geom_type.tolist() == ["Polygon", "MultiPolygon", "Polygon"]
+    only_polygons = f.iloc[[0, 2]]
+    back2 = from_file(to_file(only_polygons, tmp_path / "polys.gpkg"))
+    assert back2.geom_type.tolist() == ["Polygon", "Polygon"]
+
+
+def test_csv_fences_never_raise_raw_pandas_errors(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(HspworkError, match="empty"):
+        from_file(empty)
+    blank = tmp_path / "blank.csv"
+    blank.write_text("\n\n")
+    with pytest.raises(HspworkError, match="no header row"):
+        from_file(blank)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("fence_id,wkt\n")
+    with pytest.raises(HspworkError, match="holds no polygon"):
+        from_file(header_only)
+
+
+def test_csv_fences_decode_a_stray_cp1252_byte_and_count_blank_ids(tmp_path):
+    wkt = '"POLYGON ((-0.26 52.57, -0.25 52.57, -0.25 52.58, -0.26 52.57))"'
+    text = (
+        b"fence_id,name,wkt\n"
+        + f"A,Café Square,{wkt}\n".encode()
+        + f"B,Caf\xe9 Row,{wkt}\n".encode("cp1252")  # one Windows-1252 byte
+        + f",no id,{wkt}\n".encode()
+        + b"   \n"
+    )
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(text)
+    with pytest.warns(DataDroppedWarning):
+        f = from_file(path)
+    assert f["name"].tolist() == ["Café Square", "Café Row"]  # both decoded right
+    rep = report_of(f)
+    assert rep.dropped == {"blank line (only spaces)": 1, "no fence_id": 1}
+    assert (rep.rows_read, rep.rows_kept) == (4, 2)
+    assert any("1 byte(s) on 1 line(s) (line 3)" in n for n in rep.notes)
+
+
+def test_files_carry_their_own_name_not_the_temporary_one(tmp_path, fence_set):
+    import pyogrio
+
+    doc = json.loads(to_file(fence_set, tmp_path / "fences.geojson").read_text())
+    assert doc["name"] == "fences"
+    assert pyogrio.list_layers(to_file(fence_set, tmp_path / "f.gpkg"))[:, 0].tolist() == ["fences"]

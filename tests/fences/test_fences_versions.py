@@ -216,3 +216,36 @@ def test_fences_at_replays_every_commit(steps):
         ids = np.array(sorted(expected))
         rows = versions_at(f, ids, [later] * len(ids))
         assert (rows >= 0).all() and list(f["fence_id"].iloc[rows]) == list(ids)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+def test_saved_history_survives_a_failed_save_of_the_next_commit(tmp_path, history, suffix):
+    # The week's commit is saved over last week's file. When that save fails, last week's
+    # whole history is still there; when it succeeds, every version comes back.
+    import hspwork.fences.formats as formats
+    from hspwork.fences import from_file, to_file
+
+    path = to_file(history, tmp_path / f"fences{suffix}")
+    before = path.read_bytes()
+    week = commit_fences(
+        history,
+        gpd.GeoDataFrame({"fence_id": ["c"]}, geometry=[box(3000, 0, 3080, 50)], crs=27700),
+        at="2024-04-01T00:00Z",
+    )
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("interrupted")
+
+    real = formats.pyogrio.write_dataframe
+    formats.pyogrio.write_dataframe = fail
+    try:
+        with pytest.raises(RuntimeError, match="interrupted"):
+            to_file(week, path)
+    finally:
+        formats.pyogrio.write_dataframe = real
+    assert path.read_bytes() == before
+    back = from_file(to_file(week, path))
+    assert fence_history(back)[["fence_id", "version"]].values.tolist() == (
+        fence_history(week)[["fence_id", "version"]].values.tolist()
+    )
+    assert len(back) == len(history) + 1

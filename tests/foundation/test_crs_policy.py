@@ -61,3 +61,22 @@ def test_mismatch_converted_with_a_warning_naming_both():
 def test_geographic_crs_has_no_metre_size():
     with pytest.raises(CRSError, match="not projected"):
         crs.metres_to_crs_units(10.0, CRS.from_epsg(4326))
+
+
+def test_great_britain_rule_at_its_edges():
+    from hspwork.crs import in_great_britain
+
+    places = {
+        "Isles of Scilly": (-6.32, 49.92, True),
+        "Shetland": (-1.2, 60.4, True),
+        "Kintyre (reaches into the Ireland box)": (-5.6, 55.4, True),
+        "Lowestoft": (1.75, 52.48, True),
+        "Belfast": (-5.93, 54.6, False),
+        "Jersey": (-2.1, 49.2, False),
+        "Calais": (1.86, 50.95, True),  # inside the box: the rule is a box, not a coastline
+        "a device at (179.9, -89.9)": (179.9, -89.9, False),
+        "latitude 90": (-1.9, 90.0, False),
+    }
+    lon, lat, want = zip(*places.values(), strict=True)
+    got = in_great_britain(lon, lat).tolist()
+    assert dict(zip(places, got, strict=True)) == dict(zip(places, want, strict=True))

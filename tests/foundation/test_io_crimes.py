@@ -8,6 +8,7 @@ import pytest
 
 from hspwork.errors import CRSError, DataDroppedWarning, HspworkError, SchemaError
 from hspwork.io import read_crimes
+from hspwork.report import report_of
 
 HEADER = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
@@ -42,7 +43,7 @@ def test_police_uk_rows_accounted_by_hand(tmp_path, encoding):
     path.write_bytes((HEADER + "\n".join(ROWS) + "\n").encode(encoding))
     with pytest.warns(DataDroppedWarning, match="dropped 6"):
         crimes = read_crimes(path)
-    report = crimes.attrs["load_report"]
+    report = report_of(crimes)
     assert (report.rows_read, report.rows_kept) == (10, 4)
     assert report.dropped == EXPECTED_DROPPED
     assert crimes.crs.to_epsg() == 27700  # GB lon/lat goes to British National Grid
@@ -81,7 +82,7 @@ def test_force_export_rows_accounted_by_hand(tmp_path):
     path.write_text(FORCE, encoding="utf-8")
     with pytest.warns(DataDroppedWarning):
         crimes = read_crimes(path, tz="Europe/London", crs="EPSG:27700", harm="cambridge")
-    report = crimes.attrs["load_report"]
+    report = report_of(crimes)
     assert report.rows_read == 9
     assert report.dropped == {
         "no date/time": 1,  # C7
@@ -151,7 +152,7 @@ def test_empty_file_and_header_only(tmp_path):
         warnings.simplefilter("error")  # nothing dropped: no warning
         crimes = read_crimes(header_only)
     assert len(crimes) == 0
-    assert crimes.attrs["load_report"].rows_read == 0
+    assert report_of(crimes).rows_read == 0
 
 
 def test_vector_file_and_geoparquet_round_trip(tmp_path):
@@ -176,7 +177,7 @@ def test_vector_file_and_geoparquet_round_trip(tmp_path):
             crimes = read_crimes(tmp_path / name)
         assert crimes.crs.to_epsg() == 27700
         assert crimes["crime_id"].tolist() == ["A", "B"]
-        assert crimes.attrs["load_report"].dropped == {"no location": 1}
+        assert report_of(crimes).dropped == {"no location": 1}
         assert str(crimes["occurred_from"].iloc[1]) == "2025-01-02 11:00:00+00:00"
 
 
@@ -190,7 +191,7 @@ def test_area_drops_points_outside(tmp_path):
     with pytest.warns(DataDroppedWarning):
         crimes = read_crimes(path, tz="Europe/London", crs=27700, area=area)
     assert crimes["crime_id"].tolist() == ["C1"]
-    assert crimes.attrs["load_report"].dropped["outside the study area"] == 1
+    assert report_of(crimes).dropped["outside the study area"] == 1
 
 
 def test_repeated_reference_keeps_the_one_usable_record(tmp_path):
@@ -208,7 +209,7 @@ def test_repeated_reference_keeps_the_one_usable_record(tmp_path):
     with pytest.warns(DataDroppedWarning):
         crimes = read_crimes(path, tz="Europe/London", crs="EPSG:27700")
     assert crimes["crime_id"].tolist() == ["C1", "C2"]
-    assert crimes.attrs["load_report"].dropped == {
+    assert report_of(crimes).dropped == {
         "no location": 1,
         "duplicate crime reference": 1,
     }
@@ -222,7 +223,7 @@ def test_police_uk_repeated_id_keeps_the_usable_record(tmp_path):
     with pytest.warns(DataDroppedWarning):
         crimes = read_crimes(path)
     assert crimes["crime_id"].tolist() == ["bb1"]
-    assert crimes.attrs["load_report"].dropped == {"no location": 1}
+    assert report_of(crimes).dropped == {"no location": 1}
 
 
 def test_times_carry_the_contract_dtype(tmp_path):
@@ -270,7 +271,7 @@ def test_export_with_no_usable_row_gives_an_empty_frame_and_the_counts(tmp_path)
     with pytest.warns(DataDroppedWarning):
         crimes = read_crimes(path, tz="Europe/London", crs="EPSG:27700")
     assert len(crimes) == 0
-    assert crimes.attrs["load_report"].dropped == {"no date/time": 2}
+    assert report_of(crimes).dropped == {"no date/time": 2}
     assert str(crimes["occurred_from"].dtype) == "datetime64[ns, UTC]"
 
 

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
-from hspwork.io import read_pings
+from hspwork.io import ping_crs, read_pings
+from hspwork.report import report_of
 
 
 def _app(rows):
@@ -39,7 +40,7 @@ def test_october_change_repeated_hour_resolved_per_officer():
     assert list(a) == list(expected)
     assert (np.diff(a.to_numpy()).astype("timedelta64[m]").astype(int) == 20).all()
     np.testing.assert_allclose(pings["speed_mps"].iloc[0], 1.0)  # 3.6 km/h
-    assert pings.attrs["load_report"].rows_kept == 12
+    assert report_of(pings).rows_kept == 12
 
 
 def test_march_change_gap_closed_and_skipped_hour_dropped():
@@ -75,7 +76,7 @@ def test_radio_export_utc_text_and_eastings(tmp_path):
     )
     with pytest.warns(DataDroppedWarning):
         pings = read_pings(path, source="radio", crs="EPSG:27700")
-    rep = pings.attrs["load_report"]
+    rep = report_of(pings)
     assert (rep.rows_read, rep.rows_kept) == (5, 2)
     assert rep.dropped == {
         "no officer identifier": 1,
@@ -84,7 +85,8 @@ def test_radio_export_utc_text_and_eastings(tmp_path):
     }
     assert pings["officer"].tolist() == ["4127", "4127"]  # collar number, not the radio id
     assert pings["issi"].tolist() == ["900001", "900001"]
-    assert pings.attrs["crs"] == "EPSG:27700"
+    assert ping_crs(pings).to_epsg() == 27700
+    assert pings["crs"].dtype == "category" and list(pings["crs"].cat.categories) == ["EPSG:27700"]
     assert set(pings.columns[:5]) == {"officer", "time", "x", "y", "source"}
 
 
@@ -160,7 +162,7 @@ def test_zoned_and_local_times_in_one_column(times):
         "2025-07-01 09:05:00+00:00",
         "2025-07-01 09:10:00+00:00",
     ]
-    assert pings.attrs["load_report"].dropped == {}
+    assert report_of(pings).dropped == {}
 
 
 def test_local_times_among_zoned_ones_still_need_tz():

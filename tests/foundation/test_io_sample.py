@@ -8,6 +8,8 @@ import pytest
 
 import hspwork
 from hspwork.errors import DataDroppedWarning
+from hspwork.io import ping_crs
+from hspwork.report import report_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
@@ -21,7 +23,7 @@ def test_force_export_loads_whole():
         crimes = hspwork.read_crimes(
             SAMPLE / "crimes_force.csv", tz="Europe/London", crs="EPSG:27700", harm="cambridge"
         )
-    rep = crimes.attrs["load_report"]
+    rep = report_of(crimes)
     assert rep.rows_read == rep.rows_kept == ROWS["crimes_force.csv"]
     counts = crimes["offence"].value_counts().to_dict()
     assert counts == TRUTH["crimes"]["offence_counts"]
@@ -32,7 +34,7 @@ def test_force_export_loads_whole():
 def test_police_uk_drops_only_rows_without_location():
     with pytest.warns(DataDroppedWarning, match="no location"):
         crimes = hspwork.read_crimes(SAMPLE / "crimes_police_uk.csv")
-    rep = crimes.attrs["load_report"]
+    rep = report_of(crimes)
     assert rep.rows_read == ROWS["crimes_police_uk.csv"]
     assert set(rep.dropped) == {"no location"}
     assert rep.rows_kept + rep.dropped["no location"] == rep.rows_read
@@ -51,10 +53,11 @@ def test_police_uk_drops_only_rows_without_location():
 )
 def test_ping_exports_load_whole(name, kwargs):
     pings = hspwork.read_pings(SAMPLE / name, **kwargs)
-    rep = pings.attrs["load_report"]
+    rep = report_of(pings)
     assert rep.rows_read == rep.rows_kept == ROWS[name]
     assert str(pings["time"].dtype) == "datetime64[ns, UTC]"  # docs/contracts.md
-    assert pings.attrs["crs"] == "EPSG:27700"
+    assert ping_crs(pings).to_epsg() == 27700
+    assert pings["crs"].dtype == "category" and list(pings["crs"].cat.categories) == ["EPSG:27700"]
     # Sorted by officer then time, as the contract says.
     assert pings.groupby("officer")["time"].apply(lambda t: t.is_monotonic_increasing).all()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -27,6 +28,18 @@ def crime_only(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def north(crime_only):
+    """The crime-only force's programme file, written by ``hspwork init``."""
+    cwd = Path.cwd()
+    os.chdir(crime_only)
+    try:
+        assert main(["init", "north", "--crimes", "exports/2023-09-2025-11-street.csv"]) == 0
+    finally:
+        os.chdir(cwd)
+    return crime_only / "north" / "hspwork.toml"
+
+
 def _run(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     out = capsys.readouterr()
@@ -37,9 +50,9 @@ def test_init_writes_a_commented_programme_and_derives_what_is_missing(
     crime_only, capsys, monkeypatch
 ):
     monkeypatch.chdir(crime_only)
-    code, out, err = _run(capsys, "init", "north", "--crimes", "exports/2023-09-2025-11-street.csv")
+    code, out, err = _run(capsys, "init", "south", "--crimes", "exports/2023-09-2025-11-street.csv")
     assert code == 0, err
-    path = crime_only / "north" / "hspwork.toml"
+    path = crime_only / "south" / "hspwork.toml"
     assert f"wrote {path}" in out
     assert "boundary: the area the crimes cover: the concave hull" in out
     raw = tomllib.loads(path.read_text())
@@ -47,24 +60,19 @@ def test_init_writes_a_commented_programme_and_derives_what_is_missing(
         (crime_only / "exports/2023-09-2025-11-street.csv").resolve()
     )
     assert raw["data"]["boundary_path"] == "boundary.geojson"
-    assert (crime_only / "north" / "boundary.geojson").is_file()
+    assert (crime_only / "south" / "boundary.geojson").is_file()
     text = path.read_text()
     # What was derived is said in the file itself, beside the value.
     assert "# derived by init: the area the crimes cover" in text
     assert "# derived: the crimes' span (1 Sep 2023 to 30 Nov 2025)" in text
     assert 'plan_path = ""' in text and 'roster_path = ""' in text
     # An analyst's edits are never overwritten by accident.
-    code, _, err = _run(capsys, "init", "north", "--crimes", "exports/2023-09-2025-11-street.csv")
+    code, _, err = _run(capsys, "init", "south", "--crimes", "exports/2023-09-2025-11-street.csv")
     assert code == 1 and "exists; edit it, or pass --force" in err
 
 
-def test_check_reads_the_data_and_lists_what_can_run(crime_only, capsys, monkeypatch):
-    monkeypatch.chdir(crime_only)
-    path = crime_only / "north" / "hspwork.toml"
-    if not path.exists():
-        main(["init", "north", "--crimes", "exports/2023-09-2025-11-street.csv"])
-        capsys.readouterr()
-    code, out, err = _run(capsys, "check", "--config", path)
+def test_check_reads_the_data_and_lists_what_can_run(north, capsys):
+    code, out, err = _run(capsys, "check", "--config", north)
     assert code == 0, out + err
     crimes = pd.read_csv(SAMPLE / "crimes_police_uk.csv")
     with_location = int(crimes["Longitude"].notna().sum())
@@ -77,17 +85,10 @@ def test_check_reads_the_data_and_lists_what_can_run(crime_only, capsys, monkeyp
     assert "the programme's start date (programme_start)" in out
 
 
-def test_check_refuses_a_bad_value_and_a_window_outside_the_data(crime_only, capsys, tmp_path):
-    base = (
-        read_programme(crime_only / "north" / "hspwork.toml")
-        if (crime_only / "north").exists()
-        else None
-    )
-    if base is None:
-        pytest.skip("needs the init test's programme")
-    text = (crime_only / "north" / "hspwork.toml").read_text()
+def test_check_refuses_a_bad_value_and_a_window_outside_the_data(north, capsys, tmp_path):
+    text = north.read_text()
     bad = tmp_path / "hspwork.toml"
-    shutil.copy(crime_only / "north" / "boundary.geojson", tmp_path / "boundary.geojson")
+    shutil.copy(north.parent / "boundary.geojson", tmp_path / "boundary.geojson")
     bad.write_text(text.replace("budget = 20", 'budget = "twenty"'))
     code, _, err = _run(capsys, "check", "--config", bad)
     assert code == 1
@@ -101,13 +102,8 @@ def test_check_refuses_a_bad_value_and_a_window_outside_the_data(crime_only, cap
 
 
 @pytest.mark.slow
-def test_brief_config_runs_what_a_crime_only_programme_allows(crime_only, capsys, monkeypatch):
-    monkeypatch.chdir(crime_only)
-    path = crime_only / "north" / "hspwork.toml"
-    if not path.exists():
-        main(["init", "north", "--crimes", "exports/2023-09-2025-11-street.csv"])
-        capsys.readouterr()
-    code, _, err = _run(capsys, "brief", "--config", path, "--quiet")
+def test_brief_config_runs_what_a_crime_only_programme_allows(north, crime_only, capsys):
+    code, _, err = _run(capsys, "brief", "--config", north, "--quiet")
     assert code == 0, err
     briefings = crime_only / "north" / "briefings"
     assert (briefings / "01_targeting.html").is_file() and (
@@ -134,6 +130,7 @@ def test_brief_config_runs_what_a_crime_only_programme_allows(crime_only, capsys
     assert (crime_only / "north" / "work" / "02_geofences" / "fences.geojson").is_file()
 
 
+@pytest.mark.slow
 def test_check_on_the_sample_programme_can_run_every_chapter():
     result = check_programme(read_programme(SAMPLE / "hspwork.toml").values)
     assert result.problems == []

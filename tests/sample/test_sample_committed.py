@@ -14,6 +14,9 @@ import pytest
 from hspwork.sample import DEFAULT_SEED, FILES, load_truth
 from hspwork.sample.__main__ import main
 
+# Regenerates the whole sample town (several seconds each): full suite only.
+pytestmark = pytest.mark.slow
+
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 

@@ -13,6 +13,9 @@ import pytest
 
 from hspwork.sample import FILES, load_truth, make_sample_city
 
+# Regenerates the whole sample town (several seconds each): full suite only.
+pytestmark = pytest.mark.slow
+
 SMALL = {"crimes_per_year": 1500, "trial_days": 60}
 
 

@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 from shapely.geometry import LineString, Point, box
 
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
+from hspwork.report import report_of
 from hspwork.targeting._weights import neighbours
 from hspwork.units import assign, count, count_by_period, grid, polygons, street_segments
 
@@ -114,7 +115,7 @@ def test_snapping_drops_far_crimes_with_reason():
         placed = assign(crimes, seg, max_distance_m=30)
     assert placed["crime_id"].tolist() == ["a", "b"]
     assert_allclose(placed["snap_distance_m"], [5.0, 29.0])
-    rep = placed.attrs["load_report"]
+    rep = report_of(placed)
     assert rep.rows_read == 4 and rep.rows_kept == 2
     assert rep.dropped == {"no location": 1, "farther than 30 m from every segment": 1}
 
@@ -140,7 +141,7 @@ def test_count_crimes_and_harm_by_hand():
         out = count(g, crimes)
     assert out["crimes"].tolist() == [2, 1]
     assert out["harm"].tolist() == [367.0, 1.0]
-    assert out.attrs["count_report"].rows_read == 4
+    assert report_of(out, "count_report").rows_read == 4
 
 
 def test_user_polygons_keep_ids():
@@ -203,7 +204,7 @@ def test_count_by_period_local_midnight_and_study_window():
         m = count_by_period(u, c, "month", tz="Europe/London", start=start)
     assert m.attrs["periods"] == ["2024-06-01", "2024-07-01"]
     assert m[m.attrs["periods"]].values.tolist() == [[1, 1]]
-    rep = m.attrs["count_report"]
+    rep = report_of(m, "count_report")
     assert rep.rows_read == 3 and rep.rows_kept == 2
     with pytest.raises(HspworkError, match="period='fortnight' is not allowed"):
         count_by_period(u, c, "fortnight")

@@ -137,7 +137,7 @@ def test_exception_report_silent_versus_elsewhere(tmp_path):
     )
     with pytest.raises(CRSError, match="pings have no CRS"):
         exception_report(m, pings, FENCES)
-    pings.attrs["crs"] = "EPSG:27700"
+    pings["crs"] = "EPSG:27700"
     ex = exception_report(m, pings, FENCES).set_index("tasking_id")
     assert sorted(ex.index) == ["T2", "T3", "T4"]
     assert not ex.loc["T2", "device_silent"] and ex.loc["T2", "pings_in_window"] == 2
@@ -239,12 +239,12 @@ def test_exception_report_distance_is_metres_whatever_the_crs():
     pings = pd.DataFrame(
         {"officer": ["PC1"], "time": [t2 + mins(1)], "x": [1e6 + 400 * ft], "y": [2e5 + 50 * ft]}
     )
-    pings.attrs["crs"] = "EPSG:2263"
+    pings["crs"] = "EPSG:2263"
     ex = exception_report(m, pings, fences_ft).set_index("tasking_id")
     assert_allclose(ex.loc["T2", "closest_m"], 300.0, rtol=1e-9)
     ll = gpd.GeoSeries(gpd.points_from_xy(pings.x, pings.y), crs=2263).to_crs(4326)
     pings_ll = pings.assign(x=ll.x.to_numpy(), y=ll.y.to_numpy())
-    pings_ll.attrs["crs"] = "EPSG:4326"
+    pings_ll["crs"] = "EPSG:4326"
     with pytest.warns(CRSMismatchWarning, match="converted the pings to the fences' CRS"):
         ex2 = exception_report(m, pings_ll, fences_ft).set_index("tasking_id")
     assert_allclose(ex2.loc["T2", "closest_m"], 300.0, rtol=1e-6)
@@ -267,7 +267,7 @@ def test_exception_report_measures_against_the_fence_version_of_the_day():
     )
     t2 = T + mins(480)
     pings = pd.DataFrame({"officer": ["PC1"], "time": [t2 + mins(1)], "x": [400.0], "y": [50.0]})
-    pings.attrs["crs"] = "EPSG:27700"
+    pings["crs"] = "EPSG:27700"
     ex = exception_report(m, pings, fences).set_index("tasking_id")
     assert_allclose(ex.loc["T2", "closest_m"], 0.0, atol=1e-12)
     assert ex.loc["T2", "reason"] == "device heard at the spot but too briefly"

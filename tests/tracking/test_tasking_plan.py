@@ -14,6 +14,7 @@ from hspwork.privacy import pseudonymise
 from hspwork.tasking import (
     StreetNetwork,
     capacity,
+    capacity_estimate,
     crime_profile,
     route,
     schedule,
@@ -45,7 +46,7 @@ def grid_streets():
 
 
 def test_capacity_by_hand():
-    c = capacity(
+    c = capacity_estimate(
         {"early": 3, "late": 5},
         shift_hours=8,
         visits_per_place={"early": 1, "late": 2},
@@ -57,7 +58,12 @@ def test_capacity_by_hand():
     assert c["visits_possible"].tolist() == [36, 60]
     assert c["places"].tolist() == [36, 30]
     with pytest.raises(HspworkError, match=r"available_share=1.5"):
-        capacity(3, available_share=1.5)
+        capacity_estimate(3, available_share=1.5)
+    # the old call still works, with a warning, and gives the same table
+    with pytest.warns(FutureWarning, match="capacity_estimate"):
+        old = capacity({"early": 3, "late": 5}, shift_hours=8, visits_per_place={"early": 1,
+                       "late": 2}, visit_minutes=15, travel_minutes=5, available_share=0.5)  # fmt: skip
+    pd.testing.assert_frame_equal(old, c)
 
 
 def test_network_distances_follow_streets():

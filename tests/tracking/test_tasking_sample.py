@@ -37,9 +37,9 @@ def sample():
             SAMPLE / "pings_app.parquet", source="app", tz="Europe/London", to_crs=27700
         )
         radio = H.read_pings(SAMPLE / "pings_radio.parquet", source="radio", crs=27700)
-    cols = ["officer", "time", "x", "y", "source"]
+    # the loaders' crs column survives the concatenation: nothing to set back by hand
+    cols = ["officer", "time", "x", "y", "source", "crs"]
     pings = pd.concat([app[cols], radio[cols]], ignore_index=True)
-    pings.attrs["crs"] = "EPSG:27700"
     plan = pd.read_csv(SAMPLE / "tasking_plan.csv", dtype=str)
     plan["planned_start"] = (
         pd.to_datetime(plan["planned_start"])
@@ -146,7 +146,7 @@ def test_activity_log_joins_to_fences_and_visits(sample):
 
     acts = pd.read_csv(SAMPLE / "activity_log.csv", dtype={"officer": str})
     acts["time"] = pd.to_datetime(acts["time"], utc=True)
-    acts.attrs["crs"] = "EPSG:27700"
+    acts["crs"] = "EPSG:27700"
     j = join_activities(acts, sample["fences"], sample["visits"])
     assert len(j) == len(acts) == sum(sample["g"]["devices"]["activity_counts"].values())
     beat = sample["fences"].drop_duplicates("fence_id").set_index("fence_id")["beat_id"]

@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose
 from shapely.geometry import box
 
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
+from hspwork.report import report_of
 from hspwork.tracking.clean import FLAGS, flag_pings, quality_report, remove_flagged
 
 T0 = pd.Timestamp("2025-06-02 08:00", tz="UTC")
@@ -26,7 +27,7 @@ def pings(rows):
             "source": src,
         }
     )
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 
@@ -69,7 +70,7 @@ def test_each_flag_on_known_rows():
     # PC2 within 25 m from minute 0 to 180 (3 h >= 2 h): rows 7..43 stationary
     assert list(np.flatnonzero(f["flag_stationary"])) == list(range(7, 44))
     assert_allclose(f.loc[3, "speed_in_mps"], 8940 / 60)
-    rep = f.attrs["quality_report"].set_index("officer")
+    rep = quality_report(f).set_index("officer")
     assert rep.loc["PC1", "pings"] == 7 and rep.loc["PC2", "pings"] == 38
     assert rep.loc["PC1", "flag_duplicate"] == 1
     assert rep.loc["PC2", "flag_stationary"] == 37
@@ -89,11 +90,11 @@ def test_removal_is_chosen_and_counted():
     f = flag_pings(pings(rows))
     with pytest.warns(DataDroppedWarning, match=r"duplicate: 1, impossible speed: 1"):
         kept = remove_flagged(f, ["flag_duplicate", "flag_speed"])
-    rep = kept.attrs["load_report"]
+    rep = report_of(kept)
     assert rep.rows_read == 5 and rep.rows_kept == 3
     # the user decides: without choosing flags nothing else goes
     kept2 = remove_flagged(f, ["flag_stationary"])
-    assert len(kept2) == 5 and kept2.attrs["load_report"].dropped == {}
+    assert len(kept2) == 5 and report_of(kept2).dropped == {}
 
 
 def test_errors():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import hspwork as H
-from hspwork.tracking import flag_pings
+from hspwork.tracking import flag_pings, quality_report
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 pytestmark = pytest.mark.skipif(
@@ -56,7 +56,7 @@ def test_low_power_phone_gaps(app_flags):
     low = g["devices"]["low_power"]["collar_no"]
     sub = app[app["time"] < "2025-09-15"].copy()
     sub.attrs = app.attrs
-    rep = flag_pings(sub).attrs["quality_report"].set_index("officer")
+    rep = quality_report(flag_pings(sub)).set_index("officer")
     rate = rep["flag_gap_before"] / rep["pings"]
     assert rate.idxmax() == low
     assert rate[low] > 3 * rate.drop(low).max()

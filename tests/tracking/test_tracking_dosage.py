@@ -32,14 +32,12 @@ def track(officer, start, minutes, x, y=50.0, every_s=60, source="app"):
     t = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(np.arange(n) * every_s, unit="s")
     xs = np.broadcast_to(np.asarray(x, float), (n,)) if np.ndim(x) == 0 else np.asarray(x, float)
     df = pd.DataFrame({"officer": officer, "time": t, "x": xs, "y": y, "source": source})
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 
 def cat(*f):
-    out = pd.concat(f, ignore_index=True)
-    out.attrs["crs"] = "EPSG:27700"
-    return out
+    return pd.concat(f, ignore_index=True)  # the crs column comes along
 
 
 def test_dosage_per_day_and_shift_from_dwell():
@@ -113,7 +111,7 @@ def test_activities_joined_to_fences_and_visits():
             "activity": ["stop", "arrest", "engagement", "stop"],
         }
     )
-    acts.attrs["crs"] = "EPSG:27700"
+    acts["crs"] = "EPSG:27700"
     j = join_activities(acts, FENCES, v)
     assert len(j) == 4
     assert j["fence_id"].tolist()[:3] == ["A", "A", "B"] and pd.isna(j["fence_id"].iloc[3])

@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from hspwork.errors import CRSError, CRSMismatchWarning, HspworkError, SchemaError
+from hspwork.report import report_of
 from hspwork.tracking import FenceIndex, dwell, dwell_summary, unobserved_table
 
 T0 = pd.Timestamp("2025-06-02 09:00", tz="UTC")
@@ -26,14 +27,12 @@ def make_pings(officer, times, xs, ys, source="app"):
             "source": source,
         }
     )
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 
 def cat(*frames):
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs["crs"] = "EPSG:27700"
-    return out
+    return pd.concat(frames, ignore_index=True)  # the crs column comes along
 
 
 def square(fid="A", x0=0.0, y0=0.0, size=100.0, **cols):
@@ -213,10 +212,8 @@ def test_errors_name_what_was_received():
     p = walk()
     with pytest.raises(SchemaError, match="tz-aware"):
         dwell(p.assign(time=p["time"].dt.tz_localize(None)), square())
-    q = p.copy()
-    q.attrs = {}
-    with pytest.raises(CRSError, match="pings have no CRS"):
-        dwell(q, square())
+    with pytest.raises(CRSError, match=r"pings have no CRS.*pass crs="):
+        dwell(p.drop(columns="crs"), square())
     with pytest.raises(SchemaError, match=r"no max_gap for source\(s\) \['bodycam'\]"):
         dwell(p.assign(source="bodycam"), square())
     with pytest.raises(SchemaError, match=r"lack column\(s\) \['x'\]"):
@@ -241,7 +238,7 @@ def test_rows_without_position_are_counted():
     p["officer"] = p["officer"].astype(object)
     p.loc[5, "officer"] = None
     v = dwell(p, square())
-    rep = v.attrs["load_report"]
+    rep = report_of(v)
     assert rep.dropped == {"no time or position": 1, "no officer": 1}
     assert rep.rows_read == len(p) and rep.rows_kept == len(p) - 2
 
@@ -303,3 +300,19 @@ def test_edge_cases_gap_equal_to_max_gap_single_ping_zero_gap_and_boundaries():
         v = dwell(at([0, 1], [x, x], np.array([y, y], float)), fences)
         assert v["fence_id"].tolist() == fids, (x, y)
         assert_allclose(v["minutes"].sum(), float(len(fids)))
+
+
+def test_fences_without_a_fence_id_are_refused_naming_the_rows():
+    # Was: a raw "ValueError: 'list' argument must have no negative elements" (a NaN id
+    # factorised to -1), or a silent fence called "nan".
+    p = walk()
+    two = pd.concat([square("A"), square("B", x0=500.0)], ignore_index=True)
+    for missing in (np.nan, None, ""):
+        f = two.copy()
+        f["fence_id"] = pd.array(["A", missing], dtype=object)
+        with pytest.raises(HspworkError, match=r"1 fence\(s\) without a fence_id \(row 1\)"):
+            dwell(p, f)
+    f = two.copy()
+    f["fence_id"] = pd.array(["A", None], dtype="str")
+    with pytest.raises(HspworkError, match=r"without a fence_id \(row 1\)"):
+        dwell(p, f)

@@ -40,7 +40,7 @@ def frame(rows):
     df = pd.DataFrame(
         {"officer": off, "time": T0 + pd.to_timedelta(sec, unit="s"), "x": x, "y": y, "source": src}
     )
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 

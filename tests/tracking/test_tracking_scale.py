@@ -11,6 +11,7 @@ from distributed import Client, LocalCluster
 from shapely.geometry import box
 
 from hspwork.errors import CRSError
+from hspwork.report import report_of
 from hspwork.tracking import dwell
 from hspwork.tracking.scale import dwell_dask
 
@@ -43,7 +44,7 @@ def pings():
             )
         )
     df = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=3)
-    df.attrs["crs"] = "EPSG:27700"
+    df["crs"] = "EPSG:27700"
     return df
 
 
@@ -74,7 +75,7 @@ def test_dask_parquet_by_day_matches_in_memory(tmp_path, client):
     assert len(across) == 1
     np.testing.assert_allclose(across["minutes"].iloc[0], 20 + 2 / 3, rtol=1e-12)
     assert across["start"].iloc[0].day == 2 and across["end"].iloc[0].day == 3
-    assert got.attrs["load_report"].rows_read == len(df)
+    assert report_of(got).rows_read == len(df)
 
 
 def test_dask_requires_crs(client):
@@ -91,8 +92,8 @@ def test_dask_counts_unusable_rows_by_reason_like_in_memory(client):
     df.loc[df.index[3], "x"] = np.nan
     df.loc[df.index[7], "officer"] = None
     want = dwell(df, FENCES, max_gap=5)
-    assert want.attrs["load_report"].dropped == {"no time or position": 1, "no officer": 1}
+    assert report_of(want).dropped == {"no time or position": 1, "no officer": 1}
     got = dwell_dask(dd.from_pandas(df, npartitions=3), FENCES, crs=27700, max_gap=5)
-    assert got.attrs["load_report"].dropped == want.attrs["load_report"].dropped
-    assert got.attrs["load_report"].rows_kept == len(df) - 2
+    assert report_of(got).dropped == report_of(want).dropped
+    assert report_of(got).rows_kept == len(df) - 2
     pd.testing.assert_frame_equal(got, want)

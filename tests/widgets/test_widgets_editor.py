@@ -17,6 +17,7 @@ from shapely.geometry import LineString, Point, box, mapping
 
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences import fence_figures, from_file, make_fences, validate_fences
+from hspwork.report import report_of
 from hspwork.widgets import (
     FenceEditor,
     features_to_fences,
@@ -108,7 +109,7 @@ def test_new_and_stray_features(fences):
         "F1",
     )
     assert new["valid_from"] == fences["valid_from"].max()
-    assert back.attrs["load_report"].dropped == {"not a polygon": 1}
+    assert report_of(back).dropped == {"not a polygon": 1}
     assert new_fence_id(["F1", "F2", "market"]) == "F3"
 
 

@@ -23,7 +23,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "workbench"
 FIGURES = {
     "01_targeting": 6,
     "02_geofences": 1,
-    "03_tracking": 3,
+    "03_tracking": 6,
     "04_evaluation": 1,
     "weekly_briefing": 3,
 }
