@@ -45,7 +45,9 @@ def make_hostile_sample(out_dir: str | Path, source: str | Path | None = None) -
       unchanged. Crimes during the programme keep their label: chapter 4 prices them with the
       shipped harm table whatever ``harm_scheme`` says, and would refuse an offence it lacks;
     - ``roster.csv`` and ``tasking_plan.csv``: team "Crew 3";
-    - ``tasking_plan.csv``: shift "early", a name that is also a path outside any folder.
+    - ``tasking_plan.csv``: shift "early", a name that is also a path outside any folder (and
+      the same shift in the programme file's ``shift_hours``, which the plan's shifts must
+      match).
 
     Parameters
     ----------
@@ -118,5 +120,9 @@ def make_hostile_sample(out_dir: str | Path, source: str | Path | None = None) -
     )
     if str(out / "harm_hostile.csv") not in text:
         raise HspworkError(f"{toml} has no harm_scheme line to point at the hostile harm table")
+    # The programme's shifts carry the same name as the plan's, as a force's would.
+    shift_key = f"{json.dumps(_REPLACED['shift'])} = ["
+    if shift_key in text:
+        text = text.replace(shift_key, f"{json.dumps(HOSTILE['shift'])} = [")
     toml.write_text(text, encoding="utf-8")
     return out

@@ -1,9 +1,10 @@
 """The sample town with hostile names, end to end through ``hspwork brief``: nothing runs.
 
 A fence named ``<script>alert(1)</script>``, a team ``x" onerror="alert(1)``, an offence
-``<img src=x onerror=alert(1)>`` and a shift ``early/../../../x`` go through all four chapters
-and the weekly page; every page is opened in Chromium with the network cut off. No dialog may
-open, no script element or event handler may exist, and each string must read as its text.
+``<img src=x onerror=alert(1)>`` and a shift ``early/../../../x`` go through all four chapters,
+the tasking sheets chapter 3 writes, the weekly page and the index; every page is opened in
+Chromium with the network cut off. No dialog may open, no script element or event handler may
+exist, each string must read as its text, and no file may land outside its folder.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ SHOWN_ON = {
     "fence_name": ["02_geofences"],
     "team": ["03_tracking", "weekly_briefing"],
     "offence": ["01_targeting"],
-    "shift": ["03_tracking", "weekly_briefing"],
+    "shift": ["03_tracking", "weekly_briefing", "sheet"],
 }
 
 
@@ -61,6 +62,10 @@ def test_the_hostile_town_differs_where_it_should(tmp_path):
     assert HOSTILE["offence"] in (data / "harm_hostile.csv").read_text()
 
 
+def _sheets(brief) -> list[Path]:
+    return sorted((brief.work_dir / "03_tracking" / "sheets").glob("*.html"))
+
+
 def test_every_page_passes_the_checks(hostile_brief):
     assert hostile_brief.problems == []
     names = {p.stem for p in hostile_brief.pages}
@@ -71,13 +76,25 @@ def test_every_page_passes_the_checks(hostile_brief):
         "04_evaluation",
         "weekly_briefing",
     }
-    for page in [*hostile_brief.pages, hostile_brief.index]:
+    assert _sheets(hostile_brief), "chapter 3 wrote no tasking sheet"
+    for page in [*hostile_brief.pages, hostile_brief.index, *_sheets(hostile_brief)]:
         assert check_html(page) == [], page.name
+
+
+def test_nothing_is_written_outside_its_folder(hostile_brief):
+    # "early/../../../x" as a file name would climb from sheets/ to the work folder or above.
+    top = hostile_brief.out_dir.parent
+    stray = [p for p in top.rglob("x.*") if p.is_file()]
+    assert stray == []
+    sheets = hostile_brief.work_dir / "03_tracking" / "sheets"
+    for path in sheets.rglob("*"):
+        assert path.resolve().is_relative_to(sheets.resolve()), path
 
 
 @pytest.mark.browser
 def test_nothing_from_the_data_runs_in_chromium(hostile_brief, chromium):
-    pages = [*hostile_brief.pages, hostile_brief.index]
+    sheet = next(p for p in _sheets(hostile_brief) if "early" in p.name)
+    pages = [*hostile_brief.pages, hostile_brief.index, sheet]
     seen_text = {}
     for path in pages:
         context = chromium.new_context(viewport={"width": 1200, "height": 900})
@@ -104,7 +121,7 @@ def test_nothing_from_the_data_runs_in_chromium(hostile_brief, chromium):
                 broken: [...document.images].filter(i => !i.complete || !i.naturalWidth).length,
             })"""
         )
-        seen_text[path.stem] = page.inner_text("body")
+        seen_text["sheet" if path == sheet else path.stem] = page.inner_text("body")
         if path.stem == "weekly_briefing":
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "hostile_weekly_briefing.png"), full_page=True)
