@@ -18,10 +18,11 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Browser tests use Debian's Chromium through Playwright's executable_path; no browser download.
+# R's spdep is the independent reference for Gi* (tests skip it when Rscript is missing).
 setup-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v Rscript >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium r-base-core r-cran-spdep >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium r-base-core r-cran-spdep >/dev/null; fi; \
 	fi
 
 run: setup

@@ -44,9 +44,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "hspwork.targeting": (
         "CATEGORIES", "Concentration", "EmergingHotSpots", "PlaceProfile", "Scale", "Selection",
         "aoristic_weights", "compare_scales", "concentration", "default_scale",
-        "emerging_hotspots", "generalised_gini", "gini", "gistar", "lisa", "lorenz",
-        "mann_kendall", "pai", "place_profile", "places_for_share", "plot_gistar", "plot_lisa",
-        "plot_surface_3d", "select", "share_in_top",
+        "emerging_hotspots", "explain_selection", "generalised_gini", "gini", "gistar", "lisa",
+        "lorenz", "mann_kendall", "mann_kendall_min_periods", "pai", "place_profile",
+        "places_for_share", "plot_gistar", "plot_lisa", "plot_surface_3d", "plot_units",
+        "select", "share_in_top",
     ),
     "hspwork.fences": (
         "calibrate_gps", "catchments", "commit_fences", "compare_versions", "current_fences",

@@ -9,6 +9,7 @@ street segment) are counted by reason in a :class:`~hspwork.report.LoadReport`.
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -18,8 +19,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from hspwork.crs import metres_to_crs_units, require_crs, to_metric, unit_to_metres
-from hspwork.errors import HspworkError, SchemaError
-from hspwork.report import LoadReport, RowLedger, attach_report, report_of
+from hspwork.errors import HspworkError, HspworkWarning, SchemaError
+from hspwork.report import LoadReport, RowLedger, attach_report, report_of  # noqa: F401 (examples)
 
 PERIODS = ("week", "28D", "month", "quarter")
 SHAPES = ("square", "hex")
@@ -263,7 +264,8 @@ def assign(
     -------
     GeoDataFrame
         The crimes that were placed, with ``unit_id`` (and ``snap_distance_m`` for lines);
-        ``attrs["load_report"]`` counts the crimes dropped, by reason.
+        ``attrs["load_report"]`` counts the crimes dropped, by reason (in JSON form; read it
+        with :func:`hspwork.report.report_of`).
 
     Examples
     --------
@@ -275,12 +277,13 @@ def assign(
     >>> placed["unit_id"].tolist(), report_of(placed).dropped
     ([0], {'farther than 30 m from every segment': 1})
     """
-    out = _assign(crimes, units, max_distance_m=max_distance_m)
-    report_of(out).warn(stacklevel=3)
+    out, report = _assign(crimes, units, max_distance_m=max_distance_m)
+    report.warn(stacklevel=3)
+    attach_report(out, report)
     return out
 
 
-def _assign(crimes, units, *, max_distance_m):
+def _assign(crimes, units, *, max_distance_m) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """:func:`assign` without the warning (callers warn once, at their own level)."""
     from hspwork.crs import align_crs
 
@@ -296,9 +299,9 @@ def _assign(crimes, units, *, max_distance_m):
     idx = np.full(len(crimes), -1, dtype=np.int64)
     dist = np.full(len(crimes), np.nan)
     ok = np.flatnonzero(~missing)
-    tree = shapely.STRtree(ugeoms)
     line_units = np.isin(shapely.get_type_id(ugeoms), (1, 5)).all()
     if line_units:
+        tree = shapely.STRtree(ugeoms)
         reach = metres_to_crs_units(float(max_distance_m), crs)
         src, dst = tree.query_nearest(
             pts[ok], max_distance=reach, return_distance=False, all_matches=False
@@ -307,19 +310,70 @@ def _assign(crimes, units, *, max_distance_m):
         dist[ok[src]] = shapely.distance(pts[ok[src]], ugeoms[dst]) * unit_to_metres(crs)
         ledger.drop(idx < 0, f"farther than {float(max_distance_m):g} m from every segment")
     else:
-        src, dst = tree.query(pts[ok], predicate="intersects")
-        # first unit in row order for points on shared boundaries
-        order = np.lexsort((dst, src))
-        src, dst = src[order], dst[order]
-        first = np.r_[True, src[1:] != src[:-1]]
-        idx[ok[src[first]]] = dst[first]
+        idx[ok] = _place_in_polygons(pts[ok], units, ugeoms)
         ledger.drop(idx < 0, "outside every unit")
     keep = ledger.keep
     out = crimes.loc[keep].copy()
     out["unit_id"] = units["unit_id"].to_numpy()[idx[keep]]
     if line_units:
         out["snap_distance_m"] = dist[keep]
-    attach_report(out, ledger.report())
+    return out, ledger.report()
+
+
+def _place_in_polygons(pts: np.ndarray, units: gpd.GeoDataFrame, ugeoms: np.ndarray) -> np.ndarray:
+    """Row position of the unit holding each point (-1: none); on a shared edge, the first.
+
+    A regular square grid is indexed by arithmetic (a million crimes in well under a second);
+    points within a hair of a cell edge are checked against the cells on both sides, so the
+    answer is the geometric one. Other polygons use a spatial index.
+    """
+    from hspwork.targeting._weights import detect_lattice
+
+    lat = detect_lattice(units) if pts.size > 1000 else None
+    if lat is not None and (shapely.get_type_id(pts) == 0).all():
+        return _place_on_lattice(pts, ugeoms, lat)
+    return _place_by_tree(pts, ugeoms)
+
+
+def _place_by_tree(pts: np.ndarray, ugeoms: np.ndarray) -> np.ndarray:
+    out = np.full(pts.size, -1, dtype=np.int64)
+    src, dst = shapely.STRtree(ugeoms).query(pts, predicate="intersects")
+    # first unit in row order for points on shared boundaries
+    order = np.lexsort((dst, src))
+    src, dst = src[order], dst[order]
+    first = np.r_[True, src[1:] != src[:-1]]
+    out[src[first]] = dst[first]
+    return out
+
+
+def _place_on_lattice(pts: np.ndarray, ugeoms: np.ndarray, lat) -> np.ndarray:
+    b = shapely.bounds(ugeoms)
+    x0, y0, size = b[:, 0].min(), b[:, 1].min(), lat.cell_size
+    lookup = np.full((lat.nrows, lat.ncols), -1, dtype=np.int64)
+    lookup[lat.row, lat.col] = np.arange(lat.row.size)
+    fx = (shapely.get_x(pts) - x0) / size
+    fy = (shapely.get_y(pts) - y0) / size
+    eps = 1e-9
+    c_lo, c_hi = np.floor(fx - eps).astype(np.int64), np.floor(fx + eps).astype(np.int64)
+    r_lo, r_hi = np.floor(fy - eps).astype(np.int64), np.floor(fy + eps).astype(np.int64)
+
+    def at(r, c):
+        inside = (r >= 0) & (r < lat.nrows) & (c >= 0) & (c < lat.ncols)
+        pos = np.full(r.size, -1, dtype=np.int64)
+        pos[inside] = lookup[r[inside], c[inside]]
+        return pos
+
+    out = at(r_hi, c_hi)
+    edge = np.flatnonzero((c_lo != c_hi) | (r_lo != r_hi))
+    if edge.size:  # on (or within a hair of) an edge: the first cell that really holds it
+        best = np.full(edge.size, np.iinfo(np.int64).max)
+        for r in (r_lo[edge], r_hi[edge]):
+            for c in (c_lo[edge], c_hi[edge]):
+                pos = at(r, c)
+                ok = pos >= 0
+                ok[ok] = shapely.intersects(ugeoms[pos[ok]], pts[edge][ok])
+                best = np.where(ok & (pos < best), pos, best)
+        out[edge] = np.where(best == np.iinfo(np.int64).max, -1, best)
     return out
 
 
@@ -366,7 +420,8 @@ def count(
     -------
     GeoDataFrame
         A copy of ``units`` with ``crimes`` (int) and ``harm`` (float, when available); units
-        without crime have 0. ``attrs["count_report"]`` is the :class:`LoadReport` of placing.
+        without crime have 0. ``attrs["count_report"]`` is the report of placing, in JSON form
+        (``hspwork.report.report_of(frame, "count_report")`` reads it back).
 
     Examples
     --------
@@ -378,15 +433,15 @@ def count(
     >>> out["crimes"].tolist(), out["harm"].tolist(), report_of(out, "count_report").rows_dropped
     ([2, 0], [367.0, 0.0], 1)
     """
-    placed = _assign(crimes, units, max_distance_m=max_distance_m)
-    report_of(placed).warn(stacklevel=3)
+    placed, report = _assign(crimes, units, max_distance_m=max_distance_m)
+    report.warn(stacklevel=3)
     pos = _positions(units, placed["unit_id"].to_numpy())
     out = units.copy()
     out["crimes"] = np.bincount(pos, minlength=len(units)).astype(np.int64)
     if "harm" in placed.columns:
         out["harm"] = np.bincount(pos, weights=harm_values(placed), minlength=len(units))
     out.attrs = dict(units.attrs)
-    out.attrs["count_report"] = placed.attrs["load_report"]  # already in JSON form
+    attach_report(out, report, "count_report")
     return out
 
 
@@ -493,26 +548,30 @@ def count_by_period(
     GeoDataFrame
         ``units`` with one column per period, named by the local date the period starts
         (``"2024-01-01"``), zero-filled; ``attrs["periods"]`` lists those column names,
-        ``attrs["period_edges"]`` the UTC boundaries, ``attrs["period"]`` and ``attrs["value"]``
-        the settings, ``attrs["count_report"]`` the crimes dropped by reason.
+        ``attrs["period_edges"]`` the UTC boundaries (ISO 8601 text), ``attrs["period"]`` and
+        ``attrs["value"]`` the settings, ``attrs["empty_periods"]`` the periods with no record
+        anywhere in the area (gaps in the data: a :class:`~hspwork.errors.HspworkWarning` names
+        them), ``attrs["partial_periods"]`` the periods reaching outside ``start``..``end``
+        (name -> share of the period inside), ``attrs["count_report"]`` the crimes dropped by
+        reason (``hspwork.report.report_of(cube, "count_report")``).
 
     Examples
     --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point, box
     >>> u = gpd.GeoDataFrame({"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700)
-    >>> t = pd.to_datetime(["2024-01-05", "2024-01-20", "2024-03-02"], utc=True)
+    >>> t = pd.to_datetime(["2024-01-05", "2024-02-20", "2024-03-02"], utc=True)
     >>> c = gpd.GeoDataFrame({"occurred_from": t}, geometry=[Point(1, 1), Point(15, 5), Point(2, 2)], crs=27700)
     >>> cube = count_by_period(u, c, "month")
     >>> cube[cube.attrs["periods"]].values.tolist()
-    [[1, 0, 1], [1, 0, 0]]
+    [[1, 0, 1], [0, 1, 0]]
     """
     if value not in ("crimes", "harm"):
         raise HspworkError(f"value={value!r} is not allowed; use 'crimes' or 'harm'")
     for col in (time_column,) + (("harm",) if value == "harm" else ()):
         if col not in crimes.columns:
             raise SchemaError(f"crimes has no column {col!r}; columns are {list(crimes.columns)}")
-    placed = _assign(crimes, units, max_distance_m=max_distance_m)
+    placed, first = _assign(crimes, units, max_distance_m=max_distance_m)
     edges, which = period_starts(placed[time_column], period, tz=tz, start=start, end=end)
     ledger = RowLedger(len(placed), "crimes placed in periods")
     ledger.drop(which < 0, "outside the study period")
@@ -528,23 +587,68 @@ def count_by_period(
         w = harm_values(placed)[keep]
         cube = np.bincount(flat, weights=w, minlength=len(units) * n_p).reshape(len(units), n_p)
     names = [str(e.date()) for e in edges[:-1].tz_convert(tz)]
+    # A period without a single record anywhere in the area is a gap in the data (a month not
+    # downloaded, an export that stopped), not a period without crime.
+    records = np.bincount(which[keep], minlength=n_p)
+    empty = [names[k] for k in np.flatnonzero(records == 0)]
+    # A period reaching outside the study window holds only part of a period's crime: its
+    # low counts are the window's doing, not the place's.
+    partial = {}
+    lo = pd.Timestamp(start) if start is not None else None
+    hi = pd.Timestamp(end) if end is not None else None
+    for k in range(n_p):
+        a, b = edges[k], edges[k + 1]
+        inside_a = max(a, lo) if lo is not None else a
+        inside_b = min(b, hi) if hi is not None else b
+        share = max((inside_b - inside_a) / (b - a), 0.0)
+        if share < 1.0 - 1e-9:
+            partial[names[k]] = round(float(share), 4)
     out = units.copy()
     out = pd.concat([out, pd.DataFrame(cube, columns=names, index=out.index)], axis=1)
     out = gpd.GeoDataFrame(out, geometry=units.geometry.name, crs=units.crs)
-    first = report_of(placed)
     second = ledger.report()
     dropped = dict(first.dropped)
     for k, v in second.dropped.items():
         dropped[k] = dropped.get(k, 0) + v
+    notes = tuple(first.notes) + tuple(second.notes)
+    if empty:
+        notes += (
+            f"{len(empty)} of {n_p} periods have no record anywhere in the area "
+            f"({_list_periods(empty)}): gaps in the data, not periods without crime",
+        )
+    if partial:
+        notes += (
+            "periods only partly inside the study window: "
+            + ", ".join(f"{k} ({v:.0%} inside)" for k, v in partial.items()),
+        )
+    report = LoadReport(
+        "crimes counted by period", first.rows_read, second.rows_kept, dropped, notes
+    )
     out.attrs = dict(units.attrs)
     out.attrs.update(
         periods=names,
-        period_edges=list(edges),
+        period_edges=[e.isoformat() for e in edges],
         period=period,
         value=value,
-        count_report=LoadReport(
-            "crimes counted by period", first.rows_read, second.rows_kept, dropped
-        ).to_dict(),
+        empty_periods=empty,
+        partial_periods=partial,
+        count_report=report.to_dict(),
     )
-    report_of(out, "count_report").warn(stacklevel=3)
+    report.warn(stacklevel=3)
+    if empty:
+        warnings.warn(
+            f"{_list_periods(empty)}: no record anywhere in the area in {len(empty)} of {n_p} "
+            f"{period} periods. These are gaps in the data (a download missing?), not "
+            "periods without crime; emerging_hotspots leaves them out and says so "
+            "(cube.attrs['empty_periods'] lists them)",
+            HspworkWarning,
+            stacklevel=2,
+        )
     return out
+
+
+def _list_periods(names: list[str], most: int = 6) -> str:
+    """'2024-02-01, 2024-03-01' or the first few and how many more."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"

@@ -23,6 +23,36 @@ os.environ.setdefault("HSPWORK_PSEUDONYM_KEY", "hspwork-test-suite-key")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+#: Debian's Chromium, driven by Playwright through ``executable_path`` (no browser download).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium per test process, shared by every browser test.
+
+    Playwright's synchronous API runs one event loop per process, so a second
+    ``sync_playwright()`` in the same worker fails: every browser test takes this fixture.
+    """
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (make setup-browser installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 
 def warm_up_kernels() -> None:
     """Run every compiled kernel once on a tiny input, so its machine code is cached."""

@@ -243,6 +243,21 @@ def neighbours(units: gpd.GeoDataFrame, spec: NeighbourSpec = "queen") -> sparse
     raise HspworkError(f"neighbours={spec!r} is not understood; use {_ALLOWED}")
 
 
+def plain_spec(spec: NeighbourSpec) -> str | int | float:
+    """The neighbour specification as a JSON-native value (for ``DataFrame.attrs``).
+
+    Examples
+    --------
+    >>> plain_spec(np.float64(150.0)), plain_spec(np.int64(8)), plain_spec("queen")
+    (150.0, 8, 'queen')
+    """
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, int | np.integer):
+        return int(spec)
+    return float(spec)
+
+
 def describe(spec: NeighbourSpec) -> str:
     """Words for a neighbour specification, for summaries and briefings."""
     if isinstance(spec, str):

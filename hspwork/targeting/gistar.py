@@ -25,8 +25,7 @@ from hspwork.targeting._inference import (
     check_alternative,
     confidence_bins,
     normal_p,
-    permutation_counts,
-    permutation_p,
+    permutation_inference,
 )
 from hspwork.targeting._weights import (
     NeighbourSpec,
@@ -35,7 +34,11 @@ from hspwork.targeting._weights import (
     detect_lattice,
     lattice_neighbours,
     neighbours,
+    plain_spec,
 )
+
+# Permutations per unit for Gi* and LISA alike: esda's and GeoDa's default.
+PERMUTATIONS = 999
 
 GI_COLUMNS = ("gi_z", "gi_p", "gi_p_sim", "gi_p_adj", "gi_bin", "gi_sig")
 
@@ -117,10 +120,11 @@ def gistar(
     column: str,
     *,
     neighbours: NeighbourSpec = "queen",
-    permutations: int = 0,
+    permutations: int = PERMUTATIONS,
     alternative: str = "two-sided",
     fdr: float | None = 0.05,
     seed: int | None = None,
+    max_permutations: int | None = None,
     progress: bool | None = None,
 ) -> gpd.GeoDataFrame:
     """Getis-Ord Gi* hot and cold spots of ``column`` over ``units``.
@@ -136,15 +140,23 @@ def gistar(
         neighbours (an int, 1..30: ``150`` is refused as a distance missing its ``.0``).
         Binary weights; the unit itself is always included (the "star").
     permutations : int
-        When > 0, also conditional-randomisation pseudo p-values (``gi_p_sim``).
-    alternative : {"two-sided", "greater", "less"}
-        Direction of the test, for both the normal and the permutation p-values.
+        Conditional-randomisation permutations per unit (999, as esda and GeoDa, and the same
+        default as :func:`hspwork.targeting.lisa`); significance then comes from ``gi_p_sim``.
+        ``0`` uses the normal approximation only, as ArcGIS's Hot Spot Analysis does.
+    alternative : {"two-sided", "greater", "less", "folded"}
+        Direction of the test, for both the normal and the permutation p-values. ``"folded"``
+        is GeoDa's and esda's pseudo p-value (the smaller tail, not doubled), to reproduce a
+        GeoDa map; it is a one-sided test in whichever direction the unit went.
     fdr : float or None
         When set, bins use Benjamini-Hochberg adjusted p-values (as ArcGIS's FDR correction
         does: only the bin changes, never the stored p) and ``gi_sig`` marks units with
-        ``gi_p_adj < fdr``. ``None`` bins on the unadjusted p and ``gi_sig`` is ``p < 0.05``.
+        ``gi_p_adj < fdr``; units near the permutation floor get more permutations (see
+        Notes). ``None`` bins on the unadjusted p and ``gi_sig`` is ``p < 0.05``.
     seed : int, optional
         Seed for the permutations; the same seed gives the same p-values.
+    max_permutations : int, optional
+        Cap on the permutations any unit gets when raised for FDR (default: as many as the
+        Benjamini-Hochberg threshold needs, at most about ``4 n / fdr`` in all).
     progress : bool, optional
         Show a progress bar over chunks of units (default: on for long runs).
 
@@ -158,10 +170,19 @@ def gistar(
 
     Notes
     -----
-    A permutation p-value can be no smaller than ``1 / (permutations + 1)`` (twice that when
-    two-sided). Across thousands of units the Benjamini-Hochberg adjustment then needs many
-    units at that floor before any is flagged, so with FDR on a large grid prefer the normal
-    p-values (``permutations=0``, ArcGIS's default) or use 9,999 permutations.
+    The z-value is always the analytical one (``gi_z``, what ArcGIS, esda's ``Zs`` and spdep
+    report). The permutation p-value holds the unit's own value fixed and draws its
+    neighbours from the other units (conditional randomisation, as esda and GeoDa do): it
+    does not lean on the normal curve, which fits poorly for a neighbourhood of 9 cells of
+    skewed counts or harm. A permutation p-value can be no smaller than
+    ``1 / (permutations + 1)`` (twice that two-sided), while Benjamini-Hochberg over ``n``
+    units needs the smallest at or below ``fdr / n``: 999 permutations could never pass BH on a
+    city of thousands of cells. So, with ``fdr`` set, the units whose p-value is near that
+    floor get more permutations, as many as BH needs, and units clearly not significant after
+    99 (one-sided p above 0.1) stop there (see
+    :func:`hspwork.targeting._inference.permutation_inference` for why the p-values stay
+    valid); ``attrs["gistar"]["permutations_max"]`` says how many the most extreme units had.
+    When nothing can reach significance (a cap set too low) a warning says so and gives the fix.
 
     Examples
     --------
@@ -170,9 +191,11 @@ def gistar(
     >>> cells = [box(x, y, x + 100, y + 100) for y in range(0, 500, 100) for x in range(0, 500, 100)]
     >>> units = gpd.GeoDataFrame({"crimes": [0] * 25}, geometry=cells, crs=27700)
     >>> units.loc[[6, 7, 8, 11, 12, 13, 16, 17, 18], "crimes"] = [5, 6, 5, 6, 9, 6, 5, 6, 5]
-    >>> out = gistar(units, "crimes")
-    >>> round(float(out.loc[12, "gi_z"]), 4), int(out.loc[12, "gi_bin"])
-    (4.7482, 3)
+    >>> out = gistar(units, "crimes", seed=1)
+    >>> round(float(out.loc[12, "gi_z"]), 4), int(out.loc[12, "gi_bin"]), bool(out.loc[12, "gi_sig"])
+    (4.7482, 2, True)
+    >>> int(gistar(units, "crimes", permutations=0).loc[12, "gi_bin"])  # normal approximation
+    3
     """
     check_alternative(alternative)
     if fdr is not None and not (0 < float(fdr) < 1):
@@ -203,12 +226,21 @@ def gistar(
     out["gi_z"] = z
     out["gi_p"] = normal_p(z, alternative)
     p_for_adj = out["gi_p"].to_numpy()
+    perms_min = perms_max = int(permutations)
+    raised, note = 0, ""
     if permutations:
         if w is None:
             w = lattice_neighbours(lat, rook=neighbours.lower() == "rook")
-        ge, le = permutation_counts(y, w, w @ y, permutations, seed, progress=progress)
-        out["gi_p_sim"] = permutation_p(ge, le, permutations, alternative)
-        p_for_adj = out["gi_p_sim"].to_numpy()
+        res = permutation_inference(
+            y, w, w @ y, permutations, seed, alternative, fdr,
+            max_permutations=max_permutations, progress=progress,
+        )  # fmt: skip
+        out["gi_p_sim"] = res.p
+        p_for_adj = res.p
+        perms_min, perms_max = int(res.permutations.min()), int(res.permutations.max())
+        raised, note = res.raised, res.note
+        if note:
+            warnings.warn(note, HspworkWarning, stacklevel=2)
     out["gi_p_adj"] = bh_adjust(p_for_adj)
     p_bin = out["gi_p_adj"].to_numpy() if fdr is not None else p_for_adj
     out["gi_bin"] = confidence_bins(z, p_bin)
@@ -216,13 +248,17 @@ def gistar(
     out.attrs = dict(units.attrs)
     out.attrs["gistar"] = {
         "column": column,
-        "neighbours": neighbours,
+        "neighbours": plain_spec(neighbours),
         "neighbours_text": describe(neighbours),
         "units_text": describe_units(units),
         "permutations": int(permutations),
+        "permutations_min": perms_min,
+        "permutations_max": perms_max,
+        "permutations_raised": raised,
         "alternative": alternative,
-        "fdr": fdr,
-        "seed": seed,
+        "fdr": None if fdr is None else float(fdr),
+        "seed": None if seed is None else int(seed),
+        "note": note,
     }
     return out
 

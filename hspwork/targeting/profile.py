@@ -5,6 +5,13 @@ Times recorded as a from-to window are apportioned across the hours they span (a
 analysis, Ratcliffe 2000): a burglary between 10:30 and 11:15 puts 0.67 of itself in the
 10 o'clock hour and 0.33 in the 11 o'clock hour. Hours are local wall-clock hours in ``tz``;
 the time between is real elapsed time, so clock changes neither add nor remove an hour.
+
+A window says nothing about the hour once it is a day or longer, nor about the weekday once
+it is a week or longer: a police.uk record is known only to its month. The hour profile uses
+the crimes whose window is at most ``hour_window_minutes`` (a day), the weekday profile those
+within ``weekday_window_minutes`` (a week); when fewer than ``min_share`` of the crimes have
+such windows the profile is left out and :attr:`PlaceProfile.when_note` says why, so
+month-only data never yields a claim such as "peak Sun 00:00-01:00".
 """
 
 from __future__ import annotations
@@ -128,50 +135,82 @@ class PlaceProfile:
 
     Attributes
     ----------
-    heat : DataFrame
-        7 x 24 (rows Mon..Sun, columns hours 0..23) of aoristic counts or harm.
+    heat : DataFrame or None
+        7 x 24 (rows Mon..Sun, columns hours 0..23) of aoristic counts or harm, from the crimes
+        whose window is at most a day; None when too few are (see ``when_note``).
+    weekday : Series or None
+        Value per day of the week (Mon..Sun), from the crimes whose window is at most a week;
+        None when too few are.
     offence_mix : DataFrame
         ``offence``, ``crimes``, ``harm`` (when available), ``share`` (of the chosen value).
     monthly : Series
         Value per calendar month (local time), months without crime included.
     value : str
     n_crimes : int
+    when_note : str
+        Why the hour or weekday profile is absent, or which crimes they leave out; "" when
+        every crime's time is known to the hour.
     """
 
-    heat: pd.DataFrame
+    heat: pd.DataFrame | None
     offence_mix: pd.DataFrame
     monthly: pd.Series
     value: str
     n_crimes: int
     name: str = ""
     settings: dict = field(default_factory=dict)
+    weekday: pd.Series | None = None
+    when_note: str = ""
 
     def summary(self) -> str:
-        day, hour = np.unravel_index(int(np.argmax(self.heat.to_numpy())), self.heat.shape)
+        """One line: crimes, the peak hour (or busiest day) when the data can tell, the top offence."""
         top = self.offence_mix.iloc[0] if len(self.offence_mix) else None
         text = f"{self.name + ': ' if self.name else ''}{self.n_crimes} crimes"
         if self.n_crimes:
-            text += f"; peak {DAYS[day]} {hour:02d}:00-{hour + 1:02d}:00"
+            if self.heat is not None and self.heat.to_numpy().sum() > 0:
+                day, hour = np.unravel_index(int(np.argmax(self.heat.to_numpy())), self.heat.shape)
+                text += f"; peak {DAYS[day]} {hour:02d}:00-{hour + 1:02d}:00"
+            elif self.weekday is not None and self.weekday.sum() > 0:
+                text += f"; busiest day {self.weekday.idxmax()}"
             text += f"; most {self.value} from {top['offence']} ({top['share']:.0%})"
+            if self.heat is None:
+                text += f". {self.when_note}"
         return text
 
     def plot(self):
-        """Heat map, offence mix and monthly trend as one static Figure."""
+        """Heat map (or weekday bars), offence mix and monthly trend as one static Figure.
+
+        The hour-and-day heat map is drawn only when the crimes' times are known to within a
+        day, the weekday bars only within a week; otherwise the panel is left out and the
+        figure's title says why.
+        """
         import matplotlib.pyplot as plt
         import seaborn as sns
 
-        fig = plt.figure(figsize=(11, 6))
-        gs = fig.add_gridspec(2, 2, height_ratios=[1.2, 1])
-        ax0 = fig.add_subplot(gs[0, :])
-        sns.heatmap(self.heat, ax=ax0, cmap="Reds", cbar_kws={"label": self.value})
-        ax0.set_xlabel("hour of day")
-        ax0.set_ylabel("")
-        ax0.set_title(f"{self.name} {self.value} by hour and day (aoristic)".strip())
-        ax1 = fig.add_subplot(gs[1, 0])
+        top_panel = self.heat is not None or self.weekday is not None
+        fig = plt.figure(figsize=(11, 6 if top_panel else 3.6))
+        gs = fig.add_gridspec(
+            2 if top_panel else 1, 2, height_ratios=[1.2, 1] if top_panel else [1]
+        )
+        if self.heat is not None:
+            ax0 = fig.add_subplot(gs[0, :])
+            sns.heatmap(self.heat, ax=ax0, cmap="Reds", cbar_kws={"label": self.value})
+            ax0.set_xlabel("hour of day")
+            ax0.set_ylabel("")
+            ax0.set_title(f"{self.name} {self.value} by hour and day (aoristic)".strip())
+        elif self.weekday is not None:
+            ax0 = fig.add_subplot(gs[0, :])
+            ax0.bar(list(self.weekday.index), self.weekday.to_numpy(), color="#b2182b")
+            ax0.set_ylabel(self.value)
+            ax0.set_title(f"{self.name} {self.value} by day of the week (aoristic)".strip())
+        if self.heat is None:
+            fig.suptitle(_wrap(self.when_note), fontsize=8, y=0.995)
+        row = 1 if top_panel else 0
+        ax1 = fig.add_subplot(gs[row, 0])
         mix = self.offence_mix.head(8)
         ax1.barh(mix["offence"][::-1], mix["share"][::-1] * 100, color="#b2182b")
         ax1.set_xlabel(f"% of {self.value}")
-        ax2 = fig.add_subplot(gs[1, 1])
+        ax2 = fig.add_subplot(gs[row, 1])
         ax2.plot(
             self.monthly.index.astype(str), self.monthly.to_numpy(), marker="o", color="#2166ac"
         )
@@ -179,6 +218,12 @@ class PlaceProfile:
         ax2.tick_params(axis="x", rotation=90, labelsize=7)
         fig.tight_layout()
         return fig
+
+
+def _wrap(text: str, width: int = 120) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def place_profile(
@@ -189,6 +234,9 @@ def place_profile(
     value: str = "crimes",
     tz: str = "UTC",
     name: str = "",
+    hour_window_minutes: float = 24 * 60,
+    weekday_window_minutes: float = 7 * 24 * 60,
+    min_share: float = 0.5,
 ) -> PlaceProfile:
     """Profile the crimes at a place (or all crimes when ``place`` is None).
 
@@ -205,6 +253,12 @@ def place_profile(
         Local time zone for hours, days and months (e.g. "Europe/London").
     name : str
         Label for titles and the summary.
+    hour_window_minutes, weekday_window_minutes : float
+        The longest window that still says something about the hour (a day) or the weekday
+        (a week). Crimes with longer windows are left out of that profile.
+    min_share : float
+        The hour (weekday) profile is drawn only when at least this share of the crimes have
+        windows that short; otherwise it is None and ``when_note`` says why.
 
     Examples
     --------
@@ -219,6 +273,16 @@ def place_profile(
     (1.0, 0.5, 0.5)
     >>> p.monthly.tolist(), p.offence_mix["offence"].tolist()
     ([2.0, 1.0], ['Robbery', 'Shoplifting'])
+
+    Known only to the month (as police.uk records are), there is no hour or weekday to show:
+
+    >>> month = pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01"], utc=True)
+    >>> m = c.assign(occurred_from=month, occurred_to=month + pd.offsets.MonthBegin(1))
+    >>> pm = place_profile(m, box(0, 0, 10, 10))
+    >>> pm.heat is None, pm.weekday is None, "peak" in pm.summary()
+    (True, True, False)
+    >>> pm.when_note
+    'No hour-of-day or day-of-week profile: 3 of 3 crimes are known only to a window of a week or more (median 31 days; police.uk records give the month only).'
     """
     if value not in ("crimes", "harm"):
         raise HspworkError(f"value={value!r} is not allowed; use 'crimes' or 'harm'")
@@ -242,13 +306,30 @@ def place_profile(
         crimes = crimes[crimes.geometry.intersects(geom)]
     weight = np.ones(len(crimes)) if value == "crimes" else harm_values(crimes)
     end = crimes["occurred_to"] if "occurred_to" in crimes.columns else crimes["occurred_from"]
+    end = end.fillna(crimes["occurred_from"])
+    span_min = np.asarray(
+        (pd.DatetimeIndex(end) - pd.DatetimeIndex(crimes["occurred_from"]))
+        / pd.Timedelta(minutes=1),
+        dtype=float,
+    )
+    for_hours = span_min <= float(hour_window_minutes)
+    for_days = span_min <= float(weekday_window_minutes)
     w = (
         aoristic_weights(crimes["occurred_from"], end, tz=tz)
         if len(crimes)
         else np.zeros((0, _WEEK_H))
     )
-    heat = (weight[:, None] * w).sum(axis=0).reshape(7, 24)
-    heat = pd.DataFrame(heat, index=list(DAYS), columns=range(24))
+    n = len(crimes)
+    hours_ok = n == 0 or for_hours.mean() >= min_share
+    days_ok = n == 0 or for_days.mean() >= min_share
+    heat = weekday = None
+    if hours_ok:
+        cells = (np.where(for_hours, weight, 0.0)[:, None] * w).sum(axis=0).reshape(7, 24)
+        heat = pd.DataFrame(cells, index=list(DAYS), columns=range(24))
+    if days_ok:
+        days = (np.where(for_days, weight, 0.0)[:, None] * w).sum(axis=0).reshape(7, 24)
+        weekday = pd.Series(days.sum(axis=1), index=list(DAYS))
+    when_note = _when_note(n, for_hours, for_days, span_min, hours_ok, days_ok)
     offence = (
         crimes["offence"] if "offence" in crimes.columns else pd.Series("all", index=crimes.index)
     )
@@ -284,5 +365,46 @@ def place_profile(
         value=value,
         n_crimes=len(crimes),
         name=name,
-        settings={"tz": tz, "buffer_m": buffer_m},
+        settings={
+            "tz": tz,
+            "buffer_m": float(buffer_m),
+            "hour_window_minutes": float(hour_window_minutes),
+            "weekday_window_minutes": float(weekday_window_minutes),
+            "min_share": float(min_share),
+            "crimes_in_hours": int(for_hours.sum()),
+            "crimes_in_weekdays": int(for_days.sum()),
+        },
+        weekday=weekday,
+        when_note=when_note,
+    )
+
+
+def _when_note(n, for_hours, for_days, span_min, hours_ok, days_ok) -> str:
+    """Plain words for what the crimes' time windows allow the profile to show."""
+    if n == 0 or (for_hours.all()):
+        return ""
+    long_h = int((~for_hours).sum())
+    long_d = int((~for_days).sum())
+    median_days = float(np.median(span_min[~for_hours])) / (24 * 60)
+    month_like = median_days >= 27
+    source = "; police.uk records give the month only" if month_like else ""
+    if not days_ok:
+        return (
+            f"No hour-of-day or day-of-week profile: {long_d:,} of {n:,} crimes are known only "
+            f"to a window of a week or more (median {median_days:.0f} days{source})."
+        )
+    if not hours_ok:
+        text = (
+            f"No hour-of-day profile: {long_h:,} of {n:,} crimes are known only to a window of "
+            f"a day or more (median {median_days:.1f} days{source})"
+        )
+        if long_d:
+            return (
+                text
+                + f"; the day-of-week bars leave out the {long_d:,} known only to a week or more."
+            )
+        return text + "; the day-of-week bars use them all."
+    return (
+        f"The hour-of-day profile leaves out {long_h:,} of {n:,} crimes known only to a window "
+        f"of a day or more{source}."
     )

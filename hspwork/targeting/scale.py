@@ -194,6 +194,6 @@ def compare_scales(
     out.attrs["best_cell_size_m"] = (
         float(out.loc[out["pai"].idxmax(), "cell_size_m"]) if out["pai"].notna().any() else None
     )
-    out.attrs["area_share"] = area_share
+    out.attrs["area_share"] = float(area_share)
     out.attrs["value"] = value
     return out

@@ -151,7 +151,7 @@ def test_bins_and_adjusted_p_in_output():
     y = rng.poisson(1.0, 15 * 15).astype(float)
     y[100:104] += 12
     units = lattice_units(15, 15, y)
-    out = gistar(units, "crimes", fdr=0.05)
+    out = gistar(units, "crimes", fdr=0.05, permutations=0)  # the normal approximation
     from scipy import stats
 
     z = out["gi_z"].to_numpy()
@@ -163,7 +163,7 @@ def test_bins_and_adjusted_p_in_output():
     assert (out["gi_bin"].to_numpy() == expected).all()
     assert (out["gi_bin"] == 3).sum() >= 1
     assert (out["gi_sig"] == (out["gi_p_adj"] < 0.05)).all()
-    raw = gistar(units, "crimes", fdr=None)
+    raw = gistar(units, "crimes", fdr=None, permutations=0)
     assert (raw["gi_bin"].abs() >= out["gi_bin"].abs()).all()  # FDR only ever lowers a bin
     assert_allclose(raw["gi_p"], out["gi_p"])  # ... and never the stored p
     assert confidence_bins(np.array([-4.0]), np.array([0.001]))[0] == -3
@@ -202,12 +202,9 @@ def test_permutation_tail_matches_exact_distribution():
     # unit 5 (value 5) sees 4; other values {0..4}: P(lag >= 4) = 1/5, P(lag <= 4) = 1.
     units = lattice_units(1, 6, [0, 1, 2, 3, 4, 5])
     perms = 20_000
-    greater = gistar(
-        units, "crimes", neighbours="rook", permutations=perms, alternative="greater", seed=9
-    )
-    less = gistar(
-        units, "crimes", neighbours="rook", permutations=perms, alternative="less", seed=9
-    )
+    kw = {"neighbours": "rook", "permutations": perms, "seed": 9, "fdr": None}  # fixed P
+    greater = gistar(units, "crimes", alternative="greater", **kw)
+    less = gistar(units, "crimes", alternative="less", **kw)
     p_ge = greater["gi_p_sim"].to_numpy() * (perms + 1) - 1
     p_le = less["gi_p_sim"].to_numpy() * (perms + 1) - 1
     se = np.sqrt(0.2 * 0.8 / perms)  # 0.0028
@@ -226,7 +223,7 @@ def test_permutation_p_close_to_esda():
     y[14] = 12
     units = lattice_units(6, 6, y)
     perms = 9999
-    ours = gistar(units, "crimes", permutations=perms, alternative="greater", seed=1)
+    ours = gistar(units, "crimes", permutations=perms, alternative="greater", seed=1, fdr=None)
     ge = np.rint(ours["gi_p_sim"].to_numpy() * (perms + 1) - 1)
     folded = (np.minimum(ge, perms - ge) + 1) / (perms + 1)  # esda's "directed" p_sim
     with warnings.catch_warnings():
@@ -303,7 +300,7 @@ def test_permutation_memory_is_flat_in_permutations():
 def test_rerun_leaves_no_stale_columns():
     units = lattice_units(4, 4, np.arange(16))
     first = gistar(units, "crimes", permutations=19, seed=1)
-    again = gistar(first, "crimes")
+    again = gistar(first, "crimes", permutations=0)
     assert "gi_p_sim" not in again.columns
     assert list(again.columns).count("gi_z") == 1
     assert (
@@ -357,3 +354,35 @@ def test_units_without_neighbours_are_warned_about():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gistar(grid, "crimes", fdr=None)
+
+
+def test_default_permutations_reach_fdr_on_a_large_map():
+    # 60 x 60 cells, one busy block: the permutation floor of 999 (0.002 two-sided) is above
+    # what BH needs over 3,600 tests, so the units near the floor get more permutations
+    rng = np.random.default_rng(12)
+    y = rng.poisson(1.0, 3600).astype(float)
+    block = [r * 60 + c for r in range(28, 32) for c in range(28, 32)]
+    y[block] += 6
+    units = lattice_units(60, 60, y)
+    out = gistar(units, "crimes", seed=5)
+    settings = out.attrs["gistar"]
+    assert settings["permutations"] == 999 and settings["permutations_max"] > 999
+    assert out.loc[block, "gi_sig"].mean() > 0.5 and (out.loc[block, "gi_bin"] > 0).all()
+    # the same with 999 and no more: nothing significant, and the warning gives the fix
+    with pytest.warns(HspworkWarning, match="Raise max_permutations to at least 143,999"):
+        capped = gistar(units, "crimes", seed=5, max_permutations=999)
+    assert not capped["gi_sig"].any()
+    # GeoDa's folded pseudo p-value: one tail, not doubled
+    folded = gistar(units, "crimes", seed=5, alternative="folded", fdr=None, permutations=199)
+    ge = np.rint(folded["gi_p_sim"] * 200 - 1)
+    assert (ge <= 99).all()
+
+
+def test_gistar_and_lisa_share_the_permutations_default():
+    import inspect
+
+    from hspwork.targeting.lisa import lisa
+
+    g = inspect.signature(gistar).parameters["permutations"].default
+    m = inspect.signature(lisa).parameters["permutations"].default
+    assert g == m == 999

@@ -70,3 +70,92 @@ def test_surface_3d_draws_one_bar_per_unit_with_value_and_caps():
     with pytest.raises(SchemaError, match="no column 'gi_bin'"):
         plot_gistar(u)
     assert np.all(u["harm"] >= 0)
+
+
+def big_grid(nrows=150, ncols=160):
+    """A lattice large enough (24,000 cells) to be painted as an image."""
+    import shapely
+
+    x0 = np.tile(np.arange(ncols) * 100.0, nrows)
+    y0 = np.repeat(np.arange(nrows) * 100.0, ncols)
+    g = gpd.GeoDataFrame(
+        {"unit_id": np.arange(nrows * ncols)},
+        geometry=shapely.box(x0 + 5000, y0 + 7000, x0 + 5100, y0 + 7100),
+        crs=27700,
+    )
+    return g.sample(frac=1.0, random_state=1)  # rows in any order
+
+
+def test_large_grids_are_painted_as_one_image_in_the_right_places():
+    from hspwork.targeting.plots import RASTER_ABOVE
+
+    u = big_grid()
+    assert len(u) > RASTER_ABOVE
+    rng = np.random.default_rng(0)
+    u["gi_bin"] = rng.integers(-3, 4, len(u))
+    fig = plot_gistar(u)
+    ax = fig.axes[0]
+    assert len(ax.images) == 1 and len(ax.collections) == 0
+    image = ax.images[0].get_array()
+    assert image.shape[:2] == (150, 160)
+    # the cell whose south-west corner is (5000 + 100 c, 7000 + 100 r) is pixel (r, c)
+    b = u.geometry.bounds
+    r = ((b["miny"] - 7000) / 100).round().astype(int).to_numpy()
+    c = ((b["minx"] - 5000) / 100).round().astype(int).to_numpy()
+    assert_allclose(image[r, c], [to_rgba(GI_COLOURS[k]) for k in u["gi_bin"]])
+    assert ax.images[0].get_extent() == [5000.0, 21000.0, 7000.0, 22000.0]
+    plt.close(fig)
+
+
+def test_plot_units_colours_by_value_with_a_capped_scale():
+    from matplotlib import colormaps
+
+    from hspwork.targeting.plots import plot_units
+
+    u = strip(4)
+    u["harm"] = [0.0, 50.0, 100.0, 5000.0]
+    fig = plot_units(u, "harm", vmax=100, label="harm (days)", title="Harm per cell")
+    faces = fig.axes[0].collections[0].get_facecolors()
+    # 0 -> the bottom colour, 50 -> the middle, 100 and 5000 -> the top (capped)
+    assert_allclose(faces, colormaps["Reds"]([0.0, 0.5, 1.0, 1.0]))
+    assert fig.axes[1].get_ylabel() == "harm (days)"
+    assert fig.axes[0].get_title() == "Harm per cell"
+    plt.close(fig)
+    big = big_grid()
+    big["harm"] = np.arange(len(big), dtype=float)
+    fig = plot_units(big, "harm")  # default cap: the 99th percentile
+    assert len(fig.axes[0].images) == 1
+    cap = np.quantile(big["harm"], 0.99)
+    image = fig.axes[0].images[0].get_array()
+    b = big.geometry.bounds
+    r = ((b["miny"] - 7000) / 100).round().astype(int).to_numpy()
+    c = ((b["minx"] - 5000) / 100).round().astype(int).to_numpy()
+    expected = colormaps["Reds"](np.minimum(big["harm"].to_numpy() / cap, 1.0))
+    assert_allclose(image[r, c], expected, atol=1e-12)
+    plt.close(fig)
+
+
+def test_chosen_place_labels_have_a_halo_and_the_map_is_an_image_at_scale():
+    import matplotlib.patheffects as pe
+
+    from hspwork.targeting.select import select
+
+    u = big_grid()
+    u["harm"] = u["unit_id"].map({5: 30.0, 805: 20.0, 1605: 10.0}).fillna(0.0)
+    sel = select(u, "harm", capacity=2, hot=(u["harm"] > 0).to_numpy())
+    fig = sel.plot(units=u)
+    ax = fig.axes[0]
+    assert len(ax.images) == 1  # the 24,000 cells as one image
+    labels = [t for t in ax.texts]
+    assert [t.get_text() for t in labels] == ["1", "2"]
+    for t in labels:
+        assert t.get_fontweight() == "bold" and t.get_fontsize() >= 9
+        effects = t.get_path_effects()
+        assert any(isinstance(e, pe.withStroke) for e in effects)
+    # the chosen cells are red in the image, the next best orange
+    image = ax.images[0].get_array()
+    assert_allclose(image[0, 5], to_rgba("#d7191c"))  # unit 5
+    assert_allclose(image[5, 5], to_rgba("#d7191c"))  # unit 805, 500 m away: allowed
+    assert_allclose(image[10, 5], to_rgba("#fdae61"))  # unit 1605: beyond capacity 2
+    assert_allclose(image[1, 5], to_rgba("#eeeeee"))
+    plt.close(fig)

@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 from shapely.geometry import Point, box
 
-from hspwork.errors import HspworkError, SchemaError
+from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.targeting.profile import aoristic_weights, place_profile
 
 
@@ -133,3 +133,86 @@ def test_missing_harm_weight_is_refused_not_counted_as_zero():
     full = c.assign(harm=[365.0, 1.0, 365.0])
     assert count(u, full)["harm"].tolist() == [731.0]
     assert place_profile(full, value="harm").monthly.tolist() == [366.0, 365.0]
+
+
+def _crimes(starts, ends):
+    return gpd.GeoDataFrame(
+        {
+            "occurred_from": pd.to_datetime(starts, utc=True),
+            "occurred_to": pd.to_datetime(ends, utc=True),
+            "offence": "Burglary",
+        },
+        geometry=[Point(1, 1)] * len(starts),
+        crs=27700,
+    )
+
+
+def test_month_only_police_uk_data_makes_no_clock_claims():
+    import matplotlib.pyplot as plt
+
+    from hspwork.io import read_crimes
+    from tests.conftest import SAMPLE
+
+    with pytest.warns(DataDroppedWarning, match="no location"):
+        crimes = read_crimes(SAMPLE / "crimes_police_uk.csv", tz="Europe/London", harm="cambridge")
+    p = place_profile(crimes, value="harm", tz="Europe/London", name="town")
+    assert p.heat is None and p.weekday is None
+    text = p.summary()
+    assert "peak" not in text and "busiest day" not in text and ":00" not in text
+    assert "police.uk records give the month only" in p.when_note
+    assert p.when_note in text
+    assert p.monthly.sum() > 0  # the month is known, so the monthly trend stays
+    fig = p.plot()
+    assert len(fig.axes) == 2  # offence mix and monthly trend; no hour or day panel
+    assert "No hour-of-day or day-of-week profile" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_force_export_with_short_windows_keeps_the_hours():
+    from hspwork.io import read_crimes
+    from tests.conftest import SAMPLE
+
+    crimes = read_crimes(
+        SAMPLE / "crimes_force.csv", tz="Europe/London", crs="EPSG:27700", harm="cambridge"
+    )
+    p = place_profile(crimes.head(3000), tz="Europe/London")
+    assert p.heat is not None and p.when_note == ""
+    assert_allclose(p.heat.to_numpy().sum(), 3000)
+    assert "peak" in p.summary()
+
+
+def test_windows_of_days_keep_the_weekday_but_not_the_hour():
+    # 2 of 3 crimes known only to a two-day window (Mon 00:00 - Wed 00:00): no hours (1 of 3
+    # short is under half), but the weekday profile uses all three
+    c = _crimes(
+        ["2024-01-01 00:00", "2024-01-08 00:00", "2024-01-13 10:00"],
+        ["2024-01-03 00:00", "2024-01-10 00:00", "2024-01-13 10:00"],
+    )
+    p = place_profile(c, tz="UTC")
+    assert p.heat is None
+    assert p.weekday.to_dict() == {
+        "Mon": 1.0, "Tue": 1.0, "Wed": 0.0, "Thu": 0.0, "Fri": 0.0, "Sat": 1.0, "Sun": 0.0
+    }  # fmt: skip
+    assert "No hour-of-day profile: 2 of 3 crimes" in p.when_note
+    assert "the day-of-week bars use them all" in p.when_note
+    assert "busiest day Mon" in p.summary() and "peak" not in p.summary()
+    fig = p.plot()
+    assert fig.axes[0].get_title().endswith("by day of the week (aoristic)")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_long_windows_are_left_out_of_the_hours_when_most_are_short():
+    # Mon 10:00 exact, Tue 14:00 exact, and a 3-day window: hours from the two exact ones only
+    c = _crimes(
+        ["2024-01-01 10:00", "2024-01-02 14:00", "2024-01-03 00:00"],
+        ["2024-01-01 10:00", "2024-01-02 14:00", "2024-01-06 00:00"],
+    )
+    p = place_profile(c, tz="UTC")
+    assert p.heat.to_numpy().sum() == 2.0
+    assert p.heat.loc["Mon", 10] == 1.0 and p.heat.loc["Tue", 14] == 1.0
+    # the weekday bars take the 3-day window too: a third each to Wed, Thu, Fri
+    assert_allclose(p.weekday[["Wed", "Thu", "Fri"]], [1 / 3] * 3)
+    assert "leaves out 1 of 3 crimes known only to a window of a day or more" in p.when_note
+    assert p.settings["crimes_in_hours"] == 2 and p.settings["crimes_in_weekdays"] == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -122,3 +124,76 @@ def test_gi_bin_default_and_errors_and_plot():
         select(g, "risk", capacity=1)
     with pytest.raises(HspworkError, match="no unit is flagged hot"):
         select(g, "harm", capacity=1, hot=np.zeros(10, bool))
+
+
+def _hot_grid(nrows, ncols, size, seed, share=0.3):
+    """A grid with continuous harm (no ties) and a clumpy hot mask."""
+    rng = np.random.default_rng(seed)
+    g = cells(nrows, ncols, size=size)
+    base = rng.gamma(0.6, 50.0, nrows * ncols)
+    # clumps: smooth the noise so hot units touch each other and form wide areas
+    field = base.reshape(nrows, ncols)
+    smooth = field.copy()
+    smooth[1:, :] += field[:-1, :]
+    smooth[:, 1:] += field[:, :-1]
+    g["harm"] = base + rng.uniform(0, 1e-3, base.size)
+    g["crimes"] = rng.poisson(3, base.size)
+    hot = smooth.ravel() >= np.quantile(smooth, 1 - share)
+    return g, hot
+
+
+@pytest.mark.parametrize(
+    ("size", "radius", "spacing", "seed"),
+    # spacings no two centres on these lattices can be apart exactly (the first implementation's
+    # centres carry rounding noise, so a tie at the limit would be decided by noise)
+    [(100.0, 150.0, 480.0, 1), (50.0, 150.0, 310.0, 2), (150.0, 150.0, 500.0, 3),
+     (40.0, 100.0, 250.0, 4), (100.0, 220.0, 0.0, 5)],
+)  # fmt: skip
+def test_same_places_as_the_first_implementation(size, radius, spacing, seed):
+    # The compiled decomposition must give exactly the places, reasons and statuses of the
+    # original union-per-test implementation (kept in _select_reference) on wide hot areas.
+    from tests.targeting._select_reference import reference_select
+
+    g, hot = _hot_grid(24, 30, size, seed)
+    new = select(g, "harm", capacity=12, hot=hot, max_radius_m=radius, min_spacing_m=spacing)
+    old = reference_select(
+        g, "harm", capacity=12, hot=hot, max_radius_m=radius, min_spacing_m=spacing
+    )
+    assert len(new.places) == len(old) > 20
+    p, q = new.places, old
+    assert [sorted(u) for u in p["unit_ids"]] == [sorted(u) for u in q["unit_ids"]]
+    assert p["status"].tolist() == q["status"].tolist()
+    # when two kept places are equally near, the first implementation named either; this one
+    # names the hotter (lower place_id), which must be kept and at the stated distance
+    strip = [re.sub(r"from place \d+", "from place ?", r) for r in q["reason"]]
+    assert [re.sub(r"from place \d+", "from place ?", r) for r in p["reason"]] == strip
+    xy = p.set_index("place_id")[["centre_x", "centre_y", "status"]]
+    for _, row in p[p["reason"].str.contains("from place")].iterrows():
+        near = int(re.search(r"from place (\d+)", row["reason"]).group(1))
+        stated = float(re.search(r"centre (\d+) m", row["reason"]).group(1))
+        assert xy.loc[near, "status"] in ("chosen", "next best") and near < row["place_id"]
+        gap = np.hypot(xy.loc[near, "centre_x"] - row["centre_x"],
+                       xy.loc[near, "centre_y"] - row["centre_y"])  # fmt: skip
+        assert abs(gap - stated) <= 0.5
+    assert p["crimes"].tolist() == q["crimes"].tolist()
+    assert_allclose(p["value"], q["value"], rtol=1e-12)
+    assert_allclose(p["radius_m"], q["radius_m"], rtol=1e-9)
+    assert_allclose(p[["centre_x", "centre_y"]], q[["centre_x", "centre_y"]], atol=1e-6)
+    assert shapely.equals(np.asarray(p.geometry.values), np.asarray(q.geometry.values)).all()
+    # every candidate unit is in exactly one place
+    ids = sorted(u for us in p["unit_ids"] for u in us)
+    assert ids == sorted(g.loc[hot, "unit_id"].tolist())
+
+
+def test_hot_area_of_too_wide_units_cuts_each_unit_once():
+    # three touching 400 m cells, each wider than 150 m: each is cut on its own (the first
+    # implementation listed the whole area as one cut place, then its rest again)
+    g = cells(1, 3, size=400.0)
+    g["harm"] = [5.0, 9.0, 7.0]
+    sel = select(g, "harm", capacity=2)
+    assert sel.places["unit_ids"].tolist() == [[1], [2], [0]]
+    assert (sel.places["status"] == "cut").all()
+    assert (
+        sel.places["reason"].tolist()[1:]
+        == ["part of a hot area of 3 units; even its hottest unit is wider than 150 m radius"] * 2
+    )

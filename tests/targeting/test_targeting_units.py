@@ -10,10 +10,17 @@ import shapely
 from numpy.testing import assert_allclose
 from shapely.geometry import LineString, Point, box
 
-from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
+from hspwork.errors import DataDroppedWarning, HspworkError, HspworkWarning, SchemaError
 from hspwork.report import report_of
 from hspwork.targeting._weights import neighbours
-from hspwork.units import assign, count, count_by_period, grid, polygons, street_segments
+from hspwork.units import (
+    assign,
+    count,
+    count_by_period,
+    grid,
+    polygons,
+    street_segments,
+)
 
 
 def test_square_grid_covers_boundary_and_keeps_empty_cells():
@@ -142,6 +149,7 @@ def test_count_crimes_and_harm_by_hand():
     assert out["crimes"].tolist() == [2, 1]
     assert out["harm"].tolist() == [367.0, 1.0]
     assert report_of(out, "count_report").rows_read == 4
+    assert out.attrs["count_report"]["dropped"] == {"outside every unit": 1}  # JSON form
 
 
 def test_user_polygons_keep_ids():
@@ -246,3 +254,54 @@ def test_scale_travels_from_grid_to_hot_spot_results():
     assert out.attrs["cell_size_m"] == 100
     assert out.attrs["gistar"]["units_text"] == "100 m hexagonal cells"
     assert out.attrs["gistar"]["neighbours_text"] == "queen contiguity"
+
+
+def test_count_by_period_names_the_gaps_in_the_data():
+    # Three Julys of monthly data: every month between them has no record anywhere
+    u = gpd.GeoDataFrame(
+        {"unit_id": [0, 1]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700
+    )
+    c = _crimes_at(["2022-07-05", "2022-07-20", "2023-07-02", "2024-07-09"], [1, 15, 1, 1])
+    with pytest.warns(HspworkWarning, match=r"2022-08-01, .* and 16 more: no record anywhere"):
+        cube = count_by_period(u, c, "month")
+    assert len(cube.attrs["periods"]) == 25
+    assert len(cube.attrs["empty_periods"]) == 22
+    assert "2022-07-01" not in cube.attrs["empty_periods"]
+    assert cube.attrs["empty_periods"][:2] == ["2022-08-01", "2022-09-01"]
+    assert "22 of 25 periods have no record anywhere" in report_of(cube, "count_report").notes[-1]
+    # a period with crime in one unit only is not a gap: the other unit's 0 is real
+    assert cube["2023-07-01"].tolist() == [1, 0]
+    # every value in attrs is plain JSON, so the cube saves as it is
+    import json
+
+    json.dumps(cube.attrs)
+    assert cube.attrs["period_edges"][0] == "2022-07-01T00:00:00+00:00"
+
+
+def test_lattice_placement_equals_the_spatial_index_on_edges_and_corners():
+    # Points scattered at random, many exactly on cell edges and corners (integer eastings on
+    # a 150 m grid), rows of the grid shuffled: arithmetic placement must equal GEOS's
+    # "intersects, first unit in row order" answer for every point.
+    from hspwork.targeting._weights import detect_lattice
+    from hspwork.units import _place_by_tree, _place_on_lattice
+
+    g = grid(gpd.GeoSeries([box(0, 0, 3000, 2100)], crs=27700), 150).sample(
+        frac=1.0, random_state=3
+    )
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-200, 3200, 3000), rng.integers(0, 21, 800) * 150.0])
+    y = np.concatenate([rng.uniform(-200, 2300, 3000), rng.integers(0, 15, 800) * 150.0])
+    x[:400] = np.round(x[:400] / 150) * 150  # on vertical edges
+    pts = shapely.points(x, y)
+    geoms = np.asarray(g.geometry.values)
+    lat = detect_lattice(g)
+    fast = _place_on_lattice(pts, geoms, lat)
+    ref = _place_by_tree(pts, geoms)
+    assert (fast == ref).all()
+    assert (ref == -1).sum() > 100 and (fast >= 0).sum() > 3000  # outside and inside both met
+    # and count() uses it: the totals match a count by the spatial index
+    crimes = gpd.GeoDataFrame(geometry=pts, crs=27700)
+    with pytest.warns(DataDroppedWarning, match="outside every unit"):
+        out = count(g, crimes)
+    expected = np.bincount(ref[ref >= 0], minlength=len(g))
+    assert (out["crimes"].to_numpy() == expected).all()

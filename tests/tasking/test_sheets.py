@@ -126,24 +126,20 @@ def test_sheets_without_fences_have_no_map_and_time_order_plans_still_print(tmp_
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
                     reason="Debian's chromium is not installed")  # fmt: skip
-def test_sheet_prints_on_a4_without_overflow(routed, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_sheet_prints_on_a4_without_overflow(routed, tmp_path, chromium):
     r, fences, net = routed
     out = write_tasking_sheets(r, tmp_path, fences=fences, network=net, key=KEY)
     path = Path(out["html"].iloc[1]).resolve()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 703, "height": 1000})  # 186 mm at 96 dpi
-        page.goto(path.as_uri())
-        page.emulate_media(media="print")
-        overflow = page.evaluate(
-            "() => [document.documentElement.scrollWidth, "
-            "Math.max(...[...document.querySelectorAll('table, img')]"
-            ".map(e => e.getBoundingClientRect().right))]"
-        )
-        pdf = page.pdf(format="A4", print_background=True)
-        browser.close()
+    page = chromium.new_page(viewport={"width": 703, "height": 1000})  # 186 mm at 96 dpi
+    page.goto(path.as_uri())
+    page.emulate_media(media="print")
+    overflow = page.evaluate(
+        "() => [document.documentElement.scrollWidth, "
+        "Math.max(...[...document.querySelectorAll('table, img')]"
+        ".map(e => e.getBoundingClientRect().right))]"
+    )
+    pdf = page.pdf(format="A4", print_background=True)
+    page.close()
     assert overflow[0] <= 703 and overflow[1] <= 703, overflow
     assert pdf[:5] == b"%PDF-"
     # one page per team: the sections break before each team but the first
