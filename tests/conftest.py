@@ -1,5 +1,4 @@
-"""Shared test set-up: off-screen figures, the repository importable, compiled kernels warm,
-one Chromium for the browser tests.
+"""Shared test set-up: off-screen figures, the repository importable, compiled kernels warm.
 
 The compiled (numba) kernels are cached on disk. On a fresh checkout each pytest-xdist worker
 would compile them on first use at the same time, which made the first tracking and targeting
@@ -108,33 +107,3 @@ def pytest_sessionstart(session):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         warm_up_kernels()
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium, headless, driven by Playwright (no browser download).
-
-    One for the whole test process: Playwright's sync API refuses to start a second time while
-    a first is running, so the widget and workbench browser tests share this one.
-    """
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package (make setup-browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()

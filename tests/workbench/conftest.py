@@ -69,6 +69,7 @@ def print_a4(chromium):
     ``page_texts`` (the text of each printed page) and ``pngs`` (each page as an image, kept
     under ``test-artifacts/workbench`` for a person to look at).
     """
+    import shutil
     import subprocess
 
     def _print(path: Path, name: str) -> dict:
