@@ -1,7 +1,14 @@
-"""Tables and figures formatted for the people who read the pages: no raw floats, no NaN."""
+"""Tables and figures formatted for the people who read the pages: no raw floats, no NaN.
+
+Tables are written into pages that are emailed round a force, and their text (fence names,
+offence labels, team and shift names) comes from outside: every cell, index label, column name
+and axis name is HTML-escaped, so a fence named ``<script>...</script>`` reads as that text
+and runs nowhere.
+"""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +30,8 @@ def readable(
     Whole numbers get thousands separators, other numbers ``decimals`` places, the ``percent``
     columns (shares in 0..1) a percentage, p-value columns (``p_value``, ``p``) three places or
     "<0.001", and missing values ``na_rep``. The data are not changed: the CSV files keep full
-    precision.
+    precision. Text is HTML-escaped: cell values (other objects, such as a dict, as their
+    text), index labels, column names and the names of both axes.
 
     Parameters
     ----------
@@ -47,8 +55,12 @@ def readable(
     --------
     >>> t = pd.DataFrame({"crimes": [1234.0, 5.0], "share": [0.4731, None], "p_value": [0.0001, 0.2]})
     >>> html_text = readable(t, percent=["share"], index=False).to_html()
-    >>> [v in html_text for v in ("1,234", "47%", "<0.001", "0.200", "\u2013")]
+    >>> [v in html_text for v in ("1,234", "47%", "&lt;0.001", "0.200", "\u2013")]
     [True, True, True, True, True]
+    >>> named = pd.DataFrame({"<b>": ["<script>"]}, index=pd.Index(['x" onerror="y'], name="<i>"))
+    >>> page = readable(named).to_html()
+    >>> [v in page for v in ("&lt;b&gt;", "&lt;script&gt;", "x&#34; onerror=&#34;y", "&lt;i&gt;")]
+    [True, True, True, True]
     """
     import numpy as np
 
@@ -62,7 +74,7 @@ def readable(
         return f"{v:.0%}"
 
     def p_value(v: Any) -> str:
-        return "<0.001" if v < 0.001 else f"{v:.3f}"
+        return "&lt;0.001" if v < 0.001 else f"{v:.3f}"
 
     formats: dict[Any, Any] = {}
     for column in frame.columns:
@@ -79,10 +91,44 @@ def readable(
             formats[column] = whole
         else:
             formats[column] = number
-    styler = frame.style.format(formats, na_rep=na_rep)
+    shown = _escaped_names(_as_text(frame))
+    # escape="html" escapes text cells before formatting; the number formats write no markup.
+    styler = shown.style.format(formats, na_rep=html.escape(na_rep), escape="html")
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     if not index:
         styler = styler.hide(axis="index")
     return styler
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text columns hold only text or missing values (a dict becomes its text).
+
+    The Styler escapes only ``str`` cells; any other object would reach the page as its raw
+    ``str()``.
+    """
+
+    def text(v: Any) -> Any:
+        if v is None or isinstance(v, str | int | float | bool) or v is pd.NA or v is pd.NaT:
+            return v
+        return str(v)
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object:
+            out[column] = values.map(text)
+    return out
+
+
+def _escaped_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """The axis names escaped: the Styler writes them into the header as they are."""
+
+    def escape(names: Sequence[Any]) -> list[Any]:
+        return [html.escape(n) if isinstance(n, str) else n for n in names]
+
+    frame.index = frame.index.set_names(escape(frame.index.names))
+    frame.columns = frame.columns.set_names(escape(frame.columns.names))
+    return frame
 
 
 def show(fig: Any) -> None:

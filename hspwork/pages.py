@@ -2,7 +2,10 @@
 
 Values taken from data (fence names, offence labels, team and shift names, notes) are escaped
 by the template engine, never pasted into HTML by hand, so nothing in an input can run on a
-page that is emailed round a force. Templates live in ``hspwork/templates``.
+page that is emailed round a force. Templates live in ``hspwork/templates``: ``index.html.j2``
+(the briefings' index) and ``weekly.html.j2`` (the weekly performance page); figures enter a
+page as ``data:`` URIs, never as markup. :func:`hspwork.briefing.check_html` refuses a page in
+which anything would run.
 
 Examples
 --------

@@ -10,8 +10,9 @@ Writes are atomic (a temporary file in the same folder, then ``os.replace``: a f
 leaves the old file as it was). CSV files are meant for people and may be opened in Excel, so
 text cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are prefixed
 with ``'`` (OWASP's advice on CSV injection; a leading ``'`` is escaped the same way), and
-:meth:`WorkFolder.read` undoes it; numbers stay numbers. Officer identifier columns are
-pseudonymised on the way out whenever they are not already.
+:meth:`WorkFolder.read` undoes it; numbers stay numbers. Officer identifier columns (every
+name :func:`hspwork.privacy.is_identifier_column` knows, including those configured in
+``$HSPWORK_IDENTIFIER_COLUMNS``) are pseudonymised on the way out whenever they are not already.
 
 The ``briefing.json`` files carry a ``schema`` version; a file of another version is refused
 with what to re-run.
@@ -32,7 +33,6 @@ Examples
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from hspwork.errors import HspworkError, SchemaError
+from hspwork.privacy import pseudonymise_identifiers
 from hspwork.safe import atomic_write, neutralise_cells, restore_cells
 
 __all__ = [
@@ -55,10 +56,6 @@ __all__ = [
 
 #: Version of the ``briefing.json`` files; bump when their keys change.
 BRIEFING_SCHEMA = 2
-
-# Identifier columns pseudonymised on every export (compared in lower case).
-IDENTIFIER_COLUMNS = ("officer", "delivered_by", "collar_no", "collar_number", "officer_id", "issi")
-_PSEUDONYM = re.compile(r"^OFF-[0-9a-f]{8,}$")
 
 
 @dataclass(frozen=True)
@@ -169,27 +166,6 @@ FILES: dict[str, FileSpec] = {
 }  # fmt: skip
 
 
-def _pseudonymise_identifiers(frame: pd.DataFrame) -> pd.DataFrame:
-    from hspwork.privacy import pseudonymise
-
-    out = frame
-    for column in frame.columns:
-        if str(column).strip().lower() not in IDENTIFIER_COLUMNS:
-            continue
-        values = frame[column]
-        text = values.dropna().astype(str)
-        if text.empty or text.str.match(_PSEUDONYM).all():
-            continue
-        if out is frame:
-            out = frame.copy()
-        mask = values.notna()
-        tokens = pseudonymise(values[mask].astype(str))
-        column_out = values.astype(object)
-        column_out[mask] = list(tokens)
-        out[column] = column_out
-    return out
-
-
 class WorkFolder:
     """The work folder of one programme: paths, atomic writes and checked reads.
 
@@ -265,7 +241,7 @@ class WorkFolder:
         if not isinstance(data, pd.DataFrame):
             raise SchemaError(f"{spec.name} takes a DataFrame, got {type(data).__name__}")
         self._check_columns(key, data.columns, "to write")
-        frame = _pseudonymise_identifiers(data)
+        frame = pseudonymise_identifiers(data)
         if key == "geofences.fences":
             from hspwork.fences import to_file
 

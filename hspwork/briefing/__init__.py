@@ -7,14 +7,16 @@ HTML with nbconvert (static figures embedded as images; widget state embedded so
 maps come back when the page is opened online) and adds a one-page weekly performance briefing
 (:func:`weekly_briefing`) for the performance meeting.
 
-Two checks guard every page before it is handed over (:func:`check_html`): no error output
-(a manager should never see a traceback) and no raw officer identifier (collar numbers are
-personal data; pages show pseudonyms only).
+Three checks guard every page before it is handed over (:func:`check_html`): no error output
+(a manager should never see a traceback), no raw officer identifier (collar numbers are
+personal data; pages show pseudonyms only), and nothing that would run when the page is opened
+(:func:`active_content`: a script or event handler can only have come from unescaped data).
 
 The work folder's files and their columns are owned by :mod:`hspwork.workfolder`.
 """
 
 from hspwork.briefing.checks import (
+    active_content,
     check_html,
     find_identifiers,
     notebook_errors,
@@ -39,6 +41,7 @@ __all__ = [
     "NOTEBOOKS",
     "BriefRun",
     "NotebookRun",
+    "active_content",
     "check_html",
     "default_notebook_dir",
     "export_html",

@@ -1,19 +1,39 @@
-"""Checks every page passes before it is handed over: no error output, no raw officer identifier."""
+"""Checks every page passes before it is handed over.
+
+No error output, no raw officer identifier, and nothing that runs: the pages are emailed round
+a force, and their fence names, offence labels, team and shift names come from outside.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from hspwork.privacy import is_identifier_column
+
 _TRACEBACK = "Traceback (most recent call last)"
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")
-# Column names under which exports carry the officer identifier (compared after lower-casing
-# and turning anything but letters and digits into "_", as hspwork.io does).
-_OFFICER_COLUMNS = ("officer", "collar_no", "collar_number", "collar", "officer_id", "issi")
+# The only <script> elements a page may hold: data blocks, which browsers never run.
+_DATA_SCRIPT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/ld+json",
+        "application/vnd.jupyter.widget-state+json",
+        "application/vnd.jupyter.widget-view+json",
+    }
+)
+# Elements that load or run another document or plug-in, or redirect every link of the page.
+_ACTIVE_TAGS = frozenset({"iframe", "frame", "frameset", "object", "embed", "applet", "base"})
+# Attributes holding a URL, where "javascript:" runs code when followed.
+_URL_ATTRIBUTES = frozenset(
+    {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background"}
+)
+_SCRIPT_URL = re.compile(r"^(javascript|vbscript):|^data:text/html", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,8 +136,78 @@ def _html_errors(text: str) -> list[str]:
     return problems
 
 
+class _ActiveContent(HTMLParser):
+    """Collects what in a page could run: scripts, event handlers, script URLs, plug-ins."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, int] = {}
+
+    def _add(self, what: str) -> None:
+        self.found[what] = self.found.get(what, 0) + 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "script":
+            kind = values.get("type", "").split(";")[0].strip().lower()
+            if kind not in _DATA_SCRIPT_TYPES:
+                self._add("a <script> element")
+        if tag in _ACTIVE_TAGS:
+            self._add(f"an <{tag}> element")
+        if tag == "meta" and values.get("http-equiv", "").strip().lower() == "refresh":
+            self._add("a <meta http-equiv=refresh> redirect")
+        for name, value in values.items():
+            if name.startswith("on"):
+                self._add(f"an event-handler attribute {name}= on <{tag}>")
+            elif name == "srcdoc":
+                self._add(f"a srcdoc= document on <{tag}>")
+            elif name in _URL_ATTRIBUTES:
+                # Browsers ignore control characters and spaces inside the scheme.
+                url = re.sub(r"[\x00-\x20]+", "", value)
+                if _SCRIPT_URL.match(url):
+                    self._add(f"a script URL in {name}= on <{tag}>")
+
+    handle_startendtag = handle_starttag
+
+
+def active_content(text: str) -> list[str]:
+    """What in an HTML page could run code when it is opened, one line per kind with a count.
+
+    The library's pages hold no script at all: figures are images, tables are text. So any
+    executable ``<script>`` (one without a JSON data ``type``), any event-handler attribute
+    (``onerror=``, ``onload=``...), a ``javascript:`` URL, or an ``<iframe>``/``<object>``/
+    ``<embed>``/``<base>`` element can only have come from the data (a fence name, an offence
+    label, a team name) written into the page without escaping. The page is parsed as a browser
+    would read its tags (:class:`html.parser.HTMLParser`); escaped text such as
+    ``&lt;script&gt;`` is text and is not reported.
+
+    Parameters
+    ----------
+    text : str
+        The page's HTML.
+
+    Returns
+    -------
+    list of str
+        Empty when nothing can run.
+
+    Examples
+    --------
+    >>> active_content('<p>&lt;script&gt;alert(1)&lt;/script&gt; x" onerror="y</p>')
+    []
+    >>> active_content('<td><img src=x onerror=alert(1)></td><script>alert(2)</script>')
+    ['an event-handler attribute onerror= on <img> (1)', 'a <script> element (1)']
+    >>> active_content('<script type="application/json">{"a": 1}</script>')
+    []
+    """
+    parser = _ActiveContent()
+    parser.feed(text)
+    parser.close()
+    return [f"{what} ({n})" for what, n in parser.found.items()]
+
+
 def check_html(path: str | Path, identifiers: Iterable[str] = ()) -> list[str]:
-    """Problems in an exported page: error output, or a raw officer identifier.
+    """Problems in an exported page: error output, a raw officer identifier, or active content.
 
     Parameters
     ----------
@@ -129,7 +219,9 @@ def check_html(path: str | Path, identifiers: Iterable[str] = ()) -> list[str]:
     Returns
     -------
     list of str
-        One line per problem; empty when the page can be handed over.
+        One line per problem; empty when the page can be handed over. Code that would run
+        when the page is opened (:func:`active_content`) is a problem: a page is refused
+        rather than emailed round a force with a script in it.
 
     Examples
     --------
@@ -142,6 +234,12 @@ def check_html(path: str | Path, identifiers: Iterable[str] = ()) -> list[str]:
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     problems = [f"{path.name}: {p}" for p in _html_errors(text)]
+    active = active_content(text)
+    if active:
+        problems.append(
+            f"{path.name}: content that would run when the page is opened, written from the "
+            f"data without escaping: {'; '.join(active)}"
+        )
     found = find_identifiers(text, identifiers)
     if found:
         shown = ", ".join(sorted(found)[:10])
@@ -150,22 +248,19 @@ def check_html(path: str | Path, identifiers: Iterable[str] = ()) -> list[str]:
     return problems
 
 
-def _officer_column(columns: Iterable[str]) -> str | None:
-    for column in columns:
-        if re.sub(r"[^a-z0-9]+", "_", str(column).strip().lower()).strip("_") in _OFFICER_COLUMNS:
-            return column
-    return None
-
-
 def officer_identifiers(
     data_dir: str | Path, parameters: Mapping[str, Any] | None = None
 ) -> set[str]:
     """Raw officer identifiers in the files a run reads: pings, the roster and the plan.
 
-    Reads every identifier column (``officer``, ``collar_no``, ``Collar No``, ``officer_id``, a
-    radio's ``issi``, ...) of the ping files the run uses (``parameters["pings_paths"]``; every
-    ``*ping*`` CSV or Parquet file of ``data_dir`` when not given), and of the roster and the
-    plan. These are the strings the briefings must never show.
+    Reads every identifier column (:func:`hspwork.privacy.is_identifier_column`: ``officer``,
+    ``collar_no``, ``Collar No``, ``officer_id``, a radio's ``issi``, any column named in
+    ``$HSPWORK_IDENTIFIER_COLUMNS``...) of the files the run reads: the ping files of
+    ``parameters["pings_paths"]`` (every ``*ping*`` CSV or Parquet file of ``data_dir`` when
+    not given), and the roster and the plan (``roster_path``, ``plan_path``; when not given,
+    the chapters' defaults ``roster.csv`` and ``tasking_plan.csv`` if ``data_dir`` holds them).
+    Relative paths are read from ``data_dir``, absolute ones where they are: the files scanned
+    are the files the chapters read. These are the strings the briefings must never show.
 
     Parameters
     ----------
@@ -195,8 +290,14 @@ def officer_identifiers(
     else:
         paths = sorted(Path(data_dir).glob("*ping*"))
     for key in ("roster_path", "plan_path"):
-        if parameters.get(key):
+        if key in parameters:
             paths += resolve(data_dir, parameters[key])
+        else:
+            from hspwork.programme.parameters import PARAMETERS
+
+            # The chapter reads its default file when the run does not name one.
+            default = Path(data_dir) / PARAMETERS[key].default
+            paths += [default] if default.is_file() else []
     files: list[Path] = []
     for path in paths:
         files += sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
@@ -212,14 +313,14 @@ def _identifiers_in(path: Path) -> set[str]:
 
     name = path.name.lower()
     if name.endswith(".parquet"):
-        columns = [c for c in pq.read_schema(path).names if _officer_column([c])]
+        columns = [c for c in pq.read_schema(path).names if is_identifier_column(c)]
         if not columns:
             return set()
         table = pq.read_table(path, columns=columns)
         values = [table.column(c).to_pandas() for c in columns]
     elif name.endswith((".csv", ".csv.gz")):
         header = pd.read_csv(path, nrows=0, encoding_errors="replace").columns
-        columns = [c for c in header if _officer_column([c])]
+        columns = [c for c in header if is_identifier_column(c)]
         if not columns:
             return set()
         # Read as text so leading zeros survive: collar "0042" is not 42.

@@ -208,6 +208,7 @@ def write_index(
     *,
     skipped: Mapping[str, str] | None = None,
     notes: Sequence[str] = (),
+    one_off_key: bool = False,
 ) -> Path:
     """Write ``index.html``: one link per briefing page, and what each chapter not run needs.
 
@@ -220,7 +221,10 @@ def write_index(
     skipped : mapping, optional
         Chapter (notebook stem) -> what it needs, in plain words, for chapters not run.
     notes : sequence of str
-        Lines for the reader (a one-off pseudonym key, a generated sample).
+        Lines for the reader (a generated sample, the programme file used).
+    one_off_key : bool
+        The pages' pseudonyms come from a key made for this run only: the index says so at
+        the top (:data:`hspwork.privacy.ONE_OFF_KEY_NOTE`).
 
     Examples
     --------
@@ -233,6 +237,7 @@ def write_index(
     (True, True)
     """
     from hspwork.pages import render
+    from hspwork.privacy import ONE_OFF_KEY_NOTE
 
     out_dir = Path(out_dir)
     pairs = list(zip(pages, titles))
@@ -262,7 +267,11 @@ def write_index(
             {"heading": "The workbench chapters (for analysts)", "ordered": True, "pages": chapters}
         )
     page = render(
-        "index.html.j2", title="Hot spots policing briefings", groups=groups, notes=list(notes)
+        "index.html.j2",
+        title="Hot spots policing briefings",
+        groups=groups,
+        notes=list(notes),
+        pseudonym_note=ONE_OFF_KEY_NOTE if one_off_key else None,
     )
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
@@ -590,13 +599,18 @@ def run_brief(
     # The weekly page needs the tracking chapter's tables; without them it is reported missing.
     if WorkFolder(work_dir).exists("tracking.compliance"):
         weekly = weekly_briefing_from_work(
-            work_dir, out_dir / "weekly_briefing.html", target_compliance=target_compliance
+            work_dir,
+            out_dir / "weekly_briefing.html",
+            target_compliance=target_compliance,
+            one_off_key=one_off_key,
         )
     result = BriefRun(out_dir, work_dir, runs, weekly, notes=notes)
     titles = [notebook_title(_read_nb(run.executed)) or run.name for run in runs]
     if weekly is not None:
         titles.append("Weekly performance briefing")
-    result.index = write_index(out_dir, result.pages, titles, skipped=skipped, notes=notes)
+    result.index = write_index(
+        out_dir, result.pages, titles, skipped=skipped, notes=notes, one_off_key=one_off_key
+    )
     result.problems = [p for run in runs for p in run.problems]
     if weekly is not None:
         result.problems += check_html(weekly, identifiers)

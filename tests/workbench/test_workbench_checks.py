@@ -13,12 +13,9 @@ from hspwork.briefing import (
     find_identifiers,
     notebook_errors,
     officer_identifiers,
-    weekly_briefing,
-    weekly_briefing_from_work,
 )
 from hspwork.cli import build_parser, parse_param
-from hspwork.errors import HspworkError, SchemaError
-from hspwork.workfolder import WorkFolder
+from hspwork.errors import HspworkError
 
 
 def test_find_identifiers_whole_tokens_only():
@@ -88,180 +85,6 @@ def test_officer_identifiers_reads_csv_and_parquet(tmp_path):
     # Leading zeros must survive: "0007" is not "7".
     assert officer_identifiers(tmp_path) == {"4512", "4513", "0007", "0042"}
     assert officer_identifiers(tmp_path / "missing") == set()
-
-
-def _compliance():
-    return pd.DataFrame(
-        {
-            "fence_id": ["A", "B", "C"],
-            "planned_minutes": [300, 300, 400],
-            "delivered_minutes": [300, 150, 270],
-        }
-    )
-
-
-def test_weekly_briefing_states_overall_compliance(tmp_path):
-    dosage = pd.DataFrame(
-        {
-            "fence_id": ["A", "B", "K"],
-            "role": ["treatment", "treatment", "control"],
-            "visits": [20, 10, 3],
-            "officer_minutes": [300, 150, 45],
-        }
-    )
-    outcomes = pd.DataFrame(
-        {
-            "group": ["treatment", "treatment", "control", "control"],
-            "period": ["before", "after", "before", "after"],
-            "crimes": [120, 90, 110, 108],
-            "harm": [3650.0, 2900.0, 3400.0, 3390.0],
-        }
-    )
-    exceptions = pd.DataFrame(
-        {
-            "tasking_id": range(15),
-            "officer": ["OFF-a1b2c3"] * 15,
-            "reason": ["device silent"] * 4 + ["heard elsewhere"] * 11,
-            "pings_in_window": range(15),
-        }
-    )
-    page = weekly_briefing(
-        tmp_path / "w.html",
-        compliance=_compliance(),
-        target_compliance=0.9,
-        dosage=dosage,
-        outcomes=outcomes,
-        exceptions=exceptions,
-        week="week of 2024-03-04",
-        max_exceptions=5,
-    )
-    text = page.read_text()
-    # (300 + 150 + 270) / (300 + 300 + 400) = 720 / 1000 = 72%; B (50%) and C (67.5%) below.
-    assert "72% of planned patrol minutes delivered (target 90%)" in text
-    assert "720 of 1,000 minutes" in text
-    assert "2 of 3 hot spots are below target" in text
-    # 450 minutes over 30 visits = 15.0 minutes a visit.
-    # Control place K is reported apart: 300 + 150 = 450 minutes over 20 + 10 visits = 15.0.
-    assert "30 visits, 450 officer-minutes in the patrolled hot spots" in text
-    assert "15.0 minutes a visit" in text
-    assert "Control places received 45 officer-minutes." in text
-    assert "15 exception(s) this week; the first 5 are listed." in text
-    assert "By reason: heard elsewhere: 11; device silent: 4." in text
-    assert "pings_in_window" not in text  # detail stays in the CSV
-    assert text.count("<tr>") >= 5 + 1
-    # Two embedded figures, no external resources at all.
-    assert len(re.findall(r'src="data:image/png;base64,', text)) == 2
-    assert "http://" not in text and "https://" not in text
-    assert "week of 2024-03-04" in text
-
-
-def test_weekly_briefing_counts_taskings_when_given(tmp_path):
-    compliance = _compliance().assign(planned=[20, 20, 30], done=[20, 9, 18])
-    text = weekly_briefing(
-        tmp_path / "w.html", compliance=compliance, target_compliance=0.9
-    ).read_text()
-    # 47 of 70 taskings: 67%; the minutes headline is unchanged (72%).
-    assert "72% of planned patrol minutes delivered" in text
-    assert "47 of 70 taskings done (67%)." in text
-
-
-def test_weekly_briefing_outcome_table_sums_by_group_and_period(tmp_path):
-    outcomes = pd.DataFrame(
-        {
-            "group": ["treatment"] * 4 + ["control"] * 2,
-            "period": ["before", "before", "after", "after", "before", "after"],
-            "crimes": [1234, 1, 567, 2, 890, 880],
-        }
-    )
-    text = weekly_briefing(
-        tmp_path / "w.html", compliance=_compliance(), target_compliance=0.5, outcomes=outcomes
-    ).read_text()
-    section = text.split("<h2>3.")[1].split("<img")[0]
-    rows = re.findall(r"<tr>\s*<th>(\w+)</th>(.*?)</tr>", section, flags=re.S)
-    cells = {name: re.findall(r"<td>([^<]*)</td>", body) for name, body in rows}
-    cells = {name: values for name, values in cells.items() if values}
-    # Sums worked by hand, columns in the order given (before, after), then the change:
-    # control 890 / 880 (880 / 890 - 1 = -1.1%); treatment 1234 + 1 = 1235 / 567 + 2 = 569
-    # (569 / 1235 - 1 = -53.9%).
-    assert cells == {
-        "control": ["890", "880", "\u22121%"],
-        "treatment": ["1,235", "569", "\u221254%"],
-    }
-
-
-def test_weekly_briefing_reads_outcomes_in_plain_words(tmp_path):
-    outcomes = pd.DataFrame(
-        {
-            "group": ["treatment", "treatment", "control", "control"],
-            "period": ["before", "after", "before", "after"],
-            "crimes": [120, 90, 110, 108],
-        }
-    )
-    effects = pd.DataFrame(
-        {
-            "outcome": ["crimes", "crimes"],
-            "method": ["negbin GLM", "randomisation inference"],
-            "irr": [0.8, float("nan")],
-            "ci_low": [0.7, float("nan")],
-            "ci_high": [0.95, float("nan")],
-        }
-    )
-    text = weekly_briefing(
-        tmp_path / "w.html",
-        compliance=_compliance(),
-        target_compliance=0.5,
-        outcomes=outcomes,
-        periods={"before": "3 Jun to 31 Aug 2025", "after": "1 Sep to 29 Nov 2025"},
-        effects=effects,
-        cautions=["Trends differed before the start."],
-        exceptions=pd.DataFrame({"fence_id": ["A", "B", "A"], "reason": ["elsewhere"] * 3}),
-        exception_notes=["HS11: location data may be off."],
-    ).read_text()
-    # 120 -> 90 is -25%; 110 -> 108 is -1.8%; relative (90/120) / (108/110) = 0.7639: -24%.
-    assert "Crimes in treated places went from 120 to 90 (\u221225%)" in text
-    assert "in control places from 110 to 108 (\u22122%)" in text
-    assert "treated places changed by \u221224%" in text
-    # IRR 0.8 (0.7 to 0.95): -20%, interval -30% to -5%; the row without an IRR is skipped.
-    assert "crimes (negbin GLM): \u221220% against what the controls predict" in text
-    assert "(95% interval \u221230% to \u22125%)" in text
-    assert "before: 3 Jun to 31 Aug 2025; after: 1 Sep to 29 Nov 2025" in text
-    assert "Read with care:</b> Trends differed before the start." in text
-    assert "Check before acting:</b> HS11: location data may be off." in text
-    assert "Most often missed: A (2), B (1)." in text
-
-
-def test_weekly_briefing_rejects_bad_target_and_missing_columns(tmp_path):
-    with pytest.raises(
-        HspworkError, match=r"target_compliance must be a share in \(0, 1\]; got 90"
-    ):
-        weekly_briefing(tmp_path / "w.html", compliance=_compliance(), target_compliance=90)
-    with pytest.raises(SchemaError, match=r"compliance lacks column\(s\) \['delivered_minutes'\]"):
-        weekly_briefing(
-            tmp_path / "w.html",
-            compliance=_compliance().drop(columns="delivered_minutes"),
-            target_compliance=0.9,
-        )
-
-
-def test_weekly_briefing_from_work_reads_tracking_tables(tmp_path):
-    with pytest.raises(HspworkError, match="run chapter 03_tracking first"):
-        weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
-    tracking = tmp_path / "03_tracking"
-    tracking.mkdir()
-    _compliance().to_csv(tracking / "compliance.csv", index=False)
-    with pytest.raises(HspworkError, match="no compliance target"):
-        weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
-    (tracking / "briefing.json").write_text('{"target_compliance": 0.6, "week": "week 9"}')
-    with pytest.raises(HspworkError, match="written by another version of hspwork"):
-        weekly_briefing_from_work(tmp_path, tmp_path / "w.html")
-    WorkFolder(tmp_path).write("tracking.briefing", {"target_compliance": 0.6, "week": "week 9"})
-    text = weekly_briefing_from_work(tmp_path, tmp_path / "w.html").read_text()
-    assert "72% of planned patrol minutes delivered (target 60%)" in text
-    assert "1 of 3 hot spots are below target" in text and "week 9" in text
-    text = weekly_briefing_from_work(
-        tmp_path, tmp_path / "w.html", target_compliance=0.5
-    ).read_text()
-    assert "(target 50%)" in text and "0 of 3 hot spots" in text
 
 
 def test_parse_param_and_parser():
@@ -356,3 +179,78 @@ def test_run_brief_names_a_missing_notebook_folder(tmp_path):
 
     with pytest.raises(HspworkError, match=r"notebook folder .*nope not found.*--notebooks"):
         run_brief(tmp_path, tmp_path / "out", notebook_dir=tmp_path / "nope", progress=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing from the data runs: check_html refuses active content, readable() escapes
+# --------------------------------------------------------------------------------------------
+
+ACTIVE = {
+    "<p><script>alert(1)</script></p>": "a <script> element",
+    '<td><img src=x onerror="alert(1)"></td>': "an event-handler attribute onerror= on <img>",
+    "<svg/onload=alert(1)>": "an event-handler attribute onload= on <svg>",
+    '<a href=" java\tscript:alert(1)">x</a>': "a script URL in href= on <a>",
+    '<iframe srcdoc="<b>x</b>"></iframe>': "an <iframe> element",
+    '<script type="text/javascript">x()</script>': "a <script> element",
+    '<meta http-equiv="refresh" content="0;url=http://x">': "a <meta http-equiv=refresh> redirect",
+}
+
+
+def test_check_html_refuses_content_that_would_run(tmp_path):
+    for k, (snippet, what) in enumerate(ACTIVE.items()):
+        page = tmp_path / f"p{k}.html"
+        page.write_text(f"<html><body>{snippet}</body></html>")
+        problems = check_html(page)
+        assert len(problems) == 1 and what in problems[0], (snippet, problems)
+        assert problems[0].startswith(f"p{k}.html: content that would run when the page is opened")
+
+
+def test_check_html_passes_escaped_text_and_data_blocks(tmp_path):
+    page = tmp_path / "ok.html"
+    page.write_text(
+        "<p>&lt;script&gt;alert(1)&lt;/script&gt; x&quot; onerror=&quot;alert(1)</p>"
+        '<td>x" onerror="alert(1)</td><p>on=1, onion=2</p>'
+        '<script type="application/json">{"onload": "<b>"}</script>'
+        '<img src="data:image/png;base64,AAAA" alt="onerror=1">'
+        '<a href="03_tracking.html">chapter 3</a>'
+    )
+    assert check_html(page) == []
+
+
+def test_readable_escapes_values_labels_and_names():
+    from hspwork.briefing.checks import active_content
+    from hspwork.display import readable
+
+    hostile = "<img src=x onerror=alert(1)>"
+    frame = pd.DataFrame(
+        {
+            "fence": ["<script>alert(1)</script>", 'x" onerror="alert(1)'],
+            hostile: [1234.0, 5.5],
+            "share": [0.4731, None],
+            "p_value": [0.0001, 0.2],
+            "detail": [{"name": hostile}, None],
+        },
+        index=pd.Index([hostile, "early/../../../x"], name="<b>place</b>"),
+    )
+    frame.columns.name = "<i>measure</i>"
+    page = readable(frame, percent=["share"]).to_html()
+    assert active_content(page) == []
+    assert "<b>" not in page and "<i>" not in page
+    # Numbers are formatted as before: thousands, decimals, percentages, p-values, missing.
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page)
+    assert cells[:5] == ["&lt;script&gt;alert(1)&lt;/script&gt;", "1,234.0", "47%", "&lt;0.001",
+                         "{&#39;name&#39;: &#39;&lt;img src=x onerror=alert(1)&gt;&#39;}"]  # fmt: skip
+    assert cells[5:] == ["x&#34; onerror=&#34;alert(1)", "5.5", "\u2013", "0.200", "\u2013"]
+    for text in ("&lt;img src=x onerror=alert(1)&gt;", "early/../../../x", "&lt;b&gt;place&lt;/b&gt;",
+                 "&lt;i&gt;measure&lt;/i&gt;"):  # fmt: skip
+        assert text in page, text
+    whole = readable(pd.DataFrame({"crimes": [1234.0, 5.0]}), index=False).to_html()
+    assert re.findall(r"<td[^>]*>(.*?)</td>", whole) == ["1,234", "5"]
+
+
+def test_readable_escapes_multiindex_columns():
+    from hspwork.display import readable
+
+    columns = pd.MultiIndex.from_tuples([("<script>", "a"), ("b", "onerror=x>")])
+    page = readable(pd.DataFrame([[1.0, 2.5]], columns=columns)).to_html()
+    assert "&lt;script&gt;" in page and "onerror=x&gt;" in page and "<script>" not in page

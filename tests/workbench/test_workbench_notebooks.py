@@ -25,7 +25,7 @@ FIGURES = {
     "02_geofences": 1,
     "03_tracking": 6,
     "04_evaluation": 2,  # the event study and the visit-length curve
-    "weekly_briefing": 2,
+    "weekly_briefing": 3,
 }
 
 
@@ -129,7 +129,7 @@ def test_weekly_page_states_outcome_windows_and_changes(brief):
 
     evaluation = brief.work_dir / "04_evaluation"
     meta = json.loads((evaluation / "briefing.json").read_text())
-    text = (brief.out_dir / "weekly_briefing.html").read_text(encoding="utf-8")
+    text = html.unescape((brief.out_dir / "weekly_briefing.html").read_text(encoding="utf-8"))
     # The windows behind "before" and "after" are dated on the page (the programme's 90 days,
     # not the week) and the raw change is restated from outcomes.csv, worked out here.
     assert f"before: {meta['periods']['before']}; after: {meta['periods']['after']}" in text
@@ -138,13 +138,48 @@ def test_weekly_page_states_outcome_windows_and_changes(brief):
     change = f"{t1 / t0 - 1:+.0%}".replace("-", "\u2212")
     assert f"Crimes in treated places went from {t0:,} to {t1:,} ({change})" in text
     for caution in meta["cautions"]:
-        assert html.escape(caution) in text
+        assert caution in text
     # The sample plants beat B3's app positions 200 m off: chapter 3 must flag its hot spots
     # on the weekly page rather than let their taskings read as missed patrols.
     tracking = json.loads((brief.work_dir / "03_tracking" / "briefing.json").read_text())
     assert tracking["exception_notes"]
     for note in tracking["exception_notes"]:
-        assert html.escape(note) in text
+        assert note in text
+
+
+def test_weekly_page_first_screen_speaks_to_the_meeting(brief):
+    import json
+
+    from hspwork.briefing.weekly.assemble import fences_named
+
+    page = (brief.out_dir / "weekly_briefing.html").read_text(encoding="utf-8")
+    # The first screen: everything before the detail, as the reader sees it.
+    first = re.sub(r"<[^>]+>", " ", page.split('<section class="detail"')[0])
+    first = re.sub(r"\s+", " ", html.unescape(first))
+    for heading in ("1. Patrols against target, this week (20 to 26 Oct 2025)",
+                    "2. What was missed this week (20 to 26 Oct 2025), and why",
+                    "3. Crime and harm: treated against control places", "4. What to do next"):  # fmt: skip
+        assert heading in first, heading
+    for word in ("GLM", "negbin", "quasi-Poisson", "standardised difference", "p = ", "IRR"):
+        assert word not in first, word
+    # The hot spots chapter 3 flags for location faults are named as faults, and to be tested.
+    tracking = json.loads((brief.work_dir / "03_tracking" / "briefing.json").read_text())
+    compliance = pd.read_csv(brief.work_dir / "03_tracking" / "compliance.csv")
+    for fence in fences_named(tracking["exception_notes"], compliance["fence_id"].tolist()):
+        assert fence in first.split("suspected location-data faults at")[1].split(".")[0]
+        assert fence in first.split("Test the location data on the ground at")[1]
+
+
+@pytest.mark.browser
+def test_weekly_page_prints_on_a4(brief, print_a4):
+    printed = print_a4(brief.out_dir / "weekly_briefing.html", "weekly_briefing_a4")
+    assert printed["overflow"] == [], printed["overflow"]
+    assert printed["figures"] == FIGURES["weekly_briefing"]
+    assert min(printed["figure_fonts_pt"]) >= 8 - 1e-3
+    if printed["page_texts"] is not None:
+        # The four answers fit on the first sheet; the analyst notes come after.
+        assert "What to do next" in printed["page_texts"][0]
+        assert "Analyst notes" not in printed["page_texts"][0]
 
 
 def test_interactive_maps_are_left_out_and_said_so(brief):

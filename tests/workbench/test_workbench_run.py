@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -180,3 +181,40 @@ def test_brief_refuses_pages_that_show_a_collar_number(tmp_path):
     )
     assert result.problems == ["01_targeting.html: raw officer identifier(s) shown: 0427"]
     assert "PROBLEM 01_targeting.html" in result.summary()
+
+
+def test_a_one_off_key_is_stated_on_the_weekly_page_and_the_index(tmp_path, monkeypatch):
+    from hspwork.briefing import run_brief
+    from hspwork.privacy import KEY_ENV, ONE_OFF_KEY_NOTE
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    # A chapter that leaves the tables the weekly page reads, as chapter 3 does.
+    body = (
+        "import pandas as pd\n"
+        "from hspwork.workfolder import WorkFolder\n"
+        "work = WorkFolder(work_dir)\n"
+        "work.write('tracking.compliance', pd.DataFrame({'fence_id': ['A'], "
+        "'planned_minutes': [60.0], 'delivered_minutes': [30.0]}))\n"
+        "work.write('tracking.briefing', {'target_compliance': 0.9, 'week': 'week 1'})"
+    )
+    nb = _notebook(body)
+    nb.cells[1].source = "data_dir = '.'\nwork_dir = '.'"
+    nbformat.write(nb, str(folder / "03_tracking.ipynb"))
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def brief(out):
+        return run_brief(
+            data, tmp_path / out, notebooks=["03_tracking"], notebook_dir=folder, progress=False
+        )
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    result = brief("one_off")
+    for page in (result.weekly, result.index):
+        assert ONE_OFF_KEY_NOTE in html.unescape(page.read_text(encoding="utf-8")), page.name
+    # With the programme's key, the pseudonyms match from week to week: nothing to say.
+    monkeypatch.setenv(KEY_ENV, "programme-2025-sampleton-key")
+    result = brief("kept")
+    for page in (result.weekly, result.index):
+        assert "one-off key" not in page.read_text(encoding="utf-8"), page.name
