@@ -71,7 +71,8 @@ def readable(
         return f"{v:,.{decimals}f}"
 
     def share(v: Any) -> str:
-        return f"{v:.0%}"
+        # A share that rounds to 0% but is not zero reads "<1%": "0%" would say none.
+        return "&lt;1%" if 0 < v < 0.005 else f"{v:.0%}"
 
     def p_value(v: Any) -> str:
         return "&lt;0.001" if v < 0.001 else f"{v:.3f}"
@@ -94,10 +95,65 @@ def readable(
     shown = _escaped_names(_as_text(frame))
     # escape="html" escapes text cells before formatting; the number formats write no markup.
     styler = shown.style.format(formats, na_rep=html.escape(na_rep), escape="html")
-    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    styler = styler.format_index(escape="html", axis=0)
+    styler = styler.format_index(header_label, escape="html", axis=1)
     if not index:
         styler = styler.hide(axis="index")
     return styler
+
+
+#: Column names that read better otherwise than by the general rule of :func:`header_label`.
+HEADER_LABELS = {
+    "pai": "PAI",
+    "gi_bin": "Gi* bin",
+    "gi_z": "Gi* z-score",
+    "gi_p": "Gi* p",
+    "gi_sig": "Gi* significant",
+    "irr": "rate ratio",
+    "ci_low": "95% interval, low",
+    "ci_high": "95% interval, high",
+    "fence_id": "hot spot",
+    "place_id": "place",
+    "officer_minutes": "officer-minutes",
+    "mean_speed_mps": "mean speed (m/s)",
+}
+_UNIT_SUFFIXES = (
+    ("_minutes", " (minutes)"),
+    ("_hours", " (hours)"),
+    ("_days", " (days)"),
+    ("_km", " (km)"),
+    ("_m", " (m)"),
+    ("_s", " (s)"),
+    ("_gbp", " (\u00a3)"),
+)
+
+
+def header_label(name: Any) -> Any:
+    """A column name as a reader sees it: words, with the unit in brackets.
+
+    :data:`HEADER_LABELS` names its own exceptions; other names already in words (no
+    underscore) are kept; otherwise a unit suffix becomes a bracket, a leading ``n_`` (a count) goes,
+    and underscores become spaces. The data keep their names: only the page changes.
+
+    Examples
+    --------
+    >>> [header_label(n) for n in ("cell_size_m", "n_cells", "harm_days", "share_of_harm", "pai")]
+    ['cell size (m)', 'cells', 'harm (days)', 'share of harm', 'PAI']
+    >>> header_label("radius (m)"), header_label("crimes"), header_label(3)
+    ('radius (m)', 'crimes', 3)
+    """
+    if isinstance(name, str) and name in HEADER_LABELS:
+        return HEADER_LABELS[name]
+    if not isinstance(name, str) or "_" not in name or " " in name:
+        return name
+    text, unit = name, ""
+    for suffix, bracket in _UNIT_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text, unit = text[: -len(suffix)], bracket
+            break
+    if text.startswith("n_") and len(text) > 2:
+        text = text[2:]
+    return text.replace("_", " ") + unit
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -121,10 +177,10 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _escaped_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """The axis names escaped: the Styler writes them into the header as they are."""
+    """The axis names as readers see them, escaped: the Styler writes them as they are."""
 
     def escape(names: Sequence[Any]) -> list[Any]:
-        return [html.escape(n) if isinstance(n, str) else n for n in names]
+        return [html.escape(header_label(n)) if isinstance(n, str) else n for n in names]
 
     frame.index = frame.index.set_names(escape(frame.index.names))
     frame.columns = frame.columns.set_names(escape(frame.columns.names))

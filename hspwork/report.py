@@ -13,6 +13,7 @@ A report over several files carries one part per file (:attr:`LoadReport.parts`,
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,8 +86,16 @@ class LoadReport:
         return int(sum(self.dropped.values()))
 
     def summary(self) -> str:
-        """One line a user can read."""
-        text = f"{self.source}: read {self.rows_read} rows, kept {self.rows_kept}"
+        """One line a user can read, naming the file but not the folder it sits in.
+
+        Pages are handed round: the analyst's own folders stay off them.
+
+        Examples
+        --------
+        >>> LoadReport("/home/analyst/exports/crimes.csv", 3, 2, {"no location": 1}).summary()
+        'crimes.csv: read 3 rows, kept 2, dropped 1 (no location: 1)'
+        """
+        text = f"{_file_name(self.source)}: read {self.rows_read} rows, kept {self.rows_kept}"
         if self.dropped:
             reasons = ", ".join(f"{k}: {v}" for k, v in self.dropped.items())
             text += f", dropped {self.rows_dropped} ({reasons})"
@@ -318,3 +327,11 @@ class RowLedger:
             notes=tuple(self.notes),
             parts=parts,
         )
+
+
+def _file_name(source: str) -> str:
+    """The last part of a path (``"a/b/c.csv"`` -> ``"c.csv"``); other text as it is."""
+    text = str(source)
+    if "/" not in text and "\\" not in text:
+        return text
+    return re.split(r"[\\/]", text.rstrip("/\\"))[-1] or text

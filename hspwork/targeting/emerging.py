@@ -356,7 +356,7 @@ class EmergingHotSpots:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 4))
+            fig, ax = plt.subplots(figsize=(10, 4))
         else:
             fig = ax.figure
         u = self.units
@@ -394,7 +394,8 @@ class EmergingHotSpots:
         ax.set_ylabel("Gi* z")
         ax.set_title("Emerging hot spots: Gi* z by period")
         if len(unit_ids):
-            ax.legend(fontsize=7)
+            # Beside the lines, not over them.
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
         return fig
 

@@ -150,7 +150,10 @@ def plot_gistar(units: gpd.GeoDataFrame, ax=None, title: str | None = None):
     bins = units["gi_bin"].to_numpy().astype(int).clip(-3, 3)
     draw_units(units, _palette(bins, GI_COLOURS), ax)
     handles = [Patch(color=GI_COLOURS[b], label=GI_LABELS[b]) for b in (3, 2, 1, 0, -1, -2, -3)]
-    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    # Beside the map, not on it: a legend over the area hides the places it explains.
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False
+    )
     settings = units.attrs.get("gistar", {})
     ax.set_title(
         title
@@ -176,7 +179,10 @@ def plot_lisa(units: gpd.GeoDataFrame, ax=None, title: str | None = None):
     fig, ax = _axes(ax)
     draw_units(units, _palette(units["lisa_quadrant"].to_numpy(), LISA_COLOURS), ax)
     handles = [Patch(color=c, label=LISA_LABELS[q]) for q, c in LISA_COLOURS.items()]
-    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    # Beside the map, not on it: a legend over the area hides the places it explains.
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False
+    )
     settings = units.attrs.get("lisa", {})
     ax.set_title(title or f"Local Moran's I of {settings.get('column', '')}")
     ax.set_axis_off()

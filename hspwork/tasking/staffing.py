@@ -414,7 +414,7 @@ def plot_capacity_curve(curve: pd.DataFrame, places_wanted: int | None = None) -
     places_wanted : int, optional
         The programme's planned number of hot spots, drawn as a line (document 000: 40).
     """
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = Figure(figsize=(8.6, 3.6))  # room for the legend beside the lines
     ax = fig.add_subplot()
     x = curve["officers_per_shift"]
     ax.plot(x, curve["places_without_travel"], ":", color="#888888", marker=".",
@@ -429,8 +429,10 @@ def plot_capacity_curve(curve: pd.DataFrame, places_wanted: int | None = None) -
     ax.set_xlabel("officers on each shift")
     ax.set_ylabel("places given their dosage")
     ax.set_xticks(list(x))
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="upper left")
+    # Headroom over the planned line, so its label stays clear of the title.
+    top = max(float(curve["places_without_travel"].max()), float(places_wanted or 0))
+    ax.set_ylim(0, top * 1.15 + 1)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title("How many hot spots the officers can cover", fontsize=10)
     fig.tight_layout()
     return fig

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
+from matplotlib.transforms import Bbox
 from numpy.testing import assert_allclose
 from shapely.geometry import LineString, box
 
@@ -158,4 +159,26 @@ def test_chosen_place_labels_have_a_halo_and_the_map_is_an_image_at_scale():
     assert_allclose(image[5, 5], to_rgba("#d7191c"))  # unit 805, 500 m away: allowed
     assert_allclose(image[10, 5], to_rgba("#fdae61"))  # unit 1605: beyond capacity 2
     assert_allclose(image[1, 5], to_rgba("#eeeeee"))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("plot, column, values", [
+    (plot_gistar, "gi_bin", [-3, -2, -1, 0, 1, 2, 3]),
+    (plot_lisa, "lisa_quadrant", ["HH", "LH", "LL", "HL", "ns", "HH", "LL"]),
+])  # fmt: skip
+def test_map_legends_sit_beside_the_map_not_on_it(plot, column, values):
+    # A square area: a legend inside the axes would cover part of it.
+    u = gpd.GeoDataFrame(
+        {column: values},
+        geometry=[box(i * 100, 0, i * 100 + 100, 700) for i in range(7)],
+        crs=27700,
+    )
+    fig = plot(u)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    # Where the units are drawn, in display pixels.
+    area = Bbox(ax.transData.transform(ax.dataLim.get_points()))
+    assert not legend.overlaps(area), (legend, area)
     plt.close(fig)

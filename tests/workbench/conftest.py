@@ -37,6 +37,10 @@ def open_page(chromium):
             "img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"
         )
         text = page.inner_text("body")
+        # How printed output lines break, as the browser lays them out.
+        word_breaks = page.eval_on_selector_all(
+            ".jp-OutputArea-output pre", "els => els.map(e => getComputedStyle(e).wordBreak)"
+        )
         if screenshot is not None:
             Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
@@ -49,6 +53,7 @@ def open_page(chromium):
             "blocked": blocked,
             "page_errors": errors,
             "text": text,
+            "pre_word_breaks": sorted(set(word_breaks)),
         }
 
     return _open

@@ -42,11 +42,14 @@ def _digest(folder: Path) -> dict[str, str]:
 def hostile_brief(tmp_path_factory):
     committed = ROOT / "data" / "sample"
     before = _digest(committed) if committed.is_dir() else None
-    data = make_hostile_sample(tmp_path_factory.mktemp("hostile") / "data")
+    # Data and output share a folder of their own, which the path test searches whole.
+    base = tmp_path_factory.mktemp("hostile")
+    data = make_hostile_sample(base / "data")
     # The committed sample is read, never written.
     if before is not None:
         assert _digest(committed) == before
-    out = tmp_path_factory.mktemp("hostile_brief")
+    out = base / "brief"
+    out.mkdir()
     # check=True: a page with anything that would run, or a raw collar number, fails the run.
     return run_brief(data, out, progress=False, check=True)
 
@@ -82,7 +85,8 @@ def test_every_page_passes_the_checks(hostile_brief):
 
 
 def test_nothing_is_written_outside_its_folder(hostile_brief):
-    # "early/../../../x" as a file name would climb from sheets/ to the work folder or above.
+    # "early/../../../x" as a file name would climb from sheets/ to the work folder or above;
+    # the run's own folder holds its data and its output, and nothing of other tests.
     top = hostile_brief.out_dir.parent
     stray = [p for p in top.rglob("x.*") if p.is_file()]
     assert stray == []

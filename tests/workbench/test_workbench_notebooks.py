@@ -213,4 +213,6 @@ def test_pages_render_their_figures_offline(brief, open_page):
         assert seen["page_errors"] == [], page.name
         # Nothing at all is asked of the network: no script library, tile or data.
         assert seen["blocked"] == [], (page.name, seen["blocked"])
+        # Printed lines wrap at words: JupyterLab's own stylesheet breaks them anywhere.
+        assert seen["pre_word_breaks"] in ([], ["normal"]), (page.name, seen["pre_word_breaks"])
         assert (ARTIFACTS / f"{page.stem}.png").stat().st_size > 10_000

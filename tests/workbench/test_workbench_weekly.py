@@ -587,3 +587,31 @@ def test_the_page_prints_on_a4_without_overflow(tmp_path, print_a4):
     if printed["page_texts"] is not None:
         first = printed["page_texts"][0]
         assert "What to do next" in first and "Analyst notes" not in first
+
+
+def test_hot_spots_chapter_3_corrected_are_named_and_their_misses_counted_alike(tmp_path):
+    # Chapter 3 corrected C's figure (catchment +200 m): T4 and T5 are still missed after the
+    # correction, and their reasons carry chapter 3's "(location corrected: ...)" ending.
+    fixed = " (location corrected: catchment +200 m)"
+    ex = _exceptions().assign(
+        cause=["missed patrol"] * 5 + ["no data"],
+        fault=["", "", "", "catchment +200 m", "catchment +200 m", ""],
+        reason=[ELSEWHERE, BRIEFLY, ELSEWHERE, ELSEWHERE + fixed, BRIEFLY + fixed, SILENT],
+    )
+    compliance = _compliance().assign(planned=[20, 20, 30], done=[20, 9, 18],
+                                      delivered_minutes_raw=[300, 150, 70])  # fmt: skip
+    page = _page(tmp_path, exceptions=ex, compliance=compliance, exception_notes=[])
+    first = text_of(section(page, "first-screen"))
+    # Counted by what the devices showed: 3 heard elsewhere, 2 too briefly (by hand).
+    assert f"5 missed or short patrols: {ELSEWHERE} (3); {BRIEFLY} (2)." in first
+    assert (
+        "Chapter 3 found suspected location-data faults at C (catchment +200 m); their figures "
+        "are corrected, and 2 of the missed or short patrols are there even after the correction."
+    ) in first
+    # Before the correction: (300 + 150 + 70) / 1000 minutes planned = 52%.
+    assert "Before correcting suspected location-data faults: 52%." in first
+    actions = text_of(section(page, "first-screen")).split("What to do next")[1]
+    assert (
+        "Test the location data on the ground at C (Mill Road), whose figures chapter 3 corrected"
+        in actions
+    )

@@ -433,14 +433,33 @@ class ExceptionFacts:
     classified_by: str  # "cause", "location check" or "reason"
     kinds: pd.Series
     by_team: list[tuple[str, int, int | None]] = field(default_factory=list)
+    #: Hot spots whose figures chapter 3 corrected for a suspected location fault -> the
+    #: correction ("catchment +200 m") and how many of the week's exceptions are there.
+    corrected: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def group(self, kind: str) -> ExceptionGroup | None:
         return next((g for g in self.groups if g.kind == kind), None)
 
     @property
     def fault_fences(self) -> list[str]:
+        """Hot spots with a suspected location fault: not yet corrected, then corrected."""
         group = self.group(FAULT)
-        return group.fences if group else []
+        return list(dict.fromkeys([*(group.fences if group else []), *self.corrected]))
+
+
+#: What chapter 3 appends to a reason at a hot spot whose figure it corrected.
+_CORRECTED_SUFFIX = re.compile(r"\s*\(location corrected: [^)]*\)$")
+
+
+def base_reason(reason: str) -> str:
+    """A reason without chapter 3's "(location corrected: ...)" ending, to count alike.
+
+    Examples
+    --------
+    >>> base_reason("device heard elsewhere: not at the spot (location corrected: catchment +200 m)")
+    'device heard elsewhere: not at the spot'
+    """
+    return _CORRECTED_SUFFIX.sub("", str(reason))
 
 
 def exception_facts(
@@ -491,11 +510,23 @@ def exception_facts(
         # A fault is told by its cause; a missed patrol by what the devices showed.
         column = "cause" if kind == FAULT and "cause" in rows.columns else "reason"
         why = (
-            [(str(k), int(v)) for k, v in rows[column].astype(str).value_counts().items()]
+            [
+                (str(k), int(v))
+                for k, v in rows[column].astype(str).map(base_reason).value_counts().items()
+            ]
             if column in rows.columns
             else []
         )
         groups.append(ExceptionGroup(kind, len(rows), fences, why))
+    corrected: dict[str, tuple[str, int]] = {}
+    if {"fault", "fence_id", "reason"} <= set(exceptions.columns):
+        # Chapter 3 marks the exceptions at hot spots it corrected: still missed, after it.
+        fixed = exceptions[
+            (exceptions["fault"].fillna("").astype(str) != "")
+            & exceptions["reason"].astype(str).str.contains("(location corrected:", regex=False)
+        ]
+        for fence, rows in fixed.groupby(fixed["fence_id"].astype(str), sort=True):
+            corrected[fence] = (str(rows["fault"].iloc[0]), len(rows))
     by_team: list[tuple[str, int, int | None]] = []
     if "team" in exceptions.columns:
         missed = exceptions.loc[kinds == MISSED, "team"].dropna().astype(str).value_counts()
@@ -516,6 +547,7 @@ def exception_facts(
         classified_by=classified_by,
         kinds=kinds,
         by_team=by_team,
+        corrected=corrected,
     )
 
 
@@ -668,13 +700,20 @@ def next_actions(
     names = names or {}
     actions = []
     faults = exceptions.fault_fences if exceptions is not None else []
-    if faults:
-        group = exceptions.group(FAULT)
+    group = exceptions.group(FAULT) if exceptions is not None else None
+    if group is not None:
         actions.append(
-            f"Test the location data on the ground at {list_words([fence_label(f, names) for f in faults])}"
+            f"Test the location data on the ground at {list_words([fence_label(f, names) for f in group.fences])}"
             f" before treating their {group.count} exception{'s' if group.count != 1 else ''} as "
             "missed patrols: an officer standing in the middle of each fence for a few "
             "minutes, app and radio on, shows whether the positions are off."
+        )
+    if exceptions is not None and exceptions.corrected:
+        fixed = [fence_label(f, names) for f in exceptions.corrected]
+        actions.append(
+            f"Test the location data on the ground at {list_words(fixed)}, whose figures chapter "
+            "3 corrected for a suspected location fault: an officer standing in the middle of "
+            "each fence for a few minutes, app and radio on, shows whether the correction holds."
         )
     per_fence = compliance.per_fence
     below = per_fence[

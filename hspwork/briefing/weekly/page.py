@@ -16,6 +16,7 @@ from hspwork.briefing.weekly.assemble import (
     MISSED,
     UNJUDGED,
     ExceptionFacts,
+    base_reason,
     change_text,
     compliance_facts,
     exception_facts,
@@ -144,6 +145,14 @@ def _missed_lines(facts: ExceptionFacts) -> list[str]:
             )
         else:
             lines.append(f"{group.count} cannot be judged from the location data: {why}.")
+    if facts.corrected:
+        where = list_words([f"{f} ({note})" for f, (note, _) in facts.corrected.items()])
+        there = sum(n for _, n in facts.corrected.values())
+        lines.append(
+            f"Chapter 3 found suspected location-data faults at {where}; their figures are "
+            f"corrected, and {there} of the missed or short patrols are there even after the "
+            "correction."
+        )
     return lines
 
 
@@ -345,7 +354,7 @@ def weekly_briefing(
         header, rows = _exception_rows(exceptions, ex_facts.kinds, max_exceptions)
         reasons = ""
         if "reason" in exceptions.columns and len(exceptions):
-            counts = exceptions["reason"].astype(str).value_counts()
+            counts = exceptions["reason"].astype(str).map(base_reason).value_counts()
             reasons = " By reason: " + _counted(list(counts.items())) + "."
         if "fence_id" in exceptions.columns and len(exceptions):
             most = exceptions["fence_id"].astype(str).value_counts().head(5)
