@@ -24,6 +24,8 @@ def readable(
     decimals: int = 1,
     index: bool = True,
     na_rep: str = "\u2013",
+    rows: int | None = None,
+    file: str | None = None,
 ) -> Any:
     """Format a table for readers of a notebook page: no raw floats, no NaN.
 
@@ -45,6 +47,11 @@ def readable(
         Show the index (set False when it is only a row number).
     na_rep : str
         What a missing value reads as.
+    rows : int, optional
+        Show the first ``rows`` rows only; the table's caption then says so ("showing 10 of
+        40 rows").
+    file : str, optional
+        The work-folder file that holds every row, named in that caption.
 
     Returns
     -------
@@ -57,6 +64,8 @@ def readable(
     >>> html_text = readable(t, percent=["share"], index=False).to_html()
     >>> [v in html_text for v in ("1,234", "47%", "&lt;0.001", "0.200", "\u2013")]
     [True, True, True, True, True]
+    >>> "showing 1 of 2 rows (all of them are in t.csv)" in readable(t, rows=1, file="t.csv").to_html()
+    True
     >>> named = pd.DataFrame({"<b>": ["<script>"]}, index=pd.Index(['x" onerror="y'], name="<i>"))
     >>> page = readable(named).to_html()
     >>> [v in page for v in ("&lt;b&gt;", "&lt;script&gt;", "x&#34; onerror=&#34;y", "&lt;i&gt;")]
@@ -77,6 +86,12 @@ def readable(
     def p_value(v: Any) -> str:
         return "&lt;0.001" if v < 0.001 else f"{v:.3f}"
 
+    caption = None
+    if rows is not None and len(frame) > rows:
+        caption = f"showing {rows} of {len(frame):,} rows" + (
+            f" (all of them are in {file})" if file else ""
+        )
+        frame = frame.head(rows)
     formats: dict[Any, Any] = {}
     for column in frame.columns:
         values = frame[column]
@@ -99,6 +114,8 @@ def readable(
     styler = styler.format_index(header_label, escape="html", axis=1)
     if not index:
         styler = styler.hide(axis="index")
+    if caption is not None:
+        styler = styler.set_caption(html.escape(caption))
     return styler
 
 
@@ -122,6 +139,7 @@ _UNIT_SUFFIXES = (
     ("_hours", " (hours)"),
     ("_days", " (days)"),
     ("_km", " (km)"),
+    ("_m2", " (m\u00b2)"),
     ("_m", " (m)"),
     ("_s", " (s)"),
     ("_gbp", " (\u00a3)"),

@@ -16,6 +16,7 @@ against a 90% target):
 5. :func:`match_visits`, :func:`compliance_table`, :func:`weekly_performance`,
    :func:`plot_weekly` - planned against delivered;
 6. :func:`exception_report` - taskings not performed, and whether the device was silent then;
+   :func:`week_of_taskings` - one week's compliance, dosage and exceptions for the stocktake;
 7. :func:`correct_location_faults` - compliance measured and corrected for location faults
    (a GPS offset, a radio dead spot), side by side.
 
@@ -43,6 +44,7 @@ from hspwork.tasking.routing import optimise_routes
 from hspwork.tasking.sheets import write_tasking_sheets
 from hspwork.tasking.staffing import Capacity, Dosage, capacity_curve, plot_capacity_curve
 from hspwork.tasking.travel import plot_route_map, plot_travel_comparison, travel_comparison
+from hspwork.tasking.week import WeekOfTaskings, week_of_taskings
 
 __all__ = [
     "CAUSES",
@@ -53,6 +55,7 @@ __all__ = [
     "Dosage",
     "FaultCorrection",
     "StreetNetwork",
+    "WeekOfTaskings",
     "capacity",
     "capacity_curve",
     "capacity_estimate",
@@ -74,6 +77,7 @@ __all__ = [
     "team_members",
     "travel_comparison",
     "travel_minutes",
+    "week_of_taskings",
     "weekly_performance",
     "write_report",
     "write_tasking_sheets",

@@ -11,6 +11,7 @@ import json
 import math
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -544,13 +545,16 @@ class HandOn:
 
     def summary(self) -> str:
         n_live = int(self.fences["valid_to"].isna().sum())
+        # The file as the work folder names it (02_geofences/fences.geojson): pages are handed
+        # round, and the analyst's own folders stay off them.
+        where = "/".join(Path(self.path).parts[-2:])
         if self.edited:
             text = (
-                f"kept the edited fence set in {self.path} ({len(self.fences)} versions, "
+                f"kept the edited fence set in {where} ({len(self.fences)} versions, "
                 f"{n_live} in force): chapter 3 reads it"
             )
         else:
-            text = f"wrote this chapter's fence set to {self.path} ({n_live} fences)"
+            text = f"wrote this chapter's fence set to {where} ({n_live} fences)"
         if self.unsaved:
             text += (
                 "; NOTE: the editor has changes that were not saved (press Save in the editor, "

@@ -377,3 +377,37 @@ def test_compliance_measured_and_corrected_side_by_side_and_the_exceptions():
     # the headline plan has no exceptions left at A and C
     head_ex = exception_report(fc.matched, pings, FENCES, faults=fc)
     assert set(head_ex["fence_id"]) == {"E", "F"}
+
+
+def test_one_week_of_taskings_with_the_corrections_and_the_figure_before_them():
+    from hspwork.tasking import correct_location_faults, week_of_taskings
+
+    pings = town()
+    fc = correct_location_faults(plan(), pings, FENCES)
+    week = week_of_taskings(
+        fc, pings, FENCES, "2025-06-02", tz="UTC", key="a programme key for the tests"
+    )
+    assert week.dates == [f"2025-06-{d:02d}" for d in range(2, 9)]
+    c = week.compliance.set_index("fence_id")
+    # 7 days x 6 hot spots x 15 minutes planned; A and C corrected (15 each), B and G visited
+    # (16 minutes, capped at 15), E and F never: 4 of 6 hot spots' minutes.
+    assert_allclose(c["planned_minutes"], 7 * 15.0)
+    assert_allclose(c.loc[["A", "B", "C", "G", "E", "F"], "delivered_minutes"],
+                    [105, 105, 105, 105, 0, 0])  # fmt: skip
+    assert_allclose(c.loc[["A", "B", "C", "G", "E", "F"], "delivered_minutes_raw"],
+                    [0, 105, 0, 105, 0, 0])  # fmt: skip
+    assert_allclose(week.share, 4 / 6)
+    # the exceptions: E's and F's 14 taskings, officers as pseudonyms
+    assert sorted(week.exceptions["fence_id"].unique()) == ["E", "F"]
+    assert len(week.exceptions) == 14
+    assert week.exceptions["officer"].str.match(r"^OFF-[0-9a-f]{8}$").all()
+    assert (
+        "14 exceptions (not done or partly done), 0 of them put down to location data faults"
+        in week.summary()
+    )
+    # dosage: every fence, the week's visits only (A: 7 days of 16 corrected minutes)
+    d = week.dosage.set_index("fence_id")
+    assert sorted(d.index) == sorted(FENCES["fence_id"])
+    assert_allclose(d.loc["A", ["visits", "officer_minutes"]], [7, 7 * 16.0])
+    assert_allclose(d.loc[["E", "F"], "visits"], [0, 0])
+    assert week.furthest_below(2)["hot spot"].tolist() == ["E", "F"]

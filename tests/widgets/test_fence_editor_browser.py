@@ -148,7 +148,7 @@ def test_save_writes_to_the_given_path_and_hand_on_keeps_the_edit(open_notebook)
     assert not (nb.folder / "fences.geojson").exists()  # not the kernel's working folder
     assert st["message"] == f"saved {target}"
     # The chapter's last cell sees an edited set there and leaves it alone.
-    assert st["hand_on"].startswith(f"kept the edited fence set in {target}")
+    assert st["hand_on"].startswith("kept the edited fence set in 02_geofences/fences.geojson")
     from hspwork.fences import from_file
 
     back = from_file(target)

@@ -86,7 +86,7 @@ def test_hand_on_writes_only_when_no_edited_set_is_there(fences, tmp_path):
     kept = hand_on(fences, ed)
     assert not kept.wrote and kept.edited and not kept.unsaved
     assert kept.summary().startswith(
-        f"kept the edited fence set in {path} (3 versions, 2 in force)"
+        f"kept the edited fence set in {path.parent.name}/{path.name} (3 versions, 2 in force)"
     )
     assert set(from_file(path)["name"]) == {"market", "Market square", "station"}
     ed.delete("station")  # changed after saving: said so
