@@ -30,6 +30,7 @@ from hspwork.io.combine import (
 from hspwork.io.crs_column import CRS_COLUMN, crs_label
 from hspwork.io.sources import resolve_sources
 from hspwork.report import RowLedger
+from hspwork.privacy import is_identifier_column
 
 PING_SOURCES = ("app", "radio", "vehicle", "handheld")
 _SPEED_FACTOR = {"mps": 1.0, "kmh": 1 / 3.6, "mph": 0.44704}
@@ -204,8 +205,17 @@ def read_pings(
     for k in ("speed_mps", "heading_deg", "accuracy_m"):
         if f"{_P}{k}" in raw.columns:
             data[k] = raw[f"{_P}{k}"].to_numpy(dtype=float)[keep]
-    for c in raw.columns:
-        if not c.startswith(_P) and c not in data:
+    # Other identifier columns (a radio's ISSI, a second copy of the collar number) stay
+    # behind: `officer` is the one identifier the library works with and pseudonymises.
+    others = [c for c in raw.columns if not c.startswith(_P) and c not in data]
+    left = [c for c in others if is_identifier_column(c)]
+    if left:
+        ledger.note(
+            f"identifier column(s) {', '.join(map(str, left))} left out: officers are known "
+            "by the 'officer' column only"
+        )
+    for c in others:
+        if c not in left:
             data[c] = raw[c].to_numpy()[keep]
     out = pd.DataFrame(data)
     out["time"] = pd.to_datetime(out["time"], utc=True).dt.as_unit("ns")  # the contract's unit

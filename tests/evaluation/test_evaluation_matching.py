@@ -150,6 +150,7 @@ def test_regression_to_the_mean_words():
     assert len(text.split()) < 160  # a paragraph a chief inspector reads in a minute
 
 
+@pytest.mark.slow  # a statsmodels fit with every interaction as the reference: seconds, kept out of make test-fast
 def test_adjusted_evaluation_equals_statsmodels_with_post_by_feature_terms():
     import statsmodels.api as sm
 

@@ -79,6 +79,7 @@ def saturated_reference(panel, on):
     return fit, X, k, mu0, u
 
 
+@pytest.mark.slow  # a saturated statsmodels fit as the reference: seconds, kept out of make test-fast
 def test_not_yet_equals_wooldridge_saturated_poisson_and_its_delta_method():
     panel, on = small_rollout()
     fit, X, k, mu0, u = saturated_reference(panel, on)

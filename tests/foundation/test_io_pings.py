@@ -84,7 +84,7 @@ def test_radio_export_utc_text_and_eastings(tmp_path):
         "duplicate row": 1,
     }
     assert pings["officer"].tolist() == ["4127", "4127"]  # collar number, not the radio id
-    assert pings["issi"].tolist() == ["900001", "900001"]
+    assert "issi" not in pings.columns  # the radio id is an identifier too: left behind, noted
     assert ping_crs(pings).to_epsg() == 27700
     assert pings["crs"].dtype == "category" and list(pings["crs"].cat.categories) == ["EPSG:27700"]
     assert set(pings.columns[:5]) == {"officer", "time", "x", "y", "source"}
@@ -189,3 +189,20 @@ def test_ping_times_carry_the_contract_dtype(tmp_path):
         pings = read_pings(raw, source="app", crs=27700, tz="Europe/London", warn=False)
         assert str(pings["time"].dtype) == "datetime64[ns, UTC]"
         assert str(pings["time"].iloc[0]) == "2025-07-01 09:00:00+00:00"
+
+
+def test_other_identifier_columns_stay_behind_with_a_note(tmp_path):
+    # An Airwave export with the radio's ISSI and the collar number twice (pandas reads the
+    # second header as collar_no.1): only `officer` carries an identifier on.
+    path = tmp_path / "airwave.csv"
+    path.write_text(
+        "collar_no,time,easting,northing,ISSI,collar_no,talkgroup\n"
+        "3296,2025-01-01T10:00:00Z,530000,180000,2321079,3296,TG1\n"
+        "3296,2025-01-01T10:02:00Z,530010,180000,2321079,3296,TG1\n",
+        encoding="utf-8",
+    )
+    pings = read_pings(path, source="radio", crs="EPSG:27700")
+    assert pings.columns.tolist() == ["officer", "time", "x", "y", "source", "crs", "talkgroup"]
+    assert pings["officer"].tolist() == ["3296", "3296"]
+    notes = report_of(pings).notes
+    assert any("ISSI, collar_no.1 left out" in n for n in notes), notes

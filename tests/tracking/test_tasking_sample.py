@@ -102,6 +102,7 @@ def test_measured_compliance_outside_faulty_beat_matches_truth(sample):
     assert (measured_done <= truly_done + 0.02).all()  # tracking can miss, never invent
 
 
+@pytest.mark.slow  # the whole sample town's programme: seconds, kept out of make test-fast
 def test_exceptions_explain_every_miss(sample):
     b, g = sample["both"], sample["g"]
     m = sample["matched"].copy()
