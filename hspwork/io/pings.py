@@ -29,8 +29,8 @@ from hspwork.io.combine import (
 )
 from hspwork.io.crs_column import CRS_COLUMN, crs_label
 from hspwork.io.sources import resolve_sources
-from hspwork.report import RowLedger
 from hspwork.privacy import is_identifier_column
+from hspwork.report import RowLedger
 
 PING_SOURCES = ("app", "radio", "vehicle", "handheld")
 _SPEED_FACTOR = {"mps": 1.0, "kmh": 1 / 3.6, "mph": 0.44704}
