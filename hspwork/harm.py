@@ -132,3 +132,41 @@ def harm_weights(
             )
         out = np.where(np.isnan(out), float(default), out)
     return out.astype(float)
+
+
+def harm_by_offence(crimes: pd.DataFrame, harm_column: str = "harm") -> pd.DataFrame:
+    """Crimes and harm per offence, the most harmful first, with each offence's share of harm.
+
+    Parameters
+    ----------
+    crimes : DataFrame
+        ``offence`` and ``harm_column`` (days of custody per crime, as the loaders add it).
+    harm_column : str
+        The column of harm weights.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``offence``: ``crimes``, ``harm_days`` and ``share_of_harm`` (0..1).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"offence": ["Robbery", "Shoplifting", "Shoplifting"],
+    ...                   "harm": [365.0, 1.0, 1.0]})
+    >>> harm_by_offence(c).round(3).to_dict("index")["Shoplifting"]
+    {'crimes': 2, 'harm_days': 2.0, 'share_of_harm': 0.005}
+    """
+    for column in ("offence", harm_column):
+        if column not in crimes.columns:
+            raise SchemaError(
+                f"crimes lack column {column!r} (columns: {list(crimes.columns)}); read them "
+                "with harm= to add the harm weights"
+            )
+    table = (
+        crimes.groupby("offence")
+        .agg(crimes=("offence", "size"), harm_days=(harm_column, "sum"))
+        .sort_values(["harm_days", "crimes"], ascending=False, kind="stable")
+    )
+    total = float(table["harm_days"].sum())
+    table["share_of_harm"] = table["harm_days"] / total if total else 0.0
+    return table

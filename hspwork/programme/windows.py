@@ -49,9 +49,13 @@ def window_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
     --------
     >>> window_text(pd.Timestamp("2025-09-01"), pd.Timestamp("2025-11-30"))
     '1 Sep 2025 to 29 Nov 2025'
+    >>> window_text(pd.Timestamp("2025-03-30"), pd.Timestamp("2025-03-31"))  # one day
+    '30 Mar 2025'
     """
-    last = pd.Timestamp(end) - pd.Timedelta(days=1)
-    return f"{pd.Timestamp(start):%-d %b %Y} to {last:%-d %b %Y}"
+    first, last = pd.Timestamp(start), pd.Timestamp(end) - pd.Timedelta(days=1)
+    if first.date() >= last.date():
+        return f"{first:%-d %b %Y}"
+    return f"{first:%-d %b %Y} to {last:%-d %b %Y}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,23 @@ class Window:
     def contains(self, times: pd.Series) -> pd.Series:
         """Which tz-aware times fall inside the window (a boolean Series)."""
         return (times >= self.start_utc) & (times < self.end_utc)
+
+    def keep(self, frame: pd.DataFrame, column: str, *, what: str, fix: str) -> pd.DataFrame:
+        """The rows of ``frame`` whose ``column`` falls in the window; refuses when none do.
+
+        ``what`` names the rows ("crimes") and ``fix`` what to change, for the error.
+
+        Examples
+        --------
+        >>> w = Window.from_dates("2025-01-01", "2025-02-01", tz="Europe/London")
+        >>> f = pd.DataFrame({"t": pd.to_datetime(["2025-01-05", "2025-03-01"], utc=True)})
+        >>> len(w.keep(f, "t", what="crimes", fix="set targeting_start"))
+        1
+        """
+        inside = frame[self.contains(frame[column]).to_numpy()].copy()
+        if inside.empty:
+            raise HspworkError(f"no {what} in the window ({self.text}); {fix}")
+        return inside
 
     @classmethod
     def derive(

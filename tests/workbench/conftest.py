@@ -37,6 +37,8 @@ def open_page(chromium):
             "img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"
         )
         text = page.inner_text("body")
+        # Every table cell as the reader sees it.
+        cells = page.eval_on_selector_all("td, th", "els => els.map(e => e.innerText.trim())")
         # How printed output lines break, as the browser lays them out.
         word_breaks = page.eval_on_selector_all(
             ".jp-OutputArea-output pre", "els => els.map(e => getComputedStyle(e).wordBreak)"
@@ -54,6 +56,7 @@ def open_page(chromium):
             "page_errors": errors,
             "text": text,
             "pre_word_breaks": sorted(set(word_breaks)),
+            "cells": cells,
         }
 
     return _open

@@ -213,6 +213,13 @@ def test_pages_render_their_figures_offline(brief, open_page):
         assert seen["page_errors"] == [], page.name
         # Nothing at all is asked of the network: no script library, tile or data.
         assert seen["blocked"] == [], (page.name, seen["blocked"])
+        # Numbers for people, as the browser shows them: no NaN, no scientific notation, no
+        # raw True/False cells, no error output.
+        text = seen["text"]
+        assert not re.search(r"\bNaN\b|\bnan\b", text), page.name
+        assert not re.search(r"\b\d+(?:\.\d+)?e[-+]\d+\b", text), page.name
+        assert not [c for c in seen["cells"] if c in ("True", "False")], page.name
+        assert "Traceback" not in text, page.name
         # Printed lines wrap at words: JupyterLab's own stylesheet breaks them anywhere.
         assert seen["pre_word_breaks"] in ([], ["normal"]), (page.name, seen["pre_word_breaks"])
         assert (ARTIFACTS / f"{page.stem}.png").stat().st_size > 10_000
