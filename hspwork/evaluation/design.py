@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from hspwork.compat import UNSET, renamed
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.report import RowLedger, attach_report
 
@@ -484,8 +485,9 @@ def power_simulation(
     alpha: float = 0.05,
     alternative: str = "two-sided",
     design: str = "post",
-    n_sims: int = 2000,
+    replicates: int = 2000,
     seed: int = 0,
+    n_sims=UNSET,
 ) -> PowerResult:
     """Power of a hot spots trial on overdispersed crime counts, by simulation.
 
@@ -512,7 +514,7 @@ def power_simulation(
         with a place-clustered sandwich variance. Places are simulated with a common
         baseline, so "prepost" shows the cost of the extra noise of a before period and not
         the gain from places that differ; the latter favours it in real data.
-    n_sims : int, default 2000
+    replicates : int, default 2000
     seed : int, default 0
 
     Returns
@@ -528,7 +530,7 @@ def power_simulation(
     Examples
     --------
     >>> r = power_simulation(50, rate_per_year=10, irr=0.8, dispersion=3,
-    ...                      alternative="smaller", n_sims=1000, seed=1)
+    ...                      alternative="smaller", replicates=1000, seed=1)
     >>> round(r.analytic, 2)
     0.61
     >>> abs(r.power - r.analytic) < 0.05
@@ -554,8 +556,10 @@ def power_simulation(
         raise HspworkError(f"design must be 'post' or 'prepost'; received {design!r}")
     if not 0 < alpha < 1:
         raise HspworkError(f"alpha must be between 0 and 1 (e.g. 0.05); received {alpha!r}")
-    if int(n_sims) < 1:
-        raise HspworkError(f"n_sims must be at least 1; received {n_sims!r}")
+    replicates = renamed("power_simulation", "n_sims", n_sims, "replicates", replicates, 2000)
+    n_sims = int(replicates)  # simulated trials
+    if n_sims < 1:
+        raise HspworkError(f"replicates must be at least 1; received {replicates!r}")
     rng = np.random.default_rng(seed)
     m = rate_per_year * years
     if design == "post":
@@ -604,7 +608,7 @@ def power_simulation(
         alpha=alpha,
         alternative=alternative,
         design=design,
-        n_sims=n_sims,
+        replicates=n_sims,
         seed=seed,
     )
     return PowerResult(
@@ -626,8 +630,9 @@ def minimum_detectable_effect(
     alpha: float = 0.05,
     alternative: str = "two-sided",
     design: str = "post",
-    n_sims: int = 2000,
+    replicates: int = 2000,
     seed: int = 0,
+    n_sims=UNSET,
 ) -> dict:
     """The smallest reduction (as an IRR below 1) detected with the given power, by simulation.
 
@@ -642,10 +647,13 @@ def minimum_detectable_effect(
 
     Examples
     --------
-    >>> m = minimum_detectable_effect(50, rate_per_year=10, dispersion=1, n_sims=500)
+    >>> m = minimum_detectable_effect(50, rate_per_year=10, dispersion=1, replicates=500)
     >>> 0.7 < m["irr"] < 0.9
     True
     """
+    replicates = renamed(
+        "minimum_detectable_effect", "n_sims", n_sims, "replicates", replicates, 2000
+    )
 
     def pw(irr: float) -> float:
         return power_simulation(
@@ -658,7 +666,7 @@ def minimum_detectable_effect(
             alpha=alpha,
             alternative=alternative,
             design=design,
-            n_sims=n_sims,
+            replicates=replicates,
             seed=seed,
         )
 

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hspwork.compat import UNSET, renamed
 from hspwork.crs import align_crs, require_crs
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.evaluation.measures import WDDResult, WDQResult, wdd, wdq
@@ -137,8 +138,9 @@ def displacement(
     outcome: str = "crimes",
     time_column: str = "occurred_from",
     offence_column: str = "offence",
-    n_boot: int = 2000,
+    replicates: int = 2000,
     seed: int = 0,
+    n_boot=UNSET,
 ) -> DisplacementResult:
     """Compare treated fences, their rings and the controls before and after.
 
@@ -158,8 +160,9 @@ def displacement(
         Count crimes, or sum their harm days. For harm, the WDD weights each offence by its
         harm (variance by the weight squared).
     time_column, offence_column : str
-    n_boot, seed : int
-        Bootstrap draws and seed of the WDQ intervals.
+    replicates, seed : int
+        Bootstrap draws and seed of the WDQ intervals (``n_boot`` is the deprecated name of
+        ``replicates``).
 
     Returns
     -------
@@ -187,12 +190,13 @@ def displacement(
     >>> crimes = gpd.GeoDataFrame({"occurred_from": pd.to_datetime(when, utc=True),
     ...                            "offence": "Robbery"}, geometry=pts, crs=27700)
     >>> r = displacement(crimes, f, before=("2025-08-01T00:00Z", "2025-09-01T00:00Z"),
-    ...                  after=("2025-09-01T00:00Z", "2025-10-02T00:00Z"), n_boot=200)
+    ...                  after=("2025-09-01T00:00Z", "2025-10-02T00:00Z"), replicates=200)
     >>> r.table.loc["treated ring 1", ["before", "after"]].tolist()
     [8.0, 6.0]
     >>> round(r.wdq[1].wdq, 2)   # buffer (6-8)/20 over success (5-10)/20
     0.4
     """
+    replicates = renamed("displacement", "n_boot", n_boot, "replicates", replicates, 2000)
     if outcome not in ("crimes", "harm"):
         raise HspworkError(f"outcome must be 'crimes' or 'harm'; received {outcome!r}")
     need = [time_column] + (["harm", offence_column] if outcome == "harm" else [])
@@ -285,7 +289,7 @@ def displacement(
             buffer=source[f"treated ring {k}"],
             control=source["control"],
             weights=weights,
-            n_boot=n_boot,
+            replicates=replicates,
             seed=seed,
         )
         for k in range(1, n_rings + 1)

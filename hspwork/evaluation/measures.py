@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from hspwork.compat import UNSET, renamed
 from hspwork.errors import HspworkError
 
 __all__ = ["RIRRResult", "WDDResult", "WDQResult", "rirr", "wdd", "wdq"]
@@ -387,9 +388,10 @@ def wdq(
     *,
     weights=None,
     dispersion: float = 1.0,
-    n_boot: int = 2000,
+    replicates: int = 2000,
     level: float = 0.95,
     seed: int = 0,
+    n_boot=UNSET,
 ) -> WDQResult:
     """Weighted displacement quotient with the total net effect and a bootstrap interval.
 
@@ -406,7 +408,7 @@ def wdq(
     dispersion : float, default 1.0
         Variance-to-mean ratio used to redraw counts in the bootstrap (1 = Poisson; above 1 a
         negative binomial with the same mean).
-    n_boot : int, default 2000
+    replicates : int, default 2000
         Bootstrap draws.
     level : float, default 0.95
         Interval level.
@@ -424,7 +426,7 @@ def wdq(
 
     Examples
     --------
-    >>> r = wdq(treated=(100, 60), buffer=(80, 60), control=(200, 200), n_boot=200)
+    >>> r = wdq(treated=(100, 60), buffer=(80, 60), control=(200, 200), replicates=200)
     >>> round(r.success, 3), round(r.buffer, 3), round(r.wdq, 3)
     (-0.2, -0.1, 0.5)
     >>> r.label
@@ -432,6 +434,7 @@ def wdq(
     >>> r.total_net_effect
     60.0
     """
+    n_boot = int(renamed("wdq", "n_boot", n_boot, "replicates", replicates, 2000))
     pairs = [_pair(treated, "treated"), _pair(buffer, "buffer"), _pair(control, "control")]
     counts = np.stack([v for pair in pairs for v in pair])  # 6 x types: rb ra db da cb ca
     k = counts.shape[1]

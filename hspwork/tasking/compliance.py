@@ -17,12 +17,12 @@ import shapely
 from matplotlib.figure import Figure
 from pyproj import CRS, Transformer
 
+from hspwork.compat import UNSET, renamed
 from hspwork.crs import to_metric, unit_to_metres
 from hspwork.errors import CRSMismatchWarning, HspworkError
 from hspwork.io.crs_column import ping_crs
 from hspwork.privacy import pseudonymise_frame
 from hspwork.tasking._common import PLAN_COLUMNS, STATUSES, _need
-from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     DwellResult,
     as_visits,

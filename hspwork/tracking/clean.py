@@ -38,11 +38,11 @@ import pandas as pd
 import shapely
 from numba import njit
 
+from hspwork.compat import UNSET, renamed
 from hspwork.crs import metres_to_crs_units, unit_to_metres
 from hspwork.errors import DataDroppedWarning, HspworkError, SchemaError
 from hspwork.io.crs_column import ping_crs
 from hspwork.report import RowLedger, attach_report
-from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
     max_gap_table,

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hspwork.compat import UNSET, renamed
 from hspwork.errors import SchemaError
 from hspwork.io.crs_column import ping_crs
-from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
     DwellResult,

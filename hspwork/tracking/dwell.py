@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from hspwork.compat import UNSET, renamed
 from hspwork.crs import metres_to_crs_units, to_metric, unit_to_metres
 from hspwork.errors import (
     CRSMismatchWarning,
@@ -33,7 +34,6 @@ from hspwork.errors import (
 from hspwork.io.crs_column import ping_crs
 from hspwork.report import LoadReport, RowLedger
 from hspwork.tracking import _kernels as K
-from hspwork.tracking._compat import UNSET, renamed
 
 NS_PER_MINUTE = 60_000_000_000
 

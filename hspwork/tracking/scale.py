@@ -15,10 +15,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from hspwork.compat import UNSET, renamed
 from hspwork.errors import CRSError, HspworkWarning, SchemaError
 from hspwork.report import LoadReport
 from hspwork.tracking import _kernels as K
-from hspwork.tracking._compat import UNSET, renamed
 from hspwork.tracking.dwell import (
     NS_PER_MINUTE,
     DwellResult,

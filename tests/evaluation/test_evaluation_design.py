@@ -143,7 +143,7 @@ def test_power_matches_published_figures_and_statsmodels(dispersion, published):
         irr=0.8,
         dispersion=dispersion,
         alternative="smaller",
-        n_sims=8000,
+        replicates=8000,
         seed=11,
     )
     sm_power = power_poisson_ratio_2indep(
@@ -164,7 +164,7 @@ def test_power_matches_published_figures_and_statsmodels(dispersion, published):
 
 def test_power_two_sided_unequal_groups_and_exposure():
     r = power_simulation(
-        30, 60, rate_per_year=6, irr=0.75, years=2, dispersion=2, n_sims=8000, seed=4
+        30, 60, rate_per_year=6, irr=0.75, years=2, dispersion=2, replicates=8000, seed=4
     )
     sm_power = power_poisson_ratio_2indep(
         rate1=4.5,
@@ -180,18 +180,18 @@ def test_power_two_sided_unequal_groups_and_exposure():
 
 
 def test_power_null_rejects_at_alpha():
-    r = power_simulation(40, rate_per_year=8, irr=1.0, dispersion=2.5, n_sims=10000, seed=2)
+    r = power_simulation(40, rate_per_year=8, irr=1.0, dispersion=2.5, replicates=10000, seed=2)
     assert abs(r.power - 0.05) < 0.01
     r2 = power_simulation(
-        40, rate_per_year=8, irr=1.0, dispersion=2.5, design="prepost", n_sims=10000, seed=2
+        40, rate_per_year=8, irr=1.0, dispersion=2.5, design="prepost", replicates=10000, seed=2
     )
     assert abs(r2.power - 0.05) < 0.01
 
 
 def test_prepost_power_is_lower_for_homogeneous_places():
     # with no differences between places, the before period only adds noise (var 2x)
-    post = power_simulation(50, rate_per_year=10, irr=0.8, n_sims=4000, seed=3)
-    pre = power_simulation(50, rate_per_year=10, irr=0.8, design="prepost", n_sims=4000, seed=3)
+    post = power_simulation(50, rate_per_year=10, irr=0.8, replicates=4000, seed=3)
+    pre = power_simulation(50, rate_per_year=10, irr=0.8, design="prepost", replicates=4000, seed=3)
     assert pre.power < post.power
     # analytic check for prepost: Var(log RIRR) ~ (1/B_t + 1/A_t + 1/B_c + 1/A_c), normal test
     se = np.sqrt(1 / 500 + 1 / 400 + 1 / 500 + 1 / 500)
@@ -204,7 +204,7 @@ def test_prepost_power_is_lower_for_homogeneous_places():
 
 
 def test_mde_agrees_with_analytic_inversion():
-    m = minimum_detectable_effect(50, rate_per_year=10, dispersion=3, n_sims=3000, seed=1)
+    m = minimum_detectable_effect(50, rate_per_year=10, dispersion=3, replicates=3000, seed=1)
     assert_allclose(m["irr"], m["analytic_irr"], atol=0.015)
     assert_allclose(
         power_poisson_ratio_2indep(
@@ -280,5 +280,5 @@ def test_balance_table_constant_groups_with_different_means_are_imbalanced():
 def test_power_arguments_outside_their_range_are_named():
     with pytest.raises(HspworkError, match=r"alpha must be between 0 and 1.*received 5"):
         power_simulation(10, rate_per_year=1, irr=0.8, alpha=5)
-    with pytest.raises(HspworkError, match=r"n_sims must be at least 1; received 0"):
-        power_simulation(10, rate_per_year=1, irr=0.8, n_sims=0)
+    with pytest.raises(HspworkError, match=r"replicates must be at least 1; received 0"):
+        power_simulation(10, rate_per_year=1, irr=0.8, replicates=0)

@@ -126,13 +126,13 @@ def test_displacement_by_hand():
     c = _scenario()
     before = ("2025-08-01T00:00Z", "2025-09-01T00:00Z")
     after = ("2025-09-01T00:00Z", "2025-10-02T00:00Z")
-    d = displacement(c, fences(), before=before, after=after, edges_m=(0, 150), n_boot=500)
+    d = displacement(c, fences(), before=before, after=after, edges_m=(0, 150), replicates=500)
     t = d.table
     assert t.loc["treated", ["before", "after"]].tolist() == [20, 10]
     assert t.loc["treated ring 1", ["before", "after"]].tolist() == [12, 9]
     assert t.loc["control", ["before", "after"]].tolist() == [16, 16]
     assert t.loc["control ring 1", ["before", "after"]].tolist() == [8, 10]
-    ref = wdq(treated=(20, 10), buffer=(12, 9), control=(16, 16), n_boot=500)
+    ref = wdq(treated=(20, 10), buffer=(12, 9), control=(16, 16), replicates=500)
     assert_allclose(d.wdq[1].wdq, (9 / 16 - 12 / 16) / (10 / 16 - 20 / 16))
     assert d.wdq[1].ci == ref.ci
     assert_allclose(d.wdd.estimate, (10 - 20) - 0 + (9 - 12) - (10 - 8))
@@ -144,7 +144,7 @@ def test_displacement_harm_weights_offences():
     c = _scenario()
     before = ("2025-08-01T00:00Z", "2025-09-01T00:00Z")
     after = ("2025-09-01T00:00Z", "2025-10-02T00:00Z")
-    d = displacement(c, fences(), before=before, after=after, outcome="harm", n_boot=300)
+    d = displacement(c, fences(), before=before, after=after, outcome="harm", replicates=300)
     assert d.table.loc["treated", "before"] == 15 * 365 + 5 * 2
     # WDD by type: [Criminal damage, Robbery] weighted [2, 365]
     ref = wdd(
@@ -161,7 +161,7 @@ def test_displacement_harm_weights_offences():
         buffer=([12, 0], [9, 0]),
         control=([0, 16], [0, 16]),
         weights=[2, 365],
-        n_boot=300,
+        replicates=300,
     )
     assert_allclose(d.wdq[1].wdq, q.wdq)
     assert d.wdq[1].ci == q.ci
@@ -176,7 +176,7 @@ def test_displacement_unequal_windows_scale_the_wdd():
         before=("2025-07-01T00:00Z", "2025-09-01T00:00Z"),
         after=("2025-09-01T00:00Z", "2025-10-02T00:00Z"),
         edges_m=(0, 150),
-        n_boot=200,
+        replicates=200,
     )
     est = (10 - 20 / 2) - (16 - 16 / 2) + (9 - 12 / 2) - (10 - 8 / 2)
     var = (20 + 16 + 12 + 8) / 4 + (10 + 16 + 9 + 10)
@@ -225,7 +225,7 @@ def test_displacement_harm_counts_crimes_without_a_harm_weight():
     before = ("2025-08-01T00:00Z", "2025-09-01T00:00Z")
     after = ("2025-09-01T00:00Z", "2025-10-02T00:00Z")
     d = displacement(
-        c, fences(), before=before, after=after, edges_m=(0, 150), outcome="harm", n_boot=200
+        c, fences(), before=before, after=after, edges_m=(0, 150), outcome="harm", replicates=200
     )
     assert d.load_report.dropped == {"no harm weight": 2, "outside every zone": 3}
     # treated before: 13 robberies (365) and 5 criminal damage (2) remain
@@ -237,12 +237,12 @@ def test_displacement_harm_counts_crimes_without_a_harm_weight():
         after=after,
         edges_m=(0, 150),
         outcome="harm",
-        n_boot=200,
+        replicates=200,
     )
     assert_allclose(d.wdq[1].wdq, clean.wdq[1].wdq)
     assert_allclose(d.wdd.estimate, clean.wdd.estimate)
     # counting crimes, the missing harm does not matter
-    n = displacement(c, fences(), before=before, after=after, edges_m=(0, 150), n_boot=200)
+    n = displacement(c, fences(), before=before, after=after, edges_m=(0, 150), replicates=200)
     assert n.table.loc["treated", "before"] == 20
 
 

@@ -100,7 +100,7 @@ def test_wdd_errors():
     ],
 )
 def test_wdq_by_hand_and_labels(buffer, label):
-    r = wdq(treated=(100, 60), buffer=buffer, control=(200, 200), n_boot=500)
+    r = wdq(treated=(100, 60), buffer=buffer, control=(200, 200), replicates=500)
     success = 60 / 200 - 100 / 200
     buf = buffer[1] / 200 - buffer[0] / 200
     assert_allclose(r.success, success)
@@ -114,20 +114,20 @@ def test_wdq_by_hand_and_labels(buffer, label):
 def test_wdq_control_trend_enters_total_net_effect():
     # control doubled: expected treated after = 100*2 = 200, observed 150 -> 50 prevented;
     # buffer expected 80*2 = 160, observed 140 -> 20 prevented
-    r = wdq(treated=(100, 150), buffer=(80, 140), control=(100, 200), n_boot=200)
+    r = wdq(treated=(100, 150), buffer=(80, 140), control=(100, 200), replicates=200)
     assert_allclose(r.total_net_effect, 70.0)
     assert_allclose(r.success, 150 / 200 - 100 / 100)
     assert_allclose(r.buffer, 140 / 200 - 80 / 100)
 
 
 def test_wdq_not_meaningful_without_success():
-    r = wdq(treated=(50, 70), buffer=(30, 30), control=(100, 100), n_boot=200)
+    r = wdq(treated=(50, 70), buffer=(30, 30), control=(100, 100), replicates=200)
     assert np.isnan(r.wdq)
     assert "not meaningful" in r.label
 
 
 def test_wdq_bootstrap_interval_is_seeded_and_brackets_estimate():
-    kw = dict(treated=(400, 250), buffer=(300, 240), control=(800, 800), n_boot=3000)
+    kw = dict(treated=(400, 250), buffer=(300, 240), control=(800, 800), replicates=3000)
     r1 = wdq(**kw, seed=3)
     r2 = wdq(**kw, seed=3)
     assert r1.ci == r2.ci
@@ -171,14 +171,14 @@ def test_wdq_harm_weights_by_hand_and_bootstrap_variance():
     b = ([300, 2500], [240, 2400])
     c = ([800, 6000], [800, 6100])
     w = np.array([365.0, 2.0])
-    r = wdq(treated=t, buffer=b, control=c, weights=w, n_boot=4000, seed=2)
+    r = wdq(treated=t, buffer=b, control=c, weights=w, replicates=4000, seed=2)
     tot = {k: (np.dot(v[0], w), np.dot(v[1], w)) for k, v in dict(t=t, b=b, c=c).items()}
     success = tot["t"][1] / tot["c"][1] - tot["t"][0] / tot["c"][0]
     buf = tot["b"][1] / tot["c"][1] - tot["b"][0] / tot["c"][0]
     assert_allclose(r.success, success)
     assert_allclose(r.wdq, buf / success)
     # the same totals treated as plain Poisson counts would understate the spread badly
-    flat = wdq(treated=tot["t"], buffer=tot["b"], control=tot["c"], n_boot=4000, seed=2)
+    flat = wdq(treated=tot["t"], buffer=tot["b"], control=tot["c"], replicates=4000, seed=2)
     assert (r.ci[1] - r.ci[0]) > 3 * (flat.ci[1] - flat.ci[0])
     # delta method with Var(weighted total) = sum w^2 n for each of the six totals
     rb, ra, db, da, cb, ca = (
@@ -234,3 +234,17 @@ def test_wdd_time_weights_match_ptools_and_hand():
         HspworkError, match=r"time_weights must be positive lengths; received \(0, 1\)"
     ):
         wdd(treated=(1, 2), control=(3, 4), time_weights=(0, 1))
+
+
+def test_bootstrap_and_simulation_counts_are_replicates_and_the_old_names_warn():
+    from hspwork.evaluation import minimum_detectable_effect, power_simulation
+
+    kw = dict(treated=(100, 60), buffer=(80, 60), control=(200, 200), seed=3)
+    with pytest.warns(FutureWarning, match=r"wdq\(n_boot=\.\.\.\) is deprecated.*replicates"):
+        old = wdq(**kw, n_boot=300)
+    assert old.ci == wdq(**kw, replicates=300).ci
+    with pytest.warns(FutureWarning, match="n_sims"):
+        p = power_simulation(20, rate_per_year=5, irr=0.8, n_sims=200, seed=1)
+    assert p.power == power_simulation(20, rate_per_year=5, irr=0.8, replicates=200, seed=1).power
+    with pytest.warns(FutureWarning), pytest.raises(HspworkError, match="not both"):
+        minimum_detectable_effect(20, rate_per_year=5, n_sims=100, replicates=300)
