@@ -455,7 +455,7 @@ def _positions(units: gpd.GeoDataFrame, unit_ids: np.ndarray) -> np.ndarray:
 
 
 def period_starts(
-    times: pd.Series, period: str, *, tz: str = "UTC", start=None, end=None
+    times: pd.Series, period: str, *, tz: str = "Europe/London", start=None, end=None
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Period boundaries covering ``times`` and each time's period number.
 
@@ -474,8 +474,10 @@ def period_starts(
     --------
     >>> t = pd.Series(pd.to_datetime(["2024-01-03", "2024-02-29", "2024-03-01"], utc=True))
     >>> edges, which = period_starts(t, "month")
-    >>> [str(e.date()) for e in edges], which.tolist()
+    >>> [str(e.tz_convert("Europe/London").date()) for e in edges], which.tolist()
     (['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01'], [0, 1, 2])
+    >>> str(edges[-1])  # local midnight on 1 April is 23:00 UTC the day before (BST)
+    '2024-03-31 23:00:00+00:00'
     """
     if period not in PERIODS:
         raise HspworkError(f"period={period!r} is not allowed; use one of {PERIODS}")
@@ -521,7 +523,7 @@ def count_by_period(
     *,
     value: str = "crimes",
     time_column: str = "occurred_from",
-    tz: str = "UTC",
+    tz: str = "Europe/London",
     start=None,
     end=None,
     max_distance_m: float = 30.0,

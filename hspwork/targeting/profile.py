@@ -58,7 +58,7 @@ def _transitions(u0: float, u1: float, tz: str) -> tuple[np.ndarray, np.ndarray,
     return q[k], off[k - 1], off[k]
 
 
-def aoristic_weights(start, end, tz: str = "UTC", chunk: int = 20_000) -> np.ndarray:
+def aoristic_weights(start, end, tz: str = "Europe/London", chunk: int = 20_000) -> np.ndarray:
     """Share of each crime's window in each of the 168 hours of the week.
 
     Each real minute of the window is equally likely and counts in the local wall-clock hour
@@ -232,7 +232,7 @@ def place_profile(
     *,
     buffer_m: float = 0.0,
     value: str = "crimes",
-    tz: str = "UTC",
+    tz: str = "Europe/London",
     name: str = "",
     hour_window_minutes: float = 24 * 60,
     weekday_window_minutes: float = 7 * 24 * 60,

@@ -263,7 +263,7 @@ def test_count_by_period_names_the_gaps_in_the_data():
     )
     c = _crimes_at(["2022-07-05", "2022-07-20", "2023-07-02", "2024-07-09"], [1, 15, 1, 1])
     with pytest.warns(HspworkWarning, match=r"2022-08-01, .* and 16 more: no record anywhere"):
-        cube = count_by_period(u, c, "month")
+        cube = count_by_period(u, c, "month", tz="UTC")
     assert len(cube.attrs["periods"]) == 25
     assert len(cube.attrs["empty_periods"]) == 22
     assert "2022-07-01" not in cube.attrs["empty_periods"]
