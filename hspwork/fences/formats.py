@@ -22,6 +22,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from hspwork.compat import UNSET, renamed
 from hspwork.crs import WGS84, to_metric
 from hspwork.errors import HspworkError, SchemaError
 from hspwork.fences.core import FENCE_COLUMNS, _as_utc, _polygonal, check_fences
@@ -180,16 +181,18 @@ def _read_raw(path: Path, fmt: str, layer: str | None) -> tuple[gpd.GeoDataFrame
 def from_file(
     path: str | os.PathLike,
     crs=None,
-    id_col: str | None = None,
+    id_column: str | None = None,
     role: str = "treatment",
     valid_from=None,
     layer: str | None = None,
     format: str | None = None,
+    *,
+    id_col=UNSET,
 ) -> gpd.GeoDataFrame:
     """Read a fence set from GeoJSON, GeoPackage, KML or CSV-with-WKT.
 
     Files written by :func:`to_file` come back whole. Files from elsewhere need only polygons:
-    a missing ``fence_id`` is taken from ``id_col``, else a ``name``/``Name`` column, else the
+    a missing ``fence_id`` is taken from ``id_column``, else a ``name``/``Name`` column, else the
     row number; missing ``role`` is ``role``; missing ``valid_from`` is ``valid_from`` (default
     :data:`UNDATED_FENCES_FROM`, 1970-01-01 UTC: an undated file is taken as always in force, so
     last month's pings count against it; noted in the report); ``version`` 1, ``buffer_m`` 0
@@ -207,8 +210,9 @@ def from_file(
     crs : CRS-like, optional
         Metric CRS to return; default chosen by :func:`hspwork.crs.to_metric` (British National
         Grid in Great Britain). A CSV's WKT is read as WGS84 longitude/latitude.
-    id_col : str, optional
-        Column holding the fence id when there is no ``fence_id``.
+    id_column : str, optional
+        Column holding the fence id when there is no ``fence_id`` (``id_col`` is its
+        deprecated name).
     role, valid_from :
         Defaults for files that lack them.
     layer : str, optional
@@ -221,6 +225,7 @@ def from_file(
     GeoDataFrame
         A checked fence set.
     """
+    id_column = renamed("from_file", "id_col", id_col, "id_column", id_column, None)
     path = Path(path)
     if not path.exists():
         raise HspworkError(f"no file {str(path)!r}")
@@ -250,12 +255,12 @@ def from_file(
         )
     f = raw[keep].reset_index(drop=True)
     if "fence_id" not in f.columns:
-        if id_col is not None:
-            if id_col not in f.columns:
+        if id_column is not None:
+            if id_column not in f.columns:
                 raise SchemaError(
-                    f"{path.name} has no column {id_col!r}; columns: {', '.join(map(str, f.columns))}"
+                    f"{path.name} has no column {id_column!r}; columns: {', '.join(map(str, f.columns))}"
                 )
-            f["fence_id"] = f[id_col].astype(str)
+            f["fence_id"] = f[id_column].astype(str)
         elif "name" in f.columns:
             f["fence_id"] = f["name"].astype(str)
             ledger.note("fence_id taken from the name column")

@@ -37,7 +37,7 @@ def test_make_fences_from_selection_keeps_ids_and_extra_columns():
         geometry=[box(0, 0, 100, 100), box(1000, 0, 1100, 100)],
         crs=27700,
     )
-    f = make_fences(sel, name_col="label", valid_from=T0, buffer_m=25, notes="wave 1")
+    f = make_fences(sel, name_column="label", valid_from=T0, buffer_m=25, notes="wave 1")
     assert f.columns[:9].tolist() == [
         "fence_id",
         "name",

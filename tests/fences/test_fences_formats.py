@@ -33,8 +33,8 @@ def fence_set():
             geometry=[cw, holed],
             crs=27700,
         ),
-        id_col="p",
-        name_col="n",
+        id_column="p",
+        name_column="n",
         valid_from=T0,
         buffer_m=35,
         notes="from targeting",
@@ -332,7 +332,7 @@ def test_polygons_stay_polygons_in_gpkg_beside_a_multipolygon(tmp_path):
             ],
             crs=27700,
         ),
-        id_col="p",
+        id_column="p",
         valid_from=T0,
     )
     back = from_file(to_file(f, tmp_path / "mixed.gpkg"))

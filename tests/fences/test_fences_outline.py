@@ -104,3 +104,15 @@ def test_old_column_argument_names_warn_and_still_work():
         a = fence_figures(new, crimes, harm_col="days")
     b = fence_figures(new, crimes, harm_column="days")
     assert a["harm"].tolist() == b["harm"].tolist() == [7.0]
+
+
+def test_from_file_takes_id_column_and_warns_on_its_old_name(tmp_path):
+    from hspwork.fences import from_file
+
+    path = tmp_path / "f.geojson"
+    gpd.GeoDataFrame(
+        {"ref": ["A1", "B2"]}, geometry=[box(0, 0, 100, 100), box(500, 0, 600, 100)], crs=27700
+    ).to_file(path)
+    assert from_file(path, id_column="ref")["fence_id"].tolist() == ["A1", "B2"]
+    with pytest.warns(FutureWarning, match=r"from_file\(id_col=\.\.\.\) is deprecated"):
+        assert from_file(path, id_col="ref")["fence_id"].tolist() == ["A1", "B2"]

@@ -37,8 +37,8 @@ def history():
             geometry=[box(0, 0, 100, 100), box(1000, 0, 1100, 100)],
             crs=27700,
         ),
-        id_col="p",
-        name_col="n",
+        id_column="p",
+        name_column="n",
         valid_from=T0,
     )
     cur = f[f.fence_id == "a"].assign(geometry=[box(0, 0, 100, 150)])
@@ -193,7 +193,7 @@ def test_fences_at_replays_every_commit(steps):
     base = {k: box(1000 * i, 0, 1000 * i + 100, 100) for i, k in enumerate("abc")}
     f = make_fences(
         gpd.GeoDataFrame({"p": list(base)}, geometry=list(base.values()), crs=27700),
-        id_col="p",
+        id_column="p",
         valid_from=T0,
     )
     state, t, log = dict(base), T0, [(T0, dict(base))]
