@@ -608,8 +608,10 @@ def run_brief(
     titles = [notebook_title(_read_nb(run.executed)) or run.name for run in runs]
     if weekly is not None:
         titles.append("Weekly performance briefing")
+    # The index states the one-off key in its banner: the terminal's note would say it twice.
+    page_notes = [n for n in notes if not n.startswith("officer pseudonyms use a one-off key")]
     result.index = write_index(
-        out_dir, result.pages, titles, skipped=skipped, notes=notes, one_off_key=one_off_key
+        out_dir, result.pages, titles, skipped=skipped, notes=page_notes, one_off_key=one_off_key
     )
     result.problems = [p for run in runs for p in run.problems]
     if weekly is not None:

@@ -147,6 +147,9 @@ def test_brief_gives_the_kernels_a_one_off_pseudonym_key(tmp_path, monkeypatch):
     assert any("one-off key" in note for note in result.notes)
     assert result.weekly is None and "no weekly briefing" in result.summary()
     assert (result.out_dir / "index.html").is_file()
+    # The index says it once, in its banner, not again among its notes.
+    index = (result.out_dir / "index.html").read_text(encoding="utf-8")
+    assert index.count("one-off key") == 1
 
 
 def test_brief_refuses_pages_that_show_a_collar_number(tmp_path):
