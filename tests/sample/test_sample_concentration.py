@@ -2,7 +2,9 @@
 
 Each crime is joined to its nearest street segment with geopandas (not the generator's own
 segment index), then segment shares are compared with Weisburd's published ranges
-(REFERENCES.md): 25% of crime on 0.4-1.6% of segments, 50% on 2.1-6.0%.
+(REFERENCES.md): 25% of crime on 0.4-1.6% of segments, 50% on 2.1-6.0%. The library's
+:mod:`hspwork.targeting.concentration` must give the same figures as the hand-written
+helpers here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
+
+from hspwork.targeting.concentration import concentration, places_for_share, share_in_top
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
@@ -36,12 +41,24 @@ def _share_of_segments(counts: np.ndarray, share_of_crime: float) -> float:
     return (np.searchsorted(cum, share_of_crime) + 1) / len(c)
 
 
+def _share_in_top_segments(counts: np.ndarray, share_of_segments: float) -> float:
+    """Share of crime on the hottest ``ceil(share_of_segments * N)`` segments."""
+    c = np.sort(counts)[::-1]
+    return c[: int(np.ceil(share_of_segments * len(c) - 1e-9))].sum() / c.sum()
+
+
 def test_sample_share_of_segments_helper_by_hand():
-    # 10 segments, 100 crimes: 40 on one segment -> 25% needs 1 of 10 segments, 50% needs 2
+    # 10 segments, 100 crimes: 40 on one segment -> 25% needs 1 of 10 segments, 50% needs 2,
+    # 70% needs 3; the top 10% (one segment) hold 40%, the top 20% hold 60%
     counts = np.array([40, 20, 10, 10, 5, 5, 5, 5, 0, 0])
-    assert _share_of_segments(counts, 0.25) == pytest.approx(0.1)
-    assert _share_of_segments(counts, 0.50) == pytest.approx(0.2)
-    assert _share_of_segments(counts, 0.70) == pytest.approx(0.3)
+    for share, places in ((0.25, 0.1), (0.50, 0.2), (0.70, 0.3)):
+        assert _share_of_segments(counts, share) == pytest.approx(places)
+        assert places_for_share(counts, 100 * share) == pytest.approx(places, abs=1e-15)
+    assert share_in_top(counts, 10) == pytest.approx(0.4, abs=1e-15)
+    assert share_in_top(counts, 20) == pytest.approx(0.6, abs=1e-15)
+    table = concentration(counts).table.set_index("measure")["value"]
+    assert table["places holding 25%"] == pytest.approx(0.1, abs=1e-15)
+    assert table["places holding 50%"] == pytest.approx(0.2, abs=1e-15)
 
 
 def test_sample_crimes_lie_on_their_streets(joined):
@@ -65,9 +82,20 @@ def test_sample_concentration_in_published_ranges(joined, period):
     assert 0.004 <= s25 <= 0.016, s25
     assert 0.021 <= s50 <= 0.060, s50
     # "about 1% hold 25%, 5% hold 50%"
-    top = np.sort(counts)[::-1]
-    n = len(top)
-    assert 0.20 <= top[: round(0.01 * n)].sum() / top.sum() <= 0.35
-    assert 0.42 <= top[: round(0.05 * n)].sum() / top.sum() <= 0.62
+    top1, top5 = _share_in_top_segments(counts, 0.01), _share_in_top_segments(counts, 0.05)
+    assert 0.20 <= top1 <= 0.35, top1
+    assert 0.42 <= top5 <= 0.62, top5
+    # the library's figures are the hand-computed ones
+    c = concentration(counts)
+    table = c.table.set_index("measure")["value"]
+    assert_allclose(
+        [table["places holding 25%"], table["places holding 50%"]], [s25, s50], rtol=1e-12
+    )
+    assert_allclose(
+        [table["share in top 1% of places"], table["share in top 5% of places"]],
+        [top1, top5],
+        rtol=1e-12,
+    )
+    assert c.n_places == len(streets) and c.total == len(sel)
     # many segments with no crime at all
     assert (counts == 0).mean() >= 0.25

@@ -60,6 +60,28 @@ def test_top_shares_and_places_for_share():
     assert np.all(np.diff(curve["share_crime"]) >= 0)
 
 
+def test_top_share_rounds_the_number_of_places_up():
+    # 10 places holding 5, 3, 1, 1 and six zeros (10 crimes): the top 1, 2, 3, 4 places hold
+    # 50%, 80%, 90%, 100%. "The top 15%" is 1.5 places, counted as ceil(1.5) = 2: 80%, not the
+    # 50% of one place; 25% is ceil(2.5) = 3 places: 90%; 1% is ceil(0.1) = 1 place: 50%.
+    # 30% of 10 is 3 places although 0.3 * 10 is 3.0000000000000004 in floating point.
+    x = [5, 3, 1, 1, 0, 0, 0, 0, 0, 0]
+    assert_allclose(share_in_top(x, 15), 0.8, rtol=1e-15)
+    assert_allclose(share_in_top(x, 11), 0.8, rtol=1e-15)
+    assert_allclose(share_in_top(x, 25), 0.9, rtol=1e-15)
+    assert_allclose(share_in_top(x, 1), 0.5, rtol=1e-15)
+    assert_allclose(share_in_top(x, 10), 0.5, rtol=1e-15)
+    assert_allclose(share_in_top(x, 30), 0.9, rtol=1e-15)
+    assert_allclose(share_in_top(x, 100), 1.0, rtol=1e-15)
+    # the summary table says the same: top 1%, 5%, 10% are one place each, 20% two
+    table = concentration(np.asarray(x)).table.set_index("measure")["value"]
+    assert_allclose(
+        table[[f"share in top {p:g}% of places" for p in (1, 5, 10, 20)]].to_numpy(),
+        [0.5, 0.5, 0.5, 0.8],
+        rtol=1e-15,
+    )
+
+
 def test_concentration_result_uses_crimes_for_harm():
     units = pd.DataFrame({"crimes": [2, 0, 0, 0], "harm": [730.0, 0.0, 0.0, 0.0]})
     c = concentration(units, "harm")

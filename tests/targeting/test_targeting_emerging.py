@@ -16,6 +16,7 @@ import pytest
 import shapely
 from numpy.testing import assert_allclose
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.targeting._weights import neighbours
@@ -205,6 +206,41 @@ def test_space_time_gistar_matches_the_definition(k, window):
     ref = _brute_force_space_time_gi(y, w, k, window)
     got = emerging_hotspots(cube, time_step=k, global_window=window, fdr=None).z.to_numpy()
     assert_allclose(got, ref, atol=1e-12)
+
+
+def test_fdr_decides_which_units_get_a_category():
+    # A 7 x 7 cube of Poisson(1) counts over 5 months, the centre unit at 12 in the last two.
+    # Reference: Gi* z from the definition, two-sided normal p, Benjamini-Hochberg across the
+    # 49 units of each month (statsmodels), significant at 0.10 in the direction of z. Every
+    # category but "no pattern" needs a significant last step or >= 90% of steps significant,
+    # so those are the units that must be categorised. On this cube the raw p < 0.10 rule
+    # would also label 38, 39, 45 and 46; BH does not.
+    cube = lattice_cube(7, 7, 5, seed=10)
+    periods = cube.attrs["periods"]
+    cube.loc[24, periods[-2:]] = 12
+    y = cube[periods].to_numpy(float)
+    w = neighbours(cube, "queen").toarray()
+    z = _brute_force_space_time_gi(y, w, 1, "entire cube")
+    p = 2 * stats.norm.sf(np.abs(z))
+    p_bh = np.column_stack([multipletests(p[:, t], method="fdr_bh")[1] for t in range(5)])
+    sig = np.sign(z) * (p_bh < 0.10)
+    raw = np.sign(z) * (p < 0.10)
+
+    def labelled(s):
+        return set(np.flatnonzero((s[:, -1] != 0) | ((s != 0).mean(axis=1) >= 0.9)).tolist())
+
+    block = {16, 17, 18, 23, 24, 25, 30, 31, 32}  # the centre and its 8 neighbours
+    assert labelled(sig) == block
+    assert labelled(raw) == block | {38, 39, 45, 46}  # the correction matters here
+    res = emerging_hotspots(cube)  # fdr=0.10 by default
+    assert res.settings["fdr"] == 0.10
+    got = res.units["category"]
+    assert set(np.flatnonzero(got != "no pattern").tolist()) == block
+    assert_allclose(res.units["n_hot"], (sig > 0).sum(axis=1))
+    assert_allclose(res.units["n_cold"], (sig < 0).sum(axis=1))
+    off = emerging_hotspots(cube, fdr=None)  # raw p below alpha = 0.10
+    assert set(np.flatnonzero(off.units["category"] != "no pattern").tolist()) == labelled(raw)
+    assert_allclose(off.units["n_hot"], (raw > 0).sum(axis=1))
 
 
 def test_gaps_in_the_data_are_named_and_never_labelled_from():

@@ -3,6 +3,7 @@ permutation distributions."""
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import esda
@@ -20,6 +21,7 @@ from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.targeting._inference import bh_adjust, confidence_bins
 from hspwork.targeting._weights import neighbours
 from hspwork.targeting.gistar import gistar
+from tests.targeting._exact import tail_probabilities
 
 
 def lattice_units(nrows: int, ncols: int, values, size: float = 100.0, crs=27700):
@@ -185,6 +187,7 @@ def test_one_sided_alternatives():
 def test_permutations_reproducible_by_seed():
     rng = np.random.default_rng(4)
     units = lattice_units(9, 9, rng.poisson(2.0, 81))
+    # (the p-values themselves are checked against the exact distribution below)
     a = gistar(units, "crimes", permutations=199, seed=42)
     b = gistar(units, "crimes", permutations=199, seed=42)
     c = gistar(units, "crimes", permutations=199, seed=43)
@@ -192,6 +195,44 @@ def test_permutations_reproducible_by_seed():
     assert not np.allclose(a["gi_p_sim"], c["gi_p_sim"])
     assert_allclose(a["gi_p_adj"], multipletests(a["gi_p_sim"], method="fdr_bh")[1], rtol=1e-10)
     assert a.attrs["gistar"]["seed"] == 42
+
+
+def test_permutation_p_against_the_exact_distribution_of_every_unit():
+    # The same 9 x 9 map with a block of four raised by 6 (so some p-values are small).
+    # Conditional randomisation draws each unit's k neighbours (3 at a
+    # corner, 5 on an edge, 8 inside) as a random k-subset of the other 80 counts; Gi* depends
+    # on the draw only through their sum, so the exact tails are shares of the C(80, k) subsets
+    # (counted in integers by _exact). The two-sided pseudo p is
+    # min(1, 2 min(#ge + 1, #le + 1) / (P + 1)): with P = 19,999 its Monte Carlo sd is at most
+    # 2 sqrt(q (1 - q) / P) for a tail q; allowed 4 sd plus the +1 offset.
+    rng = np.random.default_rng(4)
+    y = rng.poisson(2.0, 81).astype(float)
+    y[[30, 31, 39, 40]] += 6
+    units = lattice_units(9, 9, y)
+    perms = 19_999
+    out = gistar(units, "crimes", permutations=perms, seed=42, fdr=None)
+    p_sim = out["gi_p_sim"].to_numpy()
+    w = neighbours(units, "queen").toarray().astype(bool)
+    q = np.empty(81)
+    for i in range(81):
+        p_ge, p_le = tail_probabilities(np.delete(y, i), int(w[i].sum()), y[w[i]].sum())
+        q[i] = min(p_ge, p_le)
+    exact = np.minimum(1.0, 2 * q)
+    tol = 4 * 2 * np.sqrt(q * (1 - q) / perms) + 2 / (perms + 1) + 1e-12
+    assert (np.abs(p_sim - exact) <= tol).all(), np.abs(p_sim - exact).max()
+    # the map holds units across the whole scale, not only p = 1
+    assert exact.min() < 0.01 and np.median(exact) > 0.3
+    # every p-value is on the grid 2 (c + 1) / (P + 1), or 1
+    c = p_sim * (perms + 1) / 2
+    assert_allclose(c[p_sim < 1], np.rint(c[p_sim < 1]), atol=1e-6)
+    # the subset counting agrees with listing every draw for the corner unit 0 (neighbours
+    # 1, 9, 10): C(80, 3) = 82,160 draws
+    others = np.delete(y, 0)
+    sums = others[np.array(list(itertools.combinations(range(80), 3)))].sum(axis=1)
+    obs = y[[1, 9, 10]].sum()
+    assert_allclose(
+        tail_probabilities(others, 3, obs), [np.mean(sums >= obs), np.mean(sums <= obs)]
+    )
 
 
 def test_permutation_tail_matches_exact_distribution():

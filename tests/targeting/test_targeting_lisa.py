@@ -16,6 +16,7 @@ from statsmodels.stats.multitest import multipletests
 
 from hspwork.errors import HspworkError, HspworkWarning
 from hspwork.targeting.lisa import lisa
+from tests.targeting._exact import tail_probabilities
 
 
 def lattice_units(nrows, ncols, values, size=100.0):
@@ -70,6 +71,7 @@ def test_quadrants_use_adjusted_p_and_reproducible():
     y = rng.poisson(1.0, 10 * 10).astype(float)
     y[[44, 45, 54, 55]] = 15
     units = lattice_units(10, 10, y)
+    # (the p-values themselves are checked against the exact distribution below)
     a = lisa(units, "crimes", permutations=199, seed=7)
     b = lisa(units, "crimes", permutations=199, seed=7)
     assert_allclose(a["lisa_p_sim"], b["lisa_p_sim"], rtol=0, atol=0)
@@ -77,6 +79,34 @@ def test_quadrants_use_adjusted_p_and_reproducible():
     assert ((a["lisa_quadrant"] != "ns") == (a["lisa_p_adj"] < 0.05)).all()
     assert set(a.loc[[44, 45, 54, 55], "lisa_quadrant"]) <= {"HH", "ns"}
     assert a.attrs["lisa"]["permutations"] == 199
+
+
+def test_permutation_p_against_the_exact_distribution_of_every_unit():
+    # The map above. A unit's k neighbours are a random k-subset of the other 99 counts; the
+    # permuted I_i = c z_i mean(z_J) is monotone in the subset's sum (increasing when z_i > 0,
+    # decreasing when z_i < 0), so the two tails are the exact shares of subsets with sums at
+    # or above / at or below the observed one (counted in integers by _exact), whichever
+    # direction z_i has. The default two-sided pseudo p is
+    # min(1, 2 min(#ge + 1, #le + 1) / (P + 1)); at P = 19,999 each is within 4 Monte Carlo sd
+    # (2 sqrt(q (1 - q) / P) for the smaller tail q) plus the +1 offset of the exact value.
+    rng = np.random.default_rng(5)
+    y = rng.poisson(1.0, 10 * 10).astype(float)
+    y[[44, 45, 54, 55]] = 15
+    units = lattice_units(10, 10, y)
+    perms = 19_999
+    out = lisa(units, "crimes", permutations=perms, seed=7, fdr=None)
+    p_sim = out["lisa_p_sim"].to_numpy()
+    w = libpysal.weights.lat2W(10, 10, rook=False).full()[0].astype(bool)
+    q = np.empty(100)
+    for i in range(100):
+        p_ge, p_le = tail_probabilities(np.delete(y, i), int(w[i].sum()), y[w[i]].sum())
+        q[i] = min(p_ge, p_le)
+    exact = np.minimum(1.0, 2 * q)
+    tol = 4 * 2 * np.sqrt(q * (1 - q) / perms) + 2 / (perms + 1) + 1e-12
+    assert (np.abs(p_sim - exact) <= tol).all(), np.abs(p_sim - exact).max()
+    assert exact.min() < 0.01 and np.median(exact) > 0.3  # the whole scale is exercised
+    c = p_sim * (perms + 1) / 2  # on the grid 2 (c + 1) / (P + 1), or 1
+    assert_allclose(c[p_sim < 1], np.rint(c[p_sim < 1]), atol=1e-6)
 
 
 def test_permutation_matches_exact_distribution():

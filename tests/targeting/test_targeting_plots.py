@@ -53,24 +53,47 @@ def test_lisa_colours_follow_quadrants_and_lines_work():
 
 
 def test_surface_3d_draws_one_bar_per_unit_with_value_and_caps():
+    # A strip of six 100 m cells with centroids at 50, 150, ..., 550 m; axes start at the
+    # south-west corner (x0 = 50 - 100 / 2 = 0). Each bar is 90 m square (0.9 of a cell) on
+    # its centroid and as tall as its value; cells with 0 get no bar. So the bars of units
+    # 1, 2, 4, 5 span x 105-595 m, y 5-95 m and heights 0-9.
     u = strip(6)
     u["harm"] = [0.0, 1.0, 5.0, 0.0, 2.0, 9.0]
     fig = plot_surface_3d(u, "harm")
     ax = fig.axes[0]
+    assert_allclose(ax.xy_dataLim.extents, [105.0, 5.0, 595.0, 95.0], atol=1e-9)
+    assert_allclose(ax.zz_dataLim.intervalx, [0.0, 9.0], atol=1e-12)
     fig.canvas.draw()  # 3D faces are projected at draw time
     # bar3d draws 6 faces per bar in one collection
     assert len(ax.collections[0].get_paths()) == 6 * 4
+    assert ax.get_zlabel() == "harm" and ax.get_title() == "harm across the area"
     plt.close(fig)
+    # the 2 highest are units 5 (9) and 2 (5): x 205-595 m, up to 9
     fig = plot_surface_3d(u, "harm", max_bars=2)
+    ax = fig.axes[0]
+    assert_allclose(ax.xy_dataLim.extents, [205.0, 5.0, 595.0, 95.0], atol=1e-9)
+    assert_allclose(ax.zz_dataLim.intervalx, [0.0, 9.0], atol=1e-12)
     fig.canvas.draw()
-    assert len(fig.axes[0].collections[0].get_paths()) == 6 * 2
-    assert "highest 2 of 4" in fig.axes[0].get_title()
+    assert len(ax.collections[0].get_paths()) == 6 * 2
+    assert "highest 2 of 4" in ax.get_title()
+    plt.close(fig)
+    # without unit 5 the 2 highest are units 2 (5) and 4 (2): x 205-495 m, up to 5
+    fig = plot_surface_3d(u.assign(harm=[0.0, 1.0, 5.0, 0.0, 2.0, 0.0]), "harm", max_bars=2)
+    assert_allclose(fig.axes[0].xy_dataLim.extents, [205.0, 5.0, 495.0, 95.0], atol=1e-9)
+    assert_allclose(fig.axes[0].zz_dataLim.intervalx, [0.0, 5.0], atol=1e-12)
+    plt.close(fig)
+    # the same strip in US survey feet (EPSG:2263): axes in metres, 1 ft = 1200 / 3937 m
+    feet = u.set_crs(2263, allow_override=True)
+    fig = plot_surface_3d(feet, "harm")
+    ft = 1200 / 3937
+    assert_allclose(
+        fig.axes[0].xy_dataLim.extents, [105 * ft, 5 * ft, 595 * ft, 95 * ft], rtol=1e-9
+    )
     plt.close(fig)
     with pytest.raises(SchemaError, match="no column 'crimes'"):
         plot_surface_3d(u, "crimes")
     with pytest.raises(SchemaError, match="no column 'gi_bin'"):
         plot_gistar(u)
-    assert np.all(u["harm"] >= 0)
 
 
 def big_grid(nrows=150, ncols=160):

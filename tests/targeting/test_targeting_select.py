@@ -93,6 +93,25 @@ def test_spacing_cuts_the_cooler_place_with_reason():
     assert "minimum spacing 500 m" in cut["reason"]
 
 
+def test_spacing_holds_among_reserves_too():
+    # Capacity 1. Units 0, 10 and 14 of a strip (centres at 50, 1050 and 1450 m): unit 0 is
+    # chosen; unit 10 is 1,000 m from it, so the first reserve; unit 14 is 1,400 m from the
+    # chosen place but only 400 m from that reserve, so it is cut (a reserve stands in for a
+    # chosen place that falls through, and must itself be spaced from the others).
+    g = cells(1, 20)
+    g.loc[[0, 10, 14], "harm"] = [100.0, 50.0, 40.0]
+    sel = select(g, "harm", capacity=1, min_spacing_m=500.0)
+    places = sel.places.set_index("value")
+    assert places["status"].to_dict() == {100.0: "chosen", 50.0: "next best", 40.0: "cut"}
+    assert (sel.places["status"] == "next best").sum() == 1
+    assert "centre 400 m from place 2 (hotter)" in places.loc[40.0, "reason"]
+    assert_allclose(places["centre_x"].to_numpy(), [50.0, 1050.0, 1450.0], atol=1e-9)
+    # with spacing below 400 m both become reserves, in rank order
+    loose = select(g, "harm", capacity=1, min_spacing_m=399.0).places
+    assert loose["status"].tolist() == ["chosen", "next best", "next best"]
+    assert "reserve 2" in loose["reason"].iloc[2]
+
+
 def test_single_unit_too_wide_is_cut():
     g = cells(1, 3, size=400.0)  # each cell has radius 283 m
     g.loc[[0], "harm"] = 10.0

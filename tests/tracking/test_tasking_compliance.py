@@ -337,3 +337,34 @@ def test_tasking_windows_list_each_eligible_officer():
     assert none.empty and str(none["window_start"].dtype).startswith("datetime64")
     anyone = tasking_windows(p, officers=["PC1", "PC2", "PC1"])
     assert len(anyone) == 5 * 2 and set(anyone["officer"]) == {"PC1", "PC2"}
+
+
+def test_late_and_early_windows_at_their_edges():
+    # Lateness is the visit's start minus the planned start. With the defaults (up to 60
+    # minutes late, 30 early) a full 15-minute visit starting 59 minutes after T1's start is
+    # T1's (done); one starting 61 minutes after T3's start is outside every window (T3 not
+    # done, nothing delivered). Exactly 60 late is still inside. On the early side: 29 minutes
+    # early counts, 31 does not. Each plan is alone at its fence and day, so no other plan
+    # can take the visit.
+    p = plan().iloc[[0, 2]].reset_index(drop=True)  # T1 at A 08:00, T3 at B 09:00
+    late = pd.DataFrame(
+        {
+            "officer": ["PC1", "PC2"],
+            "fence_id": ["A", "B"],
+            "start": [T + mins(59), T + mins(60 + 61)],
+            "minutes": [15.0, 15.0],
+        }
+    )
+    m = match_visits(p, late).set_index("tasking_id")
+    assert m.loc["T1", "status"] == "done" and m.loc["T1", "delivered_minutes"] == 15.0
+    assert m.loc["T1", "first_arrival"] == T + mins(59)
+    assert m.loc["T3", "status"] == "not done" and m.loc["T3", "delivered_visits"] == 0
+    assert m.loc["T3", "delivered_minutes"] == 0.0
+    at_edge = late.assign(start=[T + mins(60), T + mins(60 + 60)])
+    assert (match_visits(p, at_edge)["status"].astype(str) == "done").all()
+    early = late.assign(start=[T - mins(29), T + mins(60 - 31)])
+    m = match_visits(p, early).set_index("tasking_id")
+    assert m.loc["T1", "status"] == "done" and m.loc["T3", "status"] == "not done"
+    # the window follows its arguments: 61 minutes late counts when 61 are allowed
+    m = match_visits(p, late, after_minutes=61).set_index("tasking_id")
+    assert m.loc["T3", "status"] == "done"

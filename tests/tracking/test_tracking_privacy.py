@@ -44,3 +44,21 @@ def test_frame_keeps_index_and_other_columns():
     assert out.loc[20, "officer"] == out.loc[10, "delivered_by"]
     assert pd.isna(out.loc[20, "delivered_by"])
     assert df["officer"].tolist() == ["a", "b"]  # the input is not changed
+
+
+def test_two_officers_sharing_a_token_is_refused():
+    # 3,000 collar numbers into 16**4 = 65,536 four-digit tokens: the expected number of
+    # clashing pairs is C(3000, 2) / 65,536 = 68.6, and the chance of none is below 1e-29
+    # (birthday bound). The independent HMAC below finds the clash first, so the test does not
+    # rest on luck; then pseudonymise must refuse rather than merge two officers.
+    ids = [str(4000 + k) for k in range(3000)]
+    short = [hmac.new(KEY.encode(), i.encode(), hashlib.sha256).hexdigest()[:4] for i in ids]
+    assert len(set(short)) < len(ids)
+    with pytest.raises(HspworkError, match=r"3000 identifiers gave colliding 4-digit tokens"):
+        pseudonymise(ids, key=KEY, length=4)
+    # the same officers at 16 digits: no clash (checked independently), one token each
+    long = {hmac.new(KEY.encode(), i.encode(), hashlib.sha256).hexdigest()[:16] for i in ids}
+    assert len(long) == len(ids)
+    out = pseudonymise(ids, key=KEY, length=16)
+    assert out.nunique() == len(ids)
+    assert out[0] == "OFF-" + hmac.new(KEY.encode(), b"4000", hashlib.sha256).hexdigest()[:16]
