@@ -9,8 +9,9 @@ Usage (from the repository root; ``make mutate`` does this)::
 For each module this keeps, under ``build/mutate/``, a cosmic-ray config (``<name>.toml``), a
 session database (``<name>.sqlite``) and the fingerprint it was made from. A rerun is
 incremental: ``cosmic-ray init`` runs only when the session is missing or the module (or its
-test command or operator set) changed; when only the module's test files changed, the new
-session keeps the mutants the old tests already killed and re-runs the rest; ``cosmic-ray
+operator set) changed; when only the module's tests changed or were added to, the new session
+keeps the mutants the old tests already killed and re-runs the rest (tests are assumed to be
+added to, not weakened: remove ``build/mutate/<name>.*`` to start a module afresh); ``cosmic-ray
 exec`` then runs the pending mutants only, so an interrupted run resumes.
 
 cosmic-ray writes each mutant into the source file in place and restores it afterwards; run
@@ -30,6 +31,7 @@ import json
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -103,6 +105,13 @@ class Module:
     tests: list[str]
     deselect: list[str]
     timeout: float
+    doctests: bool = True
+
+    def test_args(self) -> list[str]:
+        """The pytest arguments naming what runs: the test files and the module's doctests."""
+        if self.doctests:
+            return [*self.tests, self.path, "--doctest-modules"]
+        return list(self.tests)
 
     def test_command(self) -> str:
         args = [
@@ -116,7 +125,7 @@ class Module:
             "-q",
             "-p",
             "no:cacheprovider",
-            *self.tests,
+            *self.test_args(),
         ]
         for d in self.deselect:
             args += ["--deselect", d]
@@ -135,6 +144,7 @@ def load_modules() -> tuple[dict[str, Module], list[dict]]:
             tests=list(m["tests"]),
             deselect=list(m.get("deselect", [])),
             timeout=float(m.get("timeout", 60)),
+            doctests=bool(m.get("doctests", True)),
         )
         for name, m in cfg["module"].items()
     }
@@ -148,19 +158,24 @@ def sha(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def fingerprint(mod: Module, excluded: list[str]) -> dict[str, str]:
+def fingerprint(mod: Module, excluded: list[str]) -> dict:
+    """What a session was made from: the module, the run's setup and the test files."""
     import cosmic_ray
 
-    test_files = sorted({t.split("::")[0] for t in mod.tests})
+    test_files = sorted({t.split("::")[0] for t in mod.test_args() if not t.startswith("-")})
     return {
         "module": sha((ROOT / mod.path).read_bytes()),
         "setup": sha(
-            mod.test_command().encode(),
             json.dumps(excluded).encode(),
+            json.dumps(mod.deselect).encode(),
             str(mod.timeout).encode(),
+            sys.executable.encode(),
             getattr(cosmic_ray, "__version__", "").encode(),
         ),
-        "tests": sha(*((ROOT / f).read_bytes() for f in test_files)),
+        "test_files": test_files,
+        "tests": sha(
+            *(t.encode() for t in mod.test_args()), *((ROOT / f).read_bytes() for f in test_files)
+        ),
     }
 
 
@@ -301,7 +316,12 @@ def prepare(mod: Module) -> Path:
     cr("cr-filter-operators", str(fresh), str(config))
     n_ann = skip_annotations(mod, fresh)
     print(f"[{mod.name}] {n_ann} mutants in annotations skipped")
-    if old and old["module"] == fp["module"] and old["setup"] == fp["setup"]:
+    if (
+        old
+        and old["module"] == fp["module"]
+        and old["setup"] == fp["setup"]
+        and set(old.get("test_files", [])) <= set(fp["test_files"])
+    ):
         n = carry_killed(session, fresh)
         print(f"[{mod.name}] tests changed: {n} mutants killed before are kept, the rest re-run")
     fresh.replace(session)
@@ -410,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("modules", nargs="*", help="module names from tools/mutate.toml")
     p.add_argument("--report", action="store_true", help="only print the report")
     args = p.parse_args(argv)
+    # A plain `kill` then stops the running mutant and puts the source back (see run()).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modules, equivalents = load_modules()
     unknown = [m for m in args.modules if m not in modules]
     if unknown:
