@@ -357,6 +357,24 @@ def line_text(path: Path, line: int) -> str:
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def is_listed(entry: dict, operator: str, code: str, diff: str) -> bool:
+    """Whether a surviving mutant is the equivalent one ``entry`` describes.
+
+    ``entry`` names the operator and the original line (``code``), and ``mutant``, the line as
+    mutated, when the operator makes more than one mutant on that line; spaces are ignored.
+    """
+    if entry["operator"] != operator or _squash(entry["code"]) != _squash(code):
+        return False
+    if "mutant" not in entry:
+        return True
+    added = [ln[1:] for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    return any(_squash(a) == _squash(entry["mutant"]) for a in added)
+
+
 def summarise(mod: Module, equivalents: list[dict]) -> dict | None:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
@@ -364,7 +382,7 @@ def summarise(mod: Module, equivalents: list[dict]) -> dict | None:
     session = mod.file(".sqlite")
     if not session.exists():
         return None
-    eq = {(e["operator"], e["code"].strip()) for e in equivalents if e["module"] == mod.name}
+    eq = [e for e in equivalents if e["module"] == mod.name]
     counts = dict.fromkeys(
         ["killed", "survived", "incompetent", "equivalent", "skipped", "pending"], 0
     )
@@ -380,7 +398,7 @@ def summarise(mod: Module, equivalents: list[dict]) -> dict | None:
             counts["killed"] += 1
         elif result.test_outcome == TestOutcome.SURVIVED:
             code = line_text(ROOT / m.module_path, m.start_pos[0])
-            if (m.operator_name, code) in eq:
+            if any(is_listed(e, m.operator_name, code, result.diff or "") for e in eq):
                 counts["equivalent"] += 1
             else:
                 counts["survived"] += 1
