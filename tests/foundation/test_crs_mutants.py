@@ -63,6 +63,9 @@ EDGES = [
     (180.0, 10.0, 32601, False, "the antimeridian is UTM zone 1, not 61"),
     (9.0, 0.0, 32632, False, "the equator is in the northern zones"),
     (9.0, -0.5, 32732, False, "just south of the equator"),
+    (0.0, 40.0, 32631, False, "a zone's west edge belongs to it: (0 + 180) / 6 = 30, zone 31"),
+    (-0.5, 40.0, 32630, False, "just west of it: floor(179.5 / 6) = 29, zone 30"),
+    (177.0, -38.0, 32760, False, "the last zone: floor(357 / 6) = 59, zone 60"),
 ]
 
 
@@ -112,7 +115,7 @@ def test_align_crs_names_the_reference_without_a_crs():
 
 def _library_call(reference, other):
     """Stands for a library function that aligns its second input to its first."""
-    return crs.align_crs(reference, other)
+    return crs.align_crs(reference, other, names=("fences", "pings"))
 
 
 def test_the_mismatch_warning_points_at_the_callers_line():
@@ -124,6 +127,8 @@ def test_the_mismatch_warning_points_at_the_callers_line():
         _library_call(ref, other)
     (w,) = [c for c in caught if issubclass(c.category, CRSMismatchWarning)]
     assert (w.filename, w.lineno) == (__file__, line)
+    assert str(w.message).startswith("pings is in WGS 84")
+    assert str(w.message).endswith("converted pings to match.")
 
 
 def test_lonlat_to_metric_keeps_a_crs_it_is_given():
