@@ -142,3 +142,14 @@ def test_lonlat_to_metric_places_the_crs_on_rows_with_both_coordinates():
     # The third row has no latitude; were it counted, the median latitude would be NaN.
     _, _, out = crs.lonlat_to_metric([-0.13, -0.13, 150.0], [51.5, 51.5, np.nan])
     assert out.to_epsg() == BNG
+
+
+def test_align_crs_names_the_other_input_without_a_crs():
+    ref = gpd.GeoSeries([Point(0, 0)], crs=27700)
+    with pytest.raises(CRSError, match=r"^pings has no CRS"):
+        crs.align_crs(ref, gpd.GeoSeries([Point(0, 0)]), names=("fences", "pings"))
+
+
+def test_to_metric_refuses_an_empty_lonlat_input():
+    with pytest.raises(CRSError, match=r"^places is empty and in WGS 84"):
+        crs.to_metric(gpd.GeoSeries([], crs=4326), name="places")
