@@ -42,6 +42,20 @@ lint: setup
 bench: setup
 	$(BIN)/python -m benchmarks
 
+# Mutation testing of the core modules (tools/mutate.toml), one cosmic-ray session per module
+# under build/mutate/, incremental across runs; not part of `make test`. cosmic-ray writes each
+# mutant into the source file in place: run it in a checkout you are not editing.
+# `make mutate MODULES="privacy crs"` runs only those; docs/mutation.md has the scores.
+MUTATE_STAMP := $(VENV)/.mutate-stamp
+MODULES ?=
+
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,mutate]"
+	touch $(MUTATE_STAMP)
+
+mutate: $(MUTATE_STAMP)
+	$(BIN)/python tools/mutate.py $(MODULES)
+
 sample: setup
 	$(BIN)/python -m hspwork.sample --out data/sample
 
