@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,6 +165,39 @@ FILES: dict[str, FileSpec] = {
                                                         "ci_high"),
                                 "crime after a visit by the visit's length (residual deterrence)"),
 }  # fmt: skip
+
+#: How chapter 3 ends an exception's ``reason`` at a hot spot whose figure it corrected for a
+#: location fault, e.g. "device heard elsewhere: not at the spot (location corrected:
+#: catchment +200 m)": still missed after the correction. Written and read only through
+#: :func:`mark_corrected`, :func:`is_corrected` and :func:`base_reason`.
+_CORRECTED = re.compile(r"\s*\(location corrected: [^)]*\)$")
+
+
+def mark_corrected(reasons: pd.Series, corrections: pd.Series) -> pd.Series:
+    """``reasons`` ending with the correction made at their hot spot.
+
+    Examples
+    --------
+    >>> mark_corrected(pd.Series(["too briefly"]), pd.Series(["catchment +200 m"])).tolist()
+    ['too briefly (location corrected: catchment +200 m)']
+    """
+    return reasons.astype(str) + " (location corrected: " + corrections.astype(str) + ")"
+
+
+def is_corrected(reasons: pd.Series) -> pd.Series:
+    """Which reasons are of taskings at a hot spot whose figure was corrected."""
+    return reasons.astype(str).str.contains(_CORRECTED)
+
+
+def base_reason(reason: str) -> str:
+    """A reason without its "(location corrected: ...)" ending, to count alike.
+
+    Examples
+    --------
+    >>> base_reason("device heard elsewhere: not at the spot (location corrected: catchment +200 m)")
+    'device heard elsewhere: not at the spot'
+    """
+    return _CORRECTED.sub("", str(reason))
 
 
 class WorkFolder:

@@ -583,10 +583,6 @@ def run_brief(
         # random key for this run keeps the pages free of collar numbers; the tokens then do
         # not match other weeks' pages.
         os.environ[KEY_ENV] = secrets.token_hex(24)
-        notes.append(
-            f"officer pseudonyms use a one-off key; set {KEY_ENV} to the programme's secret "
-            "to keep them the same from week to week"
-        )
     try:
         runs = _run_all(
             names, source, out_dir, work_dir, base, identifiers, kernel_name, show_code, progress
@@ -604,14 +600,21 @@ def run_brief(
             target_compliance=target_compliance,
             one_off_key=one_off_key,
         )
-    result = BriefRun(out_dir, work_dir, runs, weekly, notes=notes)
+    # The index states a one-off key in its banner; the terminal hears it as a note.
+    key_note = (
+        [
+            f"officer pseudonyms use a one-off key; set {KEY_ENV} to the programme's secret "
+            "to keep them the same from week to week"
+        ]
+        if one_off_key
+        else []
+    )
+    result = BriefRun(out_dir, work_dir, runs, weekly, notes=[*notes, *key_note])
     titles = [notebook_title(_read_nb(run.executed)) or run.name for run in runs]
     if weekly is not None:
         titles.append("Weekly performance briefing")
-    # The index states the one-off key in its banner: the terminal's note would say it twice.
-    page_notes = [n for n in notes if not n.startswith("officer pseudonyms use a one-off key")]
     result.index = write_index(
-        out_dir, result.pages, titles, skipped=skipped, notes=page_notes, one_off_key=one_off_key
+        out_dir, result.pages, titles, skipped=skipped, notes=notes, one_off_key=one_off_key
     )
     result.problems = [p for run in runs for p in run.problems]
     if weekly is not None:

@@ -556,15 +556,15 @@ def power_simulation(
         raise HspworkError(f"design must be 'post' or 'prepost'; received {design!r}")
     if not 0 < alpha < 1:
         raise HspworkError(f"alpha must be between 0 and 1 (e.g. 0.05); received {alpha!r}")
-    replicates = renamed("power_simulation", "n_sims", n_sims, "replicates", replicates, 2000)
-    n_sims = int(replicates)  # simulated trials
-    if n_sims < 1:
-        raise HspworkError(f"replicates must be at least 1; received {replicates!r}")
+    given = renamed("power_simulation", "n_sims", n_sims, "replicates", replicates, 2000)
+    replicates = int(given)  # simulated trials
+    if replicates < 1:
+        raise HspworkError(f"replicates must be at least 1; received {given!r}")
     rng = np.random.default_rng(seed)
     m = rate_per_year * years
     if design == "post":
-        yt = _draw_counts(rng, m * irr, dispersion, (n_sims, n_treated)).astype(float)
-        yc = _draw_counts(rng, m, dispersion, (n_sims, n_control)).astype(float)
+        yt = _draw_counts(rng, m * irr, dispersion, (replicates, n_treated)).astype(float)
+        yc = _draw_counts(rng, m, dispersion, (replicates, n_control)).astype(float)
         st, sc = yt.sum(1), yc.sum(1)
         mt, mc = st / n_treated, sc / n_control
         # Pearson dispersion of the quasi-Poisson GLM y ~ treated (fitted values = group means)
@@ -573,10 +573,10 @@ def power_simulation(
             phi = chi2 / (n_treated + n_control - 2)
             z = (np.log(mt) - np.log(mc)) / np.sqrt(phi * (1 / st + 1 / sc))
     else:
-        pre_t = _draw_counts(rng, m, dispersion, (n_sims, n_treated)).astype(float)
-        post_t = _draw_counts(rng, m * irr, dispersion, (n_sims, n_treated)).astype(float)
-        pre_c = _draw_counts(rng, m, dispersion, (n_sims, n_control)).astype(float)
-        post_c = _draw_counts(rng, m, dispersion, (n_sims, n_control)).astype(float)
+        pre_t = _draw_counts(rng, m, dispersion, (replicates, n_treated)).astype(float)
+        post_t = _draw_counts(rng, m * irr, dispersion, (replicates, n_treated)).astype(float)
+        pre_c = _draw_counts(rng, m, dispersion, (replicates, n_control)).astype(float)
+        post_c = _draw_counts(rng, m, dispersion, (replicates, n_control)).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             logit, var = [], []
             for pre, post in ((pre_t, post_t), (pre_c, post_c)):
@@ -608,12 +608,12 @@ def power_simulation(
         alpha=alpha,
         alternative=alternative,
         design=design,
-        replicates=n_sims,
+        replicates=replicates,
         seed=seed,
     )
     return PowerResult(
         power=power,
-        mc_se=float(np.sqrt(power * (1 - power) / n_sims)),
+        mc_se=float(np.sqrt(power * (1 - power) / replicates)),
         analytic=analytic,
         settings=settings,
     )

@@ -434,7 +434,7 @@ def wdq(
     >>> r.total_net_effect
     60.0
     """
-    n_boot = int(renamed("wdq", "n_boot", n_boot, "replicates", replicates, 2000))
+    replicates = int(renamed("wdq", "n_boot", n_boot, "replicates", replicates, 2000))
     pairs = [_pair(treated, "treated"), _pair(buffer, "buffer"), _pair(control, "control")]
     counts = np.stack([v for pair in pairs for v in pair])  # 6 x types: rb ra db da cb ca
     k = counts.shape[1]
@@ -458,17 +458,17 @@ def wdq(
 
     rng = np.random.default_rng(seed)
     if dispersion == 1:
-        redrawn = rng.poisson(counts, size=(n_boot, 6, k)).astype(float)
+        redrawn = rng.poisson(counts, size=(replicates, 6, k)).astype(float)
     else:
         # negative binomial with variance = dispersion * mean: p = 1/dispersion, n = mean*p/(1-p)
         p = 1.0 / dispersion
         n = np.maximum(counts, 1e-12) * p / (1 - p)
-        redrawn = rng.negative_binomial(n, p, size=(n_boot, 6, k)).astype(float)
-    draws = redrawn @ w  # n_boot x 6 weighted totals
+        redrawn = rng.negative_binomial(n, p, size=(replicates, 6, k)).astype(float)
+    draws = redrawn @ w  # replicates x 6 weighted totals
     ok = (draws[:, 4] > 0) & (draws[:, 5] > 0)
     s_b, b_b = _wdq_parts(*draws[ok].T)
     defined = s_b < 0
-    share = float(defined.sum() / n_boot)
+    share = float(defined.sum() / replicates)
     if defined.sum() >= 10:
         alpha = 1 - level
         lo, hi = np.quantile(b_b[defined] / s_b[defined], [alpha / 2, 1 - alpha / 2])

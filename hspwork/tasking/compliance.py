@@ -30,6 +30,7 @@ from hspwork.tracking.dwell import (
     renumbered,
     time_ns,
 )
+from hspwork.workfolder import mark_corrected
 
 # --------------------------------------------------------------------------- compliance
 
@@ -788,8 +789,7 @@ def exception_report(
     ex.loc[suspect, "reason"] = "location data fault suspected (" + ex.loc[suspect, "fault"] + ")"
     ex.loc[suspect, "cause"] = "location data fault"
     fixed = has & corrected
-    ex.loc[fixed, "reason"] = (ex.loc[fixed, "reason"] + " (location corrected: "
-                               + ex.loc[fixed, "fault"] + ")")  # fmt: skip
+    ex.loc[fixed, "reason"] = mark_corrected(ex.loc[fixed, "reason"], ex.loc[fixed, "fault"])
     return ex.drop(columns=["_row", "_kind"])
 
 

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from hspwork.privacy import pseudonymise_frame
 from hspwork.tasking.compliance import FaultCorrection, compliance_table, exception_report
 from hspwork.tracking import dwell_summary
+from hspwork.workfolder import is_corrected
 
 #: Column names of the tables as a reader sees them.
 PLAIN_NAMES = {
@@ -54,7 +55,7 @@ class WeekOfTaskings:
     @property
     def dates(self) -> list[str]:
         """The week's seven local dates, ``YYYY-MM-DD``, as the plan's ``date`` column has them."""
-        return list(pd.date_range(self.start, periods=7).strftime("%Y-%m-%d"))
+        return _dates(self.start)
 
     @property
     def share(self) -> float:
@@ -66,11 +67,7 @@ class WeekOfTaskings:
         """The week in one line: minutes, taskings, exceptions and how many are put to faults."""
         ex = self.exceptions
         faults = int((ex["cause"] == "location data fault").sum()) if len(ex) else 0
-        corrected = (
-            int(ex["reason"].astype(str).str.contains("location corrected", regex=False).sum())
-            if len(ex)
-            else 0
-        )
+        corrected = int(is_corrected(ex["reason"]).sum()) if len(ex) else 0
         return (
             f"week of {self.start:%Y-%m-%d}: {self.share:.0%} of planned minutes delivered; "
             f"{int(self.compliance['done'].sum())} of {int(self.compliance['planned'].sum())} "
@@ -103,6 +100,10 @@ class WeekOfTaskings:
         ax.tick_params(axis="x", labelrotation=90, labelsize=6)
         fig.tight_layout()
         return fig
+
+
+def _dates(start: pd.Timestamp) -> list[str]:
+    return list(pd.date_range(start, periods=7).strftime("%Y-%m-%d"))
 
 
 def week_of_taskings(
@@ -147,7 +148,7 @@ def week_of_taskings(
     start = pd.Timestamp(week_start).normalize()
     if start.tzinfo is not None:
         start = start.tz_localize(None)
-    dates = pd.date_range(start, periods=7).strftime("%Y-%m-%d")
+    dates = _dates(start)
     week = fixes.matched[fixes.matched["date"].isin(dates)]
     compliance = compliance_table(week, by="fence_id", target_compliance=target_compliance)
     raw = compliance_table(fixes.matched_raw[fixes.matched_raw["date"].isin(dates)])
@@ -160,7 +161,7 @@ def week_of_taskings(
     dosage = dwell_summary(fixes.dwell.select(in_week))
     # Every fence gets a row, patrolled or not; the role (treatment, control) when known.
     roles = fences[["fence_id", *(["role"] if "role" in fences.columns else [])]]
-    roles = pd.DataFrame(roles).drop_duplicates("fence_id")
+    roles = roles.drop_duplicates("fence_id")
     dosage = roles.merge(dosage, on="fence_id", how="left").fillna(
         {"visits": 0, "officer_minutes": 0.0, "patrol_minutes": 0.0}
     )
@@ -171,4 +172,4 @@ def week_of_taskings(
         columns=["officer", "delivered_by"],
         key=key,
     )
-    return WeekOfTaskings(start, compliance, pd.DataFrame(dosage), exceptions)
+    return WeekOfTaskings(start, compliance, dosage, exceptions)

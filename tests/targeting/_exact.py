@@ -48,3 +48,21 @@ def tail_probabilities(others, k: int, observed_sum: float) -> tuple[float, floa
         float(counts[sums >= observed_sum - 1e-9].sum() / total),
         float(counts[sums <= observed_sum + 1e-9].sum() / total),
     )
+
+
+def two_sided_exact(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact two-sided conditional-randomisation p of every unit, and its smaller tail.
+
+    ``w`` is the boolean neighbour matrix (no self). Unit ``i``'s neighbours are redrawn from
+    the other units: the two-sided p is ``min(1, 2 q)`` with ``q`` the smaller exact tail.
+    """
+    q = np.empty(len(y))
+    for i in range(len(y)):
+        p_ge, p_le = tail_probabilities(np.delete(y, i), int(w[i].sum()), y[w[i]].sum())
+        q[i] = min(p_ge, p_le)
+    return np.minimum(1.0, 2 * q), q
+
+
+def monte_carlo_tolerance(q: np.ndarray, permutations: int) -> np.ndarray:
+    """4 Monte Carlo sd of a two-sided pseudo p (2 sqrt(q (1 - q) / P)) plus its +1 offset."""
+    return 4 * 2 * np.sqrt(q * (1 - q) / permutations) + 2 / (permutations + 1) + 1e-12

@@ -21,7 +21,7 @@ from hspwork.errors import HspworkError, HspworkWarning, SchemaError
 from hspwork.targeting._inference import bh_adjust, confidence_bins
 from hspwork.targeting._weights import neighbours
 from hspwork.targeting.gistar import gistar
-from tests.targeting._exact import tail_probabilities
+from tests.targeting._exact import monte_carlo_tolerance, tail_probabilities, two_sided_exact
 
 
 def lattice_units(nrows: int, ncols: int, values, size: float = 100.0, crs=27700):
@@ -213,12 +213,8 @@ def test_permutation_p_against_the_exact_distribution_of_every_unit():
     out = gistar(units, "crimes", permutations=perms, seed=42, fdr=None)
     p_sim = out["gi_p_sim"].to_numpy()
     w = neighbours(units, "queen").toarray().astype(bool)
-    q = np.empty(81)
-    for i in range(81):
-        p_ge, p_le = tail_probabilities(np.delete(y, i), int(w[i].sum()), y[w[i]].sum())
-        q[i] = min(p_ge, p_le)
-    exact = np.minimum(1.0, 2 * q)
-    tol = 4 * 2 * np.sqrt(q * (1 - q) / perms) + 2 / (perms + 1) + 1e-12
+    exact, q = two_sided_exact(y, w)
+    tol = monte_carlo_tolerance(q, perms)
     assert (np.abs(p_sim - exact) <= tol).all(), np.abs(p_sim - exact).max()
     # the map holds units across the whole scale, not only p = 1
     assert exact.min() < 0.01 and np.median(exact) > 0.3

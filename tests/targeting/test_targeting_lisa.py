@@ -16,7 +16,7 @@ from statsmodels.stats.multitest import multipletests
 
 from hspwork.errors import HspworkError, HspworkWarning
 from hspwork.targeting.lisa import lisa
-from tests.targeting._exact import tail_probabilities
+from tests.targeting._exact import monte_carlo_tolerance, two_sided_exact
 
 
 def lattice_units(nrows, ncols, values, size=100.0):
@@ -97,12 +97,8 @@ def test_permutation_p_against_the_exact_distribution_of_every_unit():
     out = lisa(units, "crimes", permutations=perms, seed=7, fdr=None)
     p_sim = out["lisa_p_sim"].to_numpy()
     w = libpysal.weights.lat2W(10, 10, rook=False).full()[0].astype(bool)
-    q = np.empty(100)
-    for i in range(100):
-        p_ge, p_le = tail_probabilities(np.delete(y, i), int(w[i].sum()), y[w[i]].sum())
-        q[i] = min(p_ge, p_le)
-    exact = np.minimum(1.0, 2 * q)
-    tol = 4 * 2 * np.sqrt(q * (1 - q) / perms) + 2 / (perms + 1) + 1e-12
+    exact, q = two_sided_exact(y, w)
+    tol = monte_carlo_tolerance(q, perms)
     assert (np.abs(p_sim - exact) <= tol).all(), np.abs(p_sim - exact).max()
     assert exact.min() < 0.01 and np.median(exact) > 0.3  # the whole scale is exercised
     c = p_sim * (perms + 1) / 2  # on the grid 2 (c + 1) / (P + 1), or 1

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hspwork.errors import SchemaError
+from hspwork.workfolder import base_reason, is_corrected
 
 MINUS = "\u2212"
 
@@ -447,21 +448,6 @@ class ExceptionFacts:
         return list(dict.fromkeys([*(group.fences if group else []), *self.corrected]))
 
 
-#: What chapter 3 appends to a reason at a hot spot whose figure it corrected.
-_CORRECTED_SUFFIX = re.compile(r"\s*\(location corrected: [^)]*\)$")
-
-
-def base_reason(reason: str) -> str:
-    """A reason without chapter 3's "(location corrected: ...)" ending, to count alike.
-
-    Examples
-    --------
-    >>> base_reason("device heard elsewhere: not at the spot (location corrected: catchment +200 m)")
-    'device heard elsewhere: not at the spot'
-    """
-    return _CORRECTED_SUFFIX.sub("", str(reason))
-
-
 def exception_facts(
     exceptions: pd.DataFrame,
     notes: Sequence[str] = (),
@@ -522,8 +508,7 @@ def exception_facts(
     if {"fault", "fence_id", "reason"} <= set(exceptions.columns):
         # Chapter 3 marks the exceptions at hot spots it corrected: still missed, after it.
         fixed = exceptions[
-            (exceptions["fault"].fillna("").astype(str) != "")
-            & exceptions["reason"].astype(str).str.contains("(location corrected:", regex=False)
+            (exceptions["fault"].fillna("").astype(str) != "") & is_corrected(exceptions["reason"])
         ]
         for fence, rows in fixed.groupby(fixed["fence_id"].astype(str), sort=True):
             corrected[fence] = (str(rows["fault"].iloc[0]), len(rows))

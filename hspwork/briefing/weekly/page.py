@@ -16,7 +16,6 @@ from hspwork.briefing.weekly.assemble import (
     MISSED,
     UNJUDGED,
     ExceptionFacts,
-    base_reason,
     change_text,
     compliance_facts,
     exception_facts,
@@ -29,6 +28,7 @@ from hspwork.briefing.weekly.assemble import (
     whole_minutes,
 )
 from hspwork.errors import HspworkError
+from hspwork.workfolder import base_reason
 
 # Columns of an exception report listed on the page (the others stay in the CSV), with the
 # headers the page gives them.
