@@ -36,6 +36,8 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,13 +116,15 @@ class Module:
         return list(self.tests)
 
     def test_command(self) -> str:
+        """The command cosmic-ray runs per mutant: a client of this module's fork server."""
         args = [
-            "env",
-            "NUMBA_DISABLE_JIT=1",
-            f"PYTHONPATH={ROOT}",
             sys.executable,
-            "-m",
-            "pytest",
+            str(ROOT / "tools" / "mutate_server.py"),
+            "run",
+            str(self.file(".sock")),
+            self.path,
+            str(self.timeout),
+            "--",
             "-x",
             "-q",
             "-p",
@@ -329,6 +333,31 @@ def prepare(mod: Module) -> Path:
     return session
 
 
+@contextmanager
+def fork_server(mod: Module) -> Iterator[None]:
+    """Run ``tools/mutate_server.py`` for the module's session; the test command talks to it."""
+    sock = mod.file(".sock")
+    sock.unlink(missing_ok=True)
+    log = mod.file(".server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "mutate_server.py"), "serve", str(sock)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not sock.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"[{mod.name}] the fork server did not start: see {log.name}")
+            time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
 def run(mod: Module) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     src = ROOT / mod.path
@@ -338,17 +367,18 @@ def run(mod: Module) -> None:
         # A previous exec was killed mid-mutant: the source may still hold a mutant.
         shutil.copyfile(pristine, src)
         print(f"[{mod.name}] interrupted run found: {mod.path} restored from its pristine copy")
-    session = prepare(mod)
-    shutil.copyfile(src, pristine)
-    running.touch()
-    t0 = time.monotonic()
-    try:
-        cr("cosmic-ray", "exec", str(mod.file(".toml")), str(session))
-    finally:
-        if src.read_bytes() != pristine.read_bytes():
-            shutil.copyfile(pristine, src)
-            print(f"[{mod.name}] {mod.path} restored after an exec that left a mutant")
-        running.unlink(missing_ok=True)
+    with fork_server(mod):
+        session = prepare(mod)
+        shutil.copyfile(src, pristine)
+        running.touch()
+        t0 = time.monotonic()
+        try:
+            cr("cosmic-ray", "exec", str(mod.file(".toml")), str(session))
+        finally:
+            if src.read_bytes() != pristine.read_bytes():
+                shutil.copyfile(pristine, src)
+                print(f"[{mod.name}] {mod.path} restored after an exec that left a mutant")
+            running.unlink(missing_ok=True)
     print(f"[{mod.name}] exec took {time.monotonic() - t0:.0f} s")
 
 
