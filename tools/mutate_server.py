@@ -79,6 +79,18 @@ def _recv_all(conn: socket.socket) -> bytes:
         chunks.append(chunk)
 
 
+def _recv_line(conn: socket.socket) -> bytes:
+    # The request is one line; the client then keeps its side open, so that the end of the
+    # connection tells the server the client has gone (see _wait).
+    chunks = []
+    while not chunks or not chunks[-1].endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _child(request: dict, log_path: Path) -> None:
     """Run pytest in this forked child and exit; never returns."""
     code = 3
@@ -151,8 +163,7 @@ def serve(sock_path: str) -> None:
         while True:
             conn, _ = server.accept()
             with conn:
-                # The client half-closes its side after sending: read to EOF.
-                request = json.loads(_recv_all(conn))
+                request = json.loads(_recv_line(conn))
                 pid = os.fork()
                 if pid == 0:
                     server.close()
@@ -174,8 +185,7 @@ def run(sock_path: str, module: str, timeout: str, args: list[str]) -> int:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.connect(sock_path)
-            conn.sendall(json.dumps(request).encode())
-            conn.shutdown(socket.SHUT_WR)
+            conn.sendall(json.dumps(request).encode() + b"\n")
             reply = json.loads(_recv_all(conn))
     except (OSError, ValueError) as exc:
         print(f"mutate_server at {sock_path} not reachable: {exc}", file=sys.stderr)
