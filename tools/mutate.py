@@ -18,8 +18,11 @@ cosmic-ray writes each mutant into the source file in place and restores it afte
 this in a checkout you are not otherwise using. A pristine copy of the module is kept while a
 session runs and put back if a run was interrupted.
 
-The test command sets ``NUMBA_DISABLE_JIT=1`` so the mutated Python source of the ``@njit``
-kernels is what runs (a cached compiled kernel would hide the mutant).
+Each mutant's tests run in a child forked from ``tools/mutate_server.py``, a server started for
+the module's session with the third-party libraries already imported (about 2 s a mutant instead
+of 11 s for a fresh interpreter). The server sets ``NUMBA_DISABLE_JIT=1`` so the mutated Python
+source of the ``@njit`` kernels is what runs (a cached compiled kernel would hide the mutant) and
+``HSPWORK_SKIP_WARMUP=1`` so the test session does not warm up kernels that will not be compiled.
 """
 
 from __future__ import annotations
