@@ -172,3 +172,20 @@ def test_plot_draws_the_curve_and_the_line_of_equality_in_percent():
         assert tuple(fig2.get_size_inches()) == (3.0, 2.0)
     finally:
         plt.close(fig2)
+
+
+def test_shares_on_a_thousand_equal_places_count_every_place():
+    # 1,000 places with one crime each: the top 100% is all 1,000 places (share 1.0), the top
+    # 50% is 500 (0.5); 100% of the crime needs all 1,000 places, 0.5% of it needs 5.
+    flat = np.ones(1000)
+    assert share_in_top(flat, 100) == 1.0
+    assert share_in_top(flat, 50) == 0.5
+    assert places_for_share(flat, 100) == 1.0
+    assert places_for_share(flat, 0.5) == 0.005
+
+
+def test_the_summary_object_does_not_print_its_tables():
+    # A notebook cell showing the result prints the figures, not 10 rows of Lorenz curve.
+    text = repr(concentration(TEN))
+    assert "gini=0.72" in text
+    assert "lorenz=" not in text and "table=" not in text
