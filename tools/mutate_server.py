@@ -188,7 +188,15 @@ def run(sock_path: str, module: str, timeout: str, args: list[str]) -> int:
             conn.sendall(json.dumps(request).encode() + b"\n")
             reply = json.loads(_recv_all(conn))
     except (OSError, ValueError) as exc:
-        print(f"mutate_server at {sock_path} not reachable: {exc}", file=sys.stderr)
+        print(
+            f"mutate_server at {sock_path} not reachable ({exc}): stopping the session so that "
+            "this mutant is not recorded as killed; rerun tools/mutate.py to resume",
+            file=sys.stderr,
+        )
+        # Any exit code but 0 would count the mutant as killed. Stopping the process group
+        # (tools/mutate.py, cosmic-ray exec and this client) leaves the mutant pending; the
+        # next run restores the source from its pristine copy and resumes.
+        os.killpg(os.getpgid(0), signal.SIGTERM)
         return 1
     sys.stdout.write(reply["output"])
     code = reply["code"]
