@@ -466,3 +466,11 @@ def test_results_cannot_be_changed_after_the_fact():
     q = wdq(treated=(100, 60), buffer=(80, 60), control=(200, 200), replicates=50)
     with pytest.raises(dataclasses.FrozenInstanceError):
         q.wdq = 0.0
+
+
+def test_wdq_of_exactly_one_is_diffusion_not_larger_than_the_effect():
+    # success = 50/100 - 100/100 = -0.5; buffer = 50/100 - 100/100 = -0.5; WDQ = +1 exactly:
+    # the buffer improved as much as the treated area, no more.
+    r = wdq(treated=(100, 50), buffer=(100, 50), control=(100, 100), replicates=50)
+    assert r.wdq == 1.0
+    assert r.label == "diffusion of benefits"
