@@ -16,7 +16,7 @@ import pytest
 from numpy.testing import assert_allclose
 from shapely.geometry import box
 
-from hspwork.errors import HspworkError
+from hspwork.errors import CRSMismatchWarning, HspworkError
 from hspwork.tasking import (
     CAUSES,
     compliance_table,
@@ -254,8 +254,12 @@ def test_the_weekly_figure_in_percent_with_its_target():
     m = matched(["done", "partly", "done"], [15, 6, 15])
     m["date"] = ["2025-09-01", "2025-09-02", "2025-09-08"]
     w = weekly_performance(m, 0.75)
-    ax = plot_weekly(w).axes[0]
+    fig = plot_weekly(w)
+    # the briefing's figure: a wide strip, the target a thin red line
+    assert tuple(fig.get_size_inches()) == (8.0, 3.5)
+    ax = fig.axes[0]
     compliance, done, target = ax.lines
+    assert target.get_linewidth() == 1 and target.get_color() == "tab:red"
     assert_allclose(compliance.get_ydata(), [100 * 21 / 30, 100.0])
     assert_allclose(done.get_ydata(), [50.0, 100.0])
     assert_allclose(target.get_ydata(), [75.0, 75.0])
@@ -366,6 +370,21 @@ def test_heard_at_the_spot_and_nothing_to_report():
     assert ex["reason"] == "device heard at the spot but too briefly"
     none = exception_report(matched(["done"], [15], officer="PC1"), pings(("PC1", 5, 0, 0)), FENCES)
     assert none.empty and {"reason", "cause", "closest_m"} <= set(none.columns)
+
+
+def test_the_exception_columns_and_the_warning_at_the_callers_line():
+    m = matched(["not done"], [0], officer="PC1")
+    m.index = [7]  # the plan's own index is not carried into the report
+    ex = exception_report(m, pings(("PC1", 5, 50, 50)), FENCES)
+    assert list(ex.columns) == [
+        *m.columns, "officers_expected", "officers_heard", "pings_in_window", "closest_m",
+        "fault", "officers_silent", "device_silent", "reason", "cause",
+    ]  # fmt: skip
+    assert list(ex.index) == [0]
+    p = pings(("PC1", 5, -1.0, 53.0), crs="EPSG:4326")
+    with pytest.warns(CRSMismatchWarning, match="converted the pings") as caught:
+        exception_report(m, p, FENCES)
+    assert caught[0].filename == __file__
 
 
 def test_an_open_start_version_before_a_later_one():
@@ -547,6 +566,8 @@ def test_exception_notes_and_summary_in_words():
     )
     none = FaultCorrection(**{**fc.__dict__, "proposals": PROPOSALS.assign(headline="measured")})
     assert "corrected at no hot spot (strong evidence only)" in none.summary()
+    # a result is itself only: compared by identity and usable as a key, as tables are not
+    assert fc == fc and fc != correction() and {fc: 1}[fc] == 1
 
 
 def result(rows, basis: str | None = None) -> DwellResult:
@@ -592,3 +613,16 @@ def test_headline_visits_corrected_at_strong_hot_spots_only():
     plain = _headline_dwell(raw, cor, set())
     assert plain.visits["minutes"].tolist() == [4.0, 7.0, 3.0]
     assert plain.visits["visit_id"].tolist() == [0, 1, 2]
+
+
+def test_options_are_keyword_only():
+    p, v = plan(), visits(("PC1", "A", 0, 15))
+    with pytest.raises(TypeError):
+        match_visits(p, v, 30.0)
+    with pytest.raises(TypeError):
+        tasking_windows(p, 30.0)
+    m = matched(["not done"], [0], officer="PC1")
+    with pytest.raises(TypeError):
+        exception_report(m, pings(("PC1", 5, 50, 50)), FENCES, None)
+    with pytest.raises(TypeError):
+        compliance_table(m, "fence_id", 0.9, 0.5)

@@ -350,6 +350,11 @@ def test_compliance_measured_and_corrected_side_by_side_and_the_exceptions():
     assert (hv["visit_id"] == np.arange(len(hv))).all()
     assert_allclose(fc.dwell.per_fence().set_index("fence_id").loc["A", "officer_minutes"],
                     30 * 16.0)  # fmt: skip
+    # the evidence kept: no known points given, the app against the radio compared (nobody
+    # carries both here, so no rows, but the table is there with its columns)
+    assert isinstance(fc.evidence["known_points"], pd.DataFrame)
+    assert fc.evidence["known_points"].empty
+    assert {"officer", "source", "dx_m", "strength"} <= set(fc.evidence["between_sources"].columns)
     notes = fc.exception_notes()
     assert len(notes) == 2 and notes[0].startswith("A: location data fault suspected")
     # the exceptions of the measured plan: faults apart from missed patrols
