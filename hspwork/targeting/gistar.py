@@ -106,7 +106,8 @@ def _z_from_sums(y: np.ndarray, lag: np.ndarray, card: np.ndarray) -> np.ndarray
         raise HspworkError(f"Gi* needs at least 2 units, got {n}")
     mean = y.mean()
     sd = np.sqrt(max((y * y).mean() - mean * mean, 0.0))
-    if sd == 0:
+    # equal values can leave a rounding residue of ~1e-17 in mean(y^2) - mean^2 (0.3 does)
+    if sd == 0 or (y == y[0]).all():
         raise HspworkError("every unit has the same value: Gi* is undefined (no variation)")
     with np.errstate(invalid="ignore", divide="ignore"):
         # A unit whose neighbourhood is everything has zero variance: z is undefined (NaN).
