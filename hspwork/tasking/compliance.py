@@ -52,7 +52,8 @@ def match_visits(
     to one planned visit:
     of the plans it is eligible for at the same fence, the one whose planned start is nearest
     to the visit's start, provided the visit started no more than ``before_minutes`` before the
-    planned start nor more than ``after_minutes`` after it (ties go to the earlier plan).
+    planned start nor more than ``after_minutes`` after it (ties go to the earlier plan, and
+    between plans starting at the same time, to the one listed first in the plan).
     Eligible: with an ``officer`` in the plan only that officer; with ``team_roster``
     (team -> officers, or a frame ``officer``, ``team``) only the planned team's officers;
     otherwise anyone. ``team_members`` is the deprecated name of ``team_roster``. A planned visit is **done**
@@ -111,19 +112,24 @@ def match_visits(
         cand.append(v.assign(_o=v["officer"].astype(str)).merge(tm, on="_o").drop(columns="_o"))
     left = pd.concat(cand, ignore_index=True).sort_values("_t", kind="stable")
     right = p[["_plan", "fence_id", "_key", "_t"]].rename(columns={"_t": "_tp"})
-    right = right.sort_values("_tp", kind="stable")
     # the nearest eligible plan on each side, each within its own window: a plan that started
-    # up to after_minutes earlier, or one starting up to before_minutes later
+    # up to after_minutes earlier, or one starting up to before_minutes later. Of plans
+    # starting together merge_asof takes the last row looking back and the first looking
+    # forward: ordering them by plan row, descending and ascending, makes both the first listed.
     asof = {"left_on": "_t", "right_on": "_tp", "by": ["fence_id", "_key"]}
     sides = [
-        pd.merge_asof(left, right, direction=d, tolerance=round(tol * 60e9), **asof)
-        for d, tol in (("backward", after_minutes), ("forward", before_minutes))
-    ]
+        pd.merge_asof(left, right.sort_values(["_tp", "_plan"], ascending=[True, up]),
+                      direction=d, tolerance=round(tol * 60e9), **asof)
+        for d, tol, up in (("backward", after_minutes, False), ("forward", before_minutes, True))
+    ]  # fmt: skip
     m = pd.concat(sides, ignore_index=True)
     m = m[m["_plan"].notna()].copy()
     m["_gap"] = (m["_t"] - m["_tp"]).abs()
-    # one plan per delivered visit: the nearest start; a tie goes to the earlier plan
-    m = m.sort_values(["_visit", "_gap", "_tp"], kind="stable").drop_duplicates("_visit")
+    # one plan per delivered visit: the nearest start; a tie goes to the earlier plan, and
+    # between plans starting together, to the one listed first (not to whichever team the
+    # roster happens to name first)
+    m = m.sort_values(["_visit", "_gap", "_tp", "_plan"], kind="stable")
+    m = m.drop_duplicates("_visit")
     m["_plan"] = m["_plan"].astype(np.int64)
     per = m.groupby("_plan").agg(delivered_minutes=("minutes", "sum"),
                                  delivered_visits=("minutes", "size"),
@@ -280,8 +286,6 @@ def compliance_table(
     out["delivered_share"] = (out["done"] + out["partly"]) / out["planned"]
     out["target_compliance"] = target_compliance
     out["meets_target"] = out["compliance"] >= target_compliance
-    for c in ("done", "partly", "not_done"):
-        out[c] = out[c].astype(np.int64)
     return out.reset_index()
 
 

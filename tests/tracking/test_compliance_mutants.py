@@ -172,6 +172,26 @@ def test_named_officer_team_and_anyone():
     assert status(p2, v2, team_roster=frame) == ["not done", "done"]
 
 
+def test_plans_starting_together_go_to_the_one_listed_first():
+    # Crew 2 and Crew 1 both tasked at A at 08:00, PC2 in both teams: the one visit is the
+    # first-listed plan's, whichever order the roster names the teams in
+    # arriving 5 minutes late or 5 early; with no roster (anyone) too
+    p = plan(2, team=["Crew 2", "Crew 1"], planned_start=[T, T])
+    for start in (5, -5):
+        v = visits(("PC2", "A", start, 15))
+        for roster in (
+            {"Crew 1": ["PC2"], "Crew 2": ["PC2"]},
+            {"Crew 2": ["PC2"], "Crew 1": ["PC2"]},
+            None,
+        ):
+            assert status(p, v, team_roster=roster) == ["done", "not done"], (start, roster)
+    v = visits(("PC2", "A", 5, 15))
+    assert status(p.iloc[::-1], v, team_roster={"Crew 2": ["PC2"], "Crew 1": ["PC2"]}) == [
+        "done",
+        "not done",
+    ]
+
+
 # --------------------------------------------------------------------------- compliance_table
 
 
@@ -258,6 +278,7 @@ def test_the_weekly_figure_in_percent_with_its_target():
     # the briefing's figure: a wide strip, the target a thin red line
     assert tuple(fig.get_size_inches()) == (8.0, 3.5)
     ax = fig.axes[0]
+    assert not ax.get_legend().get_frame_on()
     compliance, done, target = ax.lines
     assert target.get_linewidth() == 1 and target.get_color() == "tab:red"
     assert_allclose(compliance.get_ydata(), [100 * 21 / 30, 100.0])
@@ -354,9 +375,14 @@ def test_who_is_expected_and_who_was_heard():
     assert second["cause"] == "outside the window"
     # nobody known
     assert third["officers_expected"] == 0 and not third["device_silent"]
+    assert third["pings_in_window"] == 0 and third["officers_heard"] == 0
     assert third["reason"] == "no officer known for this tasking"
     assert third["cause"] == "no officer known"
     assert np.isnan(third["closest_m"])
+    # part-delivered, and heard half a metre outside the fence during the window: elsewhere
+    near = exception_report(m.iloc[[1]], pings(("PC9", 65, 100.5, 50)), FENCES).iloc[0]
+    assert_allclose(near["closest_m"], 0.5)
+    assert near["reason"] == "visited outside the planned window (device elsewhere during it)"
     # partly done taskings can be left out
     quiet = exception_report(m, p, FENCES, include_partly=False)
     assert quiet["tasking_id"].tolist() == ["T1", "T3"]
@@ -433,6 +459,10 @@ def test_an_offset_device_judged_against_its_widened_catchment():
     assert near["closest_m"].iloc[0] == 0.0
     plain = exception_report(m, pings(("PC1", 5, 320, 50, "app")), FENCES, faults=faults(OFFSET))
     assert_allclose(plain["closest_m"], [20.0])
+    # a fence with no catchment given is widened by nothing: half a metre inside is inside
+    unknown = FENCES.assign(buffer_m=[np.nan, 0.0])
+    edge = pings(("PC1", 5, 299.5, 50, "app"))
+    assert exception_report(m, edge, unknown, faults=faults(OFFSET))["closest_m"].iloc[0] == 0.0
 
 
 def test_only_the_faulty_device_is_widened():
@@ -595,7 +625,9 @@ def result(rows, basis: str | None = None) -> DwellResult:
 def test_headline_visits_corrected_at_strong_hot_spots_only():
     cor = result([(0, "PC1", "A", 0, 15), (1, "PC1", "A", 30, 5), (2, "PC1", "B", 10, 9)],
                  basis="widened catchment")  # fmt: skip
-    raw = result([(0, "PC1", "A", 0, 4), (1, "PC1", "B", 10, 7), (2, "PC1", "B", 50, 3)])
+    # the measured B visits numbered 0 and 2, so ids that were not moved past the corrected
+    # ones (0 and 1) would collide
+    raw = result([(0, "PC1", "B", 10, 7), (1, "PC1", "A", 0, 4), (2, "PC1", "B", 50, 3)])
     head = _headline_dwell(raw, cor, {"A"})
     v = head.visits
     # in the officer's time order: A 08:00 (corrected), B 08:10 (measured), A 08:30, B 08:50
@@ -612,6 +644,7 @@ def test_headline_visits_corrected_at_strong_hot_spots_only():
     # nothing strong: the measured visits, as they were
     plain = _headline_dwell(raw, cor, set())
     assert plain.visits["minutes"].tolist() == [4.0, 7.0, 3.0]
+    assert plain.visits["fence_id"].tolist() == ["A", "B", "B"]
     assert plain.visits["visit_id"].tolist() == [0, 1, 2]
 
 
@@ -626,3 +659,25 @@ def test_options_are_keyword_only():
         exception_report(m, pings(("PC1", 5, 50, 50)), FENCES, None)
     with pytest.raises(TypeError):
         compliance_table(m, "fence_id", 0.9, 0.5)
+    with pytest.raises(TypeError):
+        weekly_performance(m, 0.9, 0.5)
+    with pytest.raises(TypeError):
+        plot_weekly(weekly_performance(m), 0.9, 0.5)
+
+
+def test_correction_measures_in_the_fences_catchment_by_default():
+    # PC1's app pings a minute apart for 20 minutes, 20 m east of A: outside the square,
+    # inside its 30 m catchment. By default the catchment counts, as the programme's fences
+    # are drawn to be widened (tracking.dwell's catchment=True).
+    from hspwork.tasking import correct_location_faults
+
+    fences = FENCES.iloc[[0]].assign(buffer_m=30.0)
+    t = [T + mins(k) for k in range(21)]
+    p = pd.DataFrame({"officer": "PC1", "time": t, "x": 120.0, "y": 50.0, "source": "app"})
+    p["crs"] = "EPSG:27700"
+    fc = correct_location_faults(plan(officer="PC1"), p, fences, max_gap_minutes=5)
+    assert fc.matched_raw["status"].astype(str).tolist() == ["done"]
+    assert_allclose(fc.matched_raw["delivered_minutes"], [20.0])
+    none = correct_location_faults(plan(officer="PC1"), p, fences, catchment=False,
+                                   max_gap_minutes=5)  # fmt: skip
+    assert none.matched_raw["status"].astype(str).tolist() == ["not done"]
