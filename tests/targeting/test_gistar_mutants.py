@@ -310,6 +310,29 @@ def test_permutations_use_the_rook_or_queen_neighbours_asked_for():
     assert (queen.loc[[3, 5], "gi_p_sim"] < 0.85).all()
 
 
+def test_gistar_warns_from_the_callers_line_when_a_cap_leaves_nothing_significant():
+    # 6 x 6 queen grid, the 8 cells around unit 14 hold 5, the rest 0. Unit 14's observed lag
+    # 40 needs all 8 fives among 8 draws from 35 others (1 in C(35, 8) = 23.5 million), so its
+    # count is 0 and p = 1 / 100, the floor of 99 permutations; BH over 36 tests needs 0.05/36.
+    # 36 * 0.05 / 0.05 - 1 = 719 permutations are asked for.
+    y = np.zeros(36)
+    y[[7, 8, 9, 13, 15, 19, 20, 21]] = 5
+    units = grid(6, 6, y)
+    with pytest.warns(HspworkWarning) as rec:
+        out = gistar(units, "crimes", permutations=99, max_permutations=99,
+                     alternative="greater", seed=1)  # fmt: skip
+    # (without the JIT numpy's uint64 overflow warnings are recorded too: leave them out)
+    rec = [r for r in rec if issubclass(r.category, HspworkWarning)]
+    assert len(rec) == 1 and rec[0].filename == __file__
+    text = str(rec[0].message)
+    assert text.startswith("no unit reached significance at FDR 0.05: with 99 permutations")
+    assert "smallest p-value possible is 0.01" in text and "at least 719 (or" in text
+    assert out.loc[14, "gi_p_sim"] == 0.01
+    assert not out["gi_sig"].any()
+    a = out.attrs["gistar"]
+    assert a["note"] == text and a["permutations_max"] == 99 and a["permutations_raised"] == 0
+
+
 def test_a_rerun_drops_the_earlier_permutation_column():
     units = grid(2, 3, [0, 1, 2, 5, 0, 0])
     first = gistar(units, "crimes", neighbours="rook", permutations=9, fdr=None, seed=1)
