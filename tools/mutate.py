@@ -417,7 +417,7 @@ def summarise(mod: Module, equivalents: list[dict]) -> dict | None:
         return None
     eq = [e for e in equivalents if e["module"] == mod.name]
     counts = dict.fromkeys(
-        ["killed", "survived", "incompetent", "equivalent", "skipped", "pending"], 0
+        ["killed", "timeout", "survived", "incompetent", "equivalent", "skipped", "pending"], 0
     )
     survivors = []
     with use_db(str(session), mode=WorkDB.Mode.open) as db:
@@ -429,6 +429,9 @@ def summarise(mod: Module, equivalents: list[dict]) -> dict | None:
             counts["skipped"] += 1
         elif result.test_outcome == TestOutcome.KILLED:
             counts["killed"] += 1
+            # killed by the clock: a loop that never ends, or a machine too loaded for the
+            # module's timeout (then the kill proves nothing: rerun with a larger timeout)
+            counts["timeout"] += (result.output or "").strip() == "timeout"
         elif result.test_outcome == TestOutcome.SURVIVED:
             code = line_text(ROOT / m.module_path, m.start_pos[0])
             if any(is_listed(e, m.operator_name, code, result.diff or "") for e in eq):
@@ -452,17 +455,18 @@ def summarise(mod: Module, equivalents: list[dict]) -> dict | None:
 
 def report(modules: list[Module], equivalents: list[dict]) -> None:
     head = (
-        "| module | file | killed | survived | equivalent | incompetent | pending | mutants "
-        "| score |"
+        "| module | file | killed | of them by timeout | survived | equivalent | incompetent "
+        "| pending | mutants | score |"
     )
-    rows = [head, "|" + "---|" * 9]
+    rows = [head, "|" + "---|" * 10]
     for mod in modules:
         c = summarise(mod, equivalents)
         if c is None:
-            rows.append(f"| {mod.name} | `{mod.path}` | not run | | | | | | |")
+            rows.append(f"| {mod.name} | `{mod.path}` | not run | | | | | | | |")
             continue
         rows.append(
-            f"| {mod.name} | `{mod.path}` | {c['killed']} | {c['survived']} | {c['equivalent']} "
+            f"| {mod.name} | `{mod.path}` | {c['killed']} | {c['timeout']} | {c['survived']} "
+            f"| {c['equivalent']} "
             f"| {c['incompetent']} | {c['pending']} | {c['total']} | {c['score']:.1%} |"
         )
     text = "\n".join(rows) + "\n"
