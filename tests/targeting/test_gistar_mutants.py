@@ -546,6 +546,17 @@ def test_kernel_two_units_always_draw_each_other():
     assert ge.tolist() == [12, 12] and le.tolist() == [12, 12]
 
 
+def test_a_lone_unit_has_no_one_to_draw_even_if_listed_as_its_own_neighbour():
+    w = csr(1, {0: [0]})
+    ge, le = permutation_counts(np.array([3.0]), w, np.array([3.0]), 10, seed=1)
+    assert ge.tolist() == [-1] and le.tolist() == [-1]
+
+
+def test_no_units_give_no_counts():
+    ge, le = permutation_counts(np.zeros(0), csr(0, {}), np.zeros(0), 10, seed=1)
+    assert ge.shape == le.shape == (0,)
+
+
 def between(count, p_exact, perms, sds=5.0):
     """Whether a count is within ``sds`` binomial sd of ``p_exact * perms``."""
     sd = np.sqrt(perms * p_exact * (1 - p_exact))
@@ -740,6 +751,7 @@ class FakeBar:
         (csr(3, {0: [1, 2], 1: [0, 2], 2: [0, 1]}), 250_000_000, False),
         (csr(3, {0: [1, 2], 1: [0, 2], 2: [0, 1]}), 250_000_001, True),
         (csr(3, {0: [1], 1: [0]}), 5 * 10**8, False),  # 2/3 of a neighbour a unit counts as 1
+        (csr(3, {0: [1], 1: [0]}), 5 * 10**8 + 1, True),
     ],
 )
 def test_progress_bar_by_default_only_for_long_runs(monkeypatch, w, perms, shown):
@@ -936,6 +948,33 @@ def test_a_round_of_top_ups_with_its_own_seed_then_a_stop(monkeypatch):
     assert res.permutations.tolist() == [3999, 3999] + [99] * 98
     assert_allclose(res.p[:2], 3 / 4000)
     assert res.raised == 2 and res.note == ""
+
+
+def test_near_the_floor_means_a_count_of_2_or_less(monkeypatch):
+    # 100 units, 99 permutations, "greater", fdr 0.05. Unit 0 counts 2 (near the floor), unit
+    # 1 counts 3 (not), the rest 99. p = 3/100 and 4/100: BH of unit 0 is 3, so it is raised.
+    # With unit 0 at 0, unit 1's BH is 0.04 * 100 / 2 = 2: r = 1, needed = 4 * 100 / 0.05 - 1
+    # = 7,999. Then 3/8000 * 100 = 0.0375 < 0.05: stop. Unit 1 stays at 99.
+    table = {99: {u: ({0: 2, 1: 3}.get(u, 99), 0) for u in range(100)}, 7900: {0: (0, 0)}}
+    fake = FakeCounts(table)
+    monkeypatch.setattr(inf, "permutation_counts", fake)
+    y = np.zeros(100)
+    res = permutation_inference(y, ring(100), y, 99, 3, "greater", 0.05)
+    assert res.permutations[:2].tolist() == [7999, 99] and res.raised == 1
+    assert fake.calls[1] == (7900, _stage_seed(3, 1), [0])
+
+
+@pytest.mark.parametrize(("count", "noted"), [(0, True), (1, False)])
+def test_the_note_only_when_the_smallest_p_is_at_the_floor(monkeypatch, count, noted):
+    # capped at 99 permutations, 100 units: unit 0 at count 0 has p = 1/100, the floor, and BH
+    # 1 (no unit significant): the note. At count 1, p = 2/100: twice the floor, no note (it
+    # is the data, not the floor, that keeps it out).
+    table = {99: {u: (count if u == 0 else 99, 0) for u in range(100)}}
+    monkeypatch.setattr(inf, "permutation_counts", FakeCounts(table))
+    y = np.zeros(100)
+    res = permutation_inference(y, ring(100), y, 99, 3, "greater", 0.05, max_permutations=99)
+    assert res.p[0] == (count + 1) / 100
+    assert bool(res.note) is noted
 
 
 # --------------------------------------------------------------------------- the long stream
