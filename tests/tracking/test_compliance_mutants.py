@@ -312,6 +312,9 @@ def test_windows_per_eligible_officer_in_time_order():
     assert sorted(map(tuple, w2[["tasking_id", "officer"]].values.tolist())) == [
         ("T0", "PC5"), ("T1", "PC7"), ("T2", "PC5"),
     ]  # fmt: skip
+    # a plan indexed by its tasking ids (kept as a column too) gives the same windows
+    indexed = p.set_index("tasking_id", drop=False)
+    pd.testing.assert_frame_equal(tasking_windows(indexed, officers=["PC5"]), w2)
     # a roster frame says the same as the dict
     frame = pd.DataFrame({"officer": ["PC1", "PC2"], "team": ["Crew 1", "Crew 1"]})
     pd.testing.assert_frame_equal(
@@ -503,6 +506,10 @@ def test_a_silent_radio_at_a_dead_spot():
     p = pings(
         ("PC1", 65, 400, 50, "radio"), ("PC1", 125, 50, 50, "radio"), ("PC1", 300, 0, 0, "radio")
     )
+    # heard half a metre outside the fence: not at the spot, so the dead spot is suspected
+    half = exception_report(m.iloc[[1]], pings(("PC1", 65, 100.5, 50, "radio")), FENCES,
+                            faults=faults(SILENCE))  # fmt: skip
+    assert half["reason"].iloc[0] == "location data fault suspected (radio silent at this spot)"
     ex = exception_report(m, p, FENCES, faults=faults(SILENCE))
     # T1 silent, T2 heard 300 m off, T3 heard at the spot too briefly
     assert ex["reason"].tolist() == [
@@ -529,6 +536,14 @@ def test_a_corrected_figure_keeps_its_reason_and_says_so():
         "location data fault suspected (catchment +200 m)",
     ]
     assert ex["cause"].tolist() == ["missed patrol", "location data fault"]
+
+
+def test_an_officer_with_two_faulty_devices_gets_the_first_listed_fault():
+    m = matched(["not done"], [0], officer="PC1")
+    p = pings(("PC1", 5, 250, 50, "app"), ("PC1", 6, 600, 50, "radio"))
+    ex = exception_report(m, p, FENCES, faults=faults(OFFSET, SILENCE)).iloc[0]
+    assert ex["fault"] == "catchment +200 m"
+    assert ex["reason"] == "location data fault suspected (catchment +200 m)"
 
 
 def test_a_fault_for_one_of_the_team_marks_the_tasking():
@@ -596,6 +611,8 @@ def test_exception_notes_and_summary_in_words():
     )
     none = FaultCorrection(**{**fc.__dict__, "proposals": PROPOSALS.assign(headline="measured")})
     assert "corrected at no hot spot (strong evidence only)" in none.summary()
+    with pytest.raises(AttributeError):
+        fc.matched = fc.matched_raw  # frozen: the headline cannot be swapped afterwards
     # a result is itself only: compared by identity and usable as a key, as tables are not
     assert fc == fc and fc != correction() and {fc: 1}[fc] == 1
 
@@ -661,6 +678,10 @@ def test_options_are_keyword_only():
         compliance_table(m, "fence_id", 0.9, 0.5)
     with pytest.raises(TypeError):
         weekly_performance(m, 0.9, 0.5)
+    from hspwork.tasking import correct_location_faults
+
+    with pytest.raises(TypeError):
+        correct_location_faults(p, pings(("PC1", 5, 50, 50)), FENCES, None)
     with pytest.raises(TypeError):
         plot_weekly(weekly_performance(m), 0.9, 0.5)
 
@@ -681,3 +702,8 @@ def test_correction_measures_in_the_fences_catchment_by_default():
     none = correct_location_faults(plan(officer="PC1"), p, fences, catchment=False,
                                    max_gap_minutes=5)  # fmt: skip
     assert none.matched_raw["status"].astype(str).tolist() == ["not done"]
+    # and visits may begin up to 60 minutes late by default: 61 is too late
+    late = p.assign(time=p["time"] + mins(61))
+    fc = correct_location_faults(plan(officer="PC1"), late, fences, max_gap_minutes=5)
+    assert fc.matched_raw["status"].astype(str).tolist() == ["not done"]
+    assert len(fc.raw.visits) == 1
