@@ -352,6 +352,10 @@ def test_the_planned_window_includes_its_first_and_last_instant():
     early = pings(("PC1", -4, 50, 50), ("PC1", 19, 50, 50))
     assert exception_report(m, early, FENCES)["pings_in_window"].iloc[0] == 0
     assert exception_report(m, early, FENCES, margin_minutes=5)["pings_in_window"].iloc[0] == 2
+    # to the nanosecond: 5 minutes before the start and after the end are in, 1 ns more is not
+    edges = pings(("PC1", -mins(5), 50, 50), ("PC1", mins(20), 50, 50),
+                  ("PC1", -mins(5) - ns, 50, 50), ("PC1", mins(20) + ns, 50, 50))  # fmt: skip
+    assert exception_report(m, edges, FENCES, margin_minutes=5)["pings_in_window"].iloc[0] == 2
 
 
 def test_who_is_expected_and_who_was_heard():
