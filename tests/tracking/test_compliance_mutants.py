@@ -401,6 +401,10 @@ def test_heard_at_the_spot_and_nothing_to_report():
     ex = exception_report(m, pings(("PC1", 5, 50, 50), ("PC1", 6, 300, 50)), FENCES).iloc[0]
     assert ex["closest_m"] == 0.0 and ex["pings_in_window"] == 2
     assert ex["reason"] == "device heard at the spot but too briefly"
+    # half a metre outside is not at the spot
+    off = exception_report(m, pings(("PC1", 5, 100.5, 50)), FENCES).iloc[0]
+    assert_allclose(off["closest_m"], 0.5)
+    assert off["reason"] == "device heard elsewhere: not at the spot"
     none = exception_report(matched(["done"], [15], officer="PC1"), pings(("PC1", 5, 0, 0)), FENCES)
     assert none.empty and {"reason", "cause", "closest_m"} <= set(none.columns)
 
@@ -540,6 +544,10 @@ def test_a_corrected_figure_keeps_its_reason_and_says_so():
         "location data fault suspected (catchment +200 m)",
     ]
     assert ex["cause"].tolist() == ["missed patrol", "location data fault"]
+    # at a corrected hot spot, an officer whose device has no fault there: no correction noted
+    radio = pings(("PC1", 5, 400, 50, "radio"))
+    ex = exception_report(m.iloc[[0]], radio, FENCES, faults=faults(OFFSET)).iloc[0]
+    assert ex["reason"] == "device heard elsewhere: not at the spot" and ex["fault"] == ""
 
 
 def test_an_officer_with_two_faulty_devices_gets_the_first_listed_fault():
