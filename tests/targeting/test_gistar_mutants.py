@@ -116,6 +116,16 @@ def test_the_same_value_everywhere_is_refused(value):
         gistar_z(np.full(3, value), w)
 
 
+@pytest.mark.parametrize(("base", "steps"), [(1e8, 1), (3e8, 2)])
+def test_variation_lost_to_rounding_is_refused_too(base, steps):
+    # 1e8 and the next float up (1.5e-8 apart): mean(y^2) - mean^2 rounds to exactly 0; with
+    # 3e8 and two steps up it rounds to -16. Either way no variation is left to divide by.
+    y = np.array([base, base, base + steps * np.spacing(base)])
+    w = csr(3, {0: [1], 1: [0, 2], 2: [1]})
+    with pytest.raises(HspworkError, match="every unit has the same value"):
+        gistar_z(y, w)
+
+
 def test_gistar_z_on_a_path_by_hand():
     # path 0-1-2-3, y = 4, 0, 0, 0: n = 4, mean 1, variance 16/4 - 1 = 3, s = sqrt(3)
     # unit 0: {0, 1} sum 4, c = 2: (4 - 2) / (sqrt(3) * sqrt(2 * 2 / 3)) = 2 / 2 = 1
@@ -223,6 +233,11 @@ def test_fdr_outside_the_open_unit_interval_is_refused(fdr):
     units = grid(2, 2, [0, 1, 2, 3])
     with pytest.raises(HspworkError, match="fdr must be between 0 and 1"):
         gistar(units, "crimes", fdr=fdr, permutations=0)
+
+
+def test_options_after_the_column_must_be_named():
+    with pytest.raises(TypeError):
+        gistar(grid(2, 3, [0, 1, 2, 3, 4, 5]), "crimes", "rook")
 
 
 def test_alternative_is_checked():
@@ -628,6 +643,16 @@ def test_sums_equal_up_to_rounding_are_ties_in_both_tails():
         assert (ge[0], le[0]) == (50, 50)
 
 
+def test_a_draw_exactly_at_the_tolerance_is_still_a_tie():
+    # observed 0: the tolerance is 1e-10 * (0 + 1e-300) = 1e-310. A draw of exactly 1e-310
+    # is within it (s <= obs + tol): le counts every draw, as ge does
+    t = 1e-10 * (0 + 1e-300)
+    y = np.array([0.0, 0.0, t])
+    w = csr(3, {0: [1]})
+    ge, le = permutation_counts(y, w, np.zeros(3), 40, seed=3, which=[0])
+    assert (ge[0], le[0]) == (40, 40)
+
+
 def test_tiny_values_are_not_ties():
     # values of 1e-11: the tolerance is relative to the observed lag, so with an observed 0 a
     # draw of 1e-11 is above it, not a tie: ge = P, le = the draws of unit 1 (value 0), half
@@ -975,6 +1000,17 @@ def test_the_note_only_when_the_smallest_p_is_at_the_floor(monkeypatch, count, n
     res = permutation_inference(y, ring(100), y, 99, 3, "greater", 0.05, max_permutations=99)
     assert res.p[0] == (count + 1) / 100
     assert bool(res.note) is noted
+
+
+def test_bh_exactly_at_fdr_is_not_significant_and_gets_the_note(monkeypatch):
+    # 5 units capped at 99 permutations: unit 0 at count 0 has p = 1/100, BH 0.01 * 5 = 0.05,
+    # which is not below fdr = 0.05: nothing is significant, and p is at the floor
+    table = {99: {u: (0 if u == 0 else 99, 0) for u in range(5)}}
+    monkeypatch.setattr(inf, "permutation_counts", FakeCounts(table))
+    y = np.zeros(5)
+    res = permutation_inference(y, ring(5), y, 99, 3, "greater", 0.05, max_permutations=99)
+    assert bh_adjust(res.p)[0] == 0.05
+    assert res.note.startswith("no unit reached significance at FDR 0.05")
 
 
 # --------------------------------------------------------------------------- the long stream
