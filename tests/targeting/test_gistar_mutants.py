@@ -1013,6 +1013,23 @@ def test_bh_exactly_at_fdr_is_not_significant_and_gets_the_note(monkeypatch):
     assert res.note.startswith("no unit reached significance at FDR 0.05")
 
 
+def test_the_low_half_of_each_draw_is_used_whole():
+    # 2,000,001 units, unit 0 with one neighbour, 2 permutations, seed 7050 (found by search
+    # in the plain-integer reference: its second draw's 32 bits, 2358907709, are odd and land
+    # at a boundary of (r * 2,000,000) >> 32, so dropping their lowest bit moves the draw).
+    # By the reference the draws are units 1,056,961 and 1,098,453; y is each unit's number,
+    # so against an observed 1,098,453 the first is below and the second a tie.
+    n = 2_000_001
+    y = np.arange(n, dtype=float)
+    w = sparse.csr_matrix(([1.0], [1], [0] + [1] * n), shape=(n, n))
+    obs = np.zeros(n)
+    obs[0] = 1_098_453
+    ge, le = permutation_counts(y, w, obs, 2, seed=7050, which=np.array([0]))
+    assert (ge[0], le[0]) == (1, 2)
+    ref = reference_counts(y, w, obs, 2, 7050, [0])
+    assert (ref[0][0], ref[1][0]) == (1, 2)
+
+
 # --------------------------------------------------------------------------- the long stream
 
 
