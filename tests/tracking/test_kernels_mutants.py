@@ -469,6 +469,17 @@ def test_order_ties_by_x_then_y_then_source_stably():
     assert want[:6] == [5, 4, 3, 1, 0, 6] and want[6:8] == [7, 8]
 
 
+def test_order_ties_when_the_first_rows_tie():
+    # every row at one officer and time, the first two out of order
+    off, t = np.zeros(2, np.int32), i64(5, 5)
+    x, y, src = np.array([2.0, 1.0]), np.zeros(2), np.zeros(2, np.int32)
+    assert K.order_ties(i64(0, 1), off, t, x, y, src).tolist() == [1, 0]
+    # a tie at the start followed by a row of its own
+    off, t = np.zeros(3, np.int32), i64(5, 5, 6)
+    x, y, src = np.array([2.0, 1.0, 0.0]), np.zeros(3), np.zeros(3, np.int32)
+    assert K.order_ties(i64(0, 1, 2), off, t, x, y, src).tolist() == [1, 0, 2]
+
+
 def test_after_compares_x_then_y_then_source():
     x = np.array([1.0, 2.0, 1.0, 1.0, 1.0])
     y = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
@@ -670,9 +681,11 @@ def test_window_gaps_at_the_limit_and_at_the_windows_ends():
     # officer 0: pings at 0, 100, 250, 260, 500 of sources 0, 0, 0, 1, 1; officer 1 at 1000
     # and 1300 (source 0). Limits 100 and 150: unobserved gaps k = 1 (100->250, 150 > 100),
     # k = 3 (260->500, 240 > 150) and k = 5 (300 > 100); k = 0 is exactly 100: observed
-    off_start = i64(0, 5, 7)
-    t = i64(0, 100, 250, 260, 500, 1000, 1300)
-    src = np.array([0, 0, 0, 1, 1, 0, 0], dtype=np.int32)
+    # officer 2 at 2000, 2010, 2130, 2400 of sources 0, 0, 1, 1: 120 ns from source 0 to 1 is
+    # within 150 (observed), 270 is not (k = 9)
+    off_start = i64(0, 5, 7, 11)
+    t = i64(0, 100, 250, 260, 500, 1000, 1300, 2000, 2010, 2130, 2400)
+    src = np.array([0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1], dtype=np.int32)
     windows = [
         (0, 100, 250, [1]),  # the gap starting at t0
         (0, 250, 260, []),  # gap 1 ends at t0, gap 3 starts at t1
@@ -682,6 +695,7 @@ def test_window_gaps_at_the_limit_and_at_the_windows_ends():
         (0, 0, 1, []),  # gap 0 is at the limit
         (0, 400, 450, [3]),  # inside a gap
         (0, 0, 2000, [1, 3]),  # not the pair (4, 5) across officers
+        (2, 2000, 3000, [9]),
     ]
     w_off = i64(*[w[0] for w in windows])
     w_t0 = i64(*[w[1] for w in windows])
