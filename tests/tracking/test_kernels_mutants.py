@@ -626,6 +626,13 @@ def test_credited_runs_interpolated_at_the_crossing():
         assert g[:5] == w[:5] and math.isclose(g[5], w[5], rel_tol=1e-12), (g, w)
 
 
+def test_interpolation_with_no_crossing_falls_back_to_the_midpoint():
+    # ping 1 is inside the square but not in the fence (say its version had ended): the line
+    # crosses no edge, so the midpoint rule applies: 10 // 2 ns and half of 1 m
+    got = runs([[(0, 0)], []], [0, 0], [0, 10], [5, 6], [5, 5], [0, 0], (100,), True, 1, [F0])
+    assert got == [(0, 0, 0, 5, 1, 0.5)]
+
+
 def test_credit_rounds_a_crossing_to_the_nearest_nanosecond():
     # _credit directly: inside ping 0 at x = 9, ping 1 at x = 10.75 outside: out at 1/1.75 of
     # the way; 3 ns * 4/7 = 1.71 -> 2; the midpoint rule gives 3 // 2 = 1
