@@ -416,11 +416,14 @@ def permutation_inference(
         p_adj = bh_adjust(p)
         floor = factor / (perms[valid].max() + 1.0)
         if not np.nanmin(p_adj) < fdr and np.nanmin(p) <= floor * (1 + 1e-12):
-            need = int(np.ceil(factor * n_tests / float(fdr))) - 1
+            # BH passes the smallest p when p * n < fdr, and p can be no smaller than
+            # factor / (P + 1): so P > factor * n / fdr - 1, the least whole P being the
+            # floor of factor * n / fdr (the 1e-9 guards a quotient rounded just below it)
+            need = int(np.floor(factor * n_tests / float(fdr) + 1e-9))
             note = (
                 f"no unit reached significance at FDR {fdr:g}: with {int(perms.max()):,} "
                 f"permutations the smallest p-value possible is {floor:.2g}, and "
-                f"Benjamini-Hochberg over {n_tests:,} tests needs at least one p-value at or "
+                f"Benjamini-Hochberg over {n_tests:,} tests needs at least one p-value "
                 f"below fdr / n = {float(fdr) / n_tests:.2g}. Raise max_permutations to at "
                 f"least {need:,} (or leave it None), or set fdr=None to read unadjusted p-values"
             )

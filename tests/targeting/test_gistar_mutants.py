@@ -885,21 +885,28 @@ def test_max_permutations_caps_the_top_ups():
 def test_the_note_when_a_cap_leaves_nothing_able_to_pass():
     y, w, obs = extreme_map(60)
     # capped at 1,000: p = 1/1001, BH 60/1001 = 0.06. The floor 1/1001 prints as 0.001, fdr / n
-    # = 0.05 / 60 = 0.00083, and 1 * 60 / 0.05 - 1 = 1,199 permutations are asked for
+    # = 0.05 / 60 = 0.00083, and 1 * 60 / 0.05 = 1,200 permutations are asked for: with
+    # 1,199 the smallest p would be 1/1200 and BH 60/1200 = 0.05 exactly, which does not pass
     res = permutation_inference(y, w, obs, 999, 1, "greater", 0.05, max_permutations=1000)
     assert res.permutations[0] == 1000 and res.raised == 1
     assert res.note == (
         "no unit reached significance at FDR 0.05: with 1,000 permutations the smallest "
         "p-value possible is 0.001, and Benjamini-Hochberg over 60 tests needs at least one "
-        "p-value at or below fdr / n = 0.00083. Raise max_permutations to at least 1,199 (or "
+        "p-value below fdr / n = 0.00083. Raise max_permutations to at least 1,200 (or "
         "leave it None), or set fdr=None to read unadjusted p-values"
     )
+    # and the advice holds: 1,199 is still short, 1,200 passes
+    short = permutation_inference(y, w, obs, 999, 1, "greater", 0.05, max_permutations=1199)
+    assert "at least 1,200" in short.note
+    enough = permutation_inference(y, w, obs, 999, 1, "greater", 0.05, max_permutations=1200)
+    assert enough.note == "" and enough.permutations[0] == 1200
+    assert bh_adjust(enough.p)[0] < 0.05
     # a cap below the permutations asked for means no top-up: 999, floor 2/1000 two-sided,
-    # 2 * 60 / 0.05 - 1 = 2,399
+    # 2 * 60 / 0.05 = 2,400
     res = permutation_inference(y, w, obs, 999, 1, "two-sided", 0.05, max_permutations=500)
     assert res.permutations[0] == 999 and res.raised == 0
     assert "with 999 permutations the smallest p-value possible is 0.002" in res.note
-    assert "over 60 tests" in res.note and "at least 2,399 (or" in res.note
+    assert "over 60 tests" in res.note and "at least 2,400 (or" in res.note
 
 
 def test_units_without_neighbours_are_not_tests():

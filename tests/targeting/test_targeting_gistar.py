@@ -406,7 +406,7 @@ def test_default_permutations_reach_fdr_on_a_large_map():
     assert settings["permutations"] == 999 and settings["permutations_max"] > 999
     assert out.loc[block, "gi_sig"].mean() > 0.5 and (out.loc[block, "gi_bin"] > 0).all()
     # the same with 999 and no more: nothing significant, and the warning gives the fix
-    with pytest.warns(HspworkWarning, match="Raise max_permutations to at least 143,999"):
+    with pytest.warns(HspworkWarning, match="Raise max_permutations to at least 144,000"):
         capped = gistar(units, "crimes", seed=5, max_permutations=999)
     assert not capped["gi_sig"].any()
     # GeoDa's folded pseudo p-value: one tail, not doubled

@@ -226,10 +226,11 @@ def test_floor_warning_names_the_fix():
         out = lisa(units, "crimes", permutations=99, max_permutations=99, seed=1)
     text = str(caught[0].message)
     # 2 / (99 + 1) = 0.02; BH over 1,600 tests needs 0.05 / 1600 = 3.1e-05;
-    # the fix: at least 2 * 1600 / 0.05 - 1 = 63,999 permutations
+    # the fix: at least 2 * 1600 / 0.05 = 64,000 permutations (with 63,999 the smallest p is
+    # 2 / 64,000 and BH gives it 1600 * 2 / 64,000 = 0.05 exactly, which does not pass)
     assert "smallest p-value possible is 0.02" in text
     assert "fdr / n = 3.1e-05" in text
-    assert "Raise max_permutations to at least 63,999" in text
+    assert "Raise max_permutations to at least 64,000" in text
     assert out.attrs["lisa"]["note"] == text
     assert out.attrs["lisa"]["permutations_max"] == 99
     # without the cap the same map finds the planted block
