@@ -418,6 +418,11 @@ def test_the_exception_columns_and_the_warning_at_the_callers_line():
         "fault", "officers_silent", "device_silent", "reason", "cause",
     ]  # fmt: skip
     assert list(ex.index) == [0]
+    # delivered visits indexed by officer (kept as a column too) match the same
+    v = visits(("PC1", "A", 0, 15), ("PC2", "A", 3, 4))
+    pd.testing.assert_frame_equal(
+        match_visits(plan(), v.set_index("officer", drop=False)), match_visits(plan(), v)
+    )
     p = pings(("PC1", 5, -1.0, 53.0), crs="EPSG:4326")
     with pytest.warns(CRSMismatchWarning, match="converted the pings") as caught:
         exception_report(m, p, FENCES)
@@ -474,6 +479,8 @@ def test_an_offset_device_judged_against_its_widened_catchment():
     unknown = FENCES.assign(buffer_m=[np.nan, 0.0])
     edge = pings(("PC1", 5, 299.5, 50, "app"))
     assert exception_report(m, edge, unknown, faults=faults(OFFSET))["closest_m"].iloc[0] == 0.0
+    beyond = pings(("PC1", 5, 300.5, 50, "app"))
+    assert_allclose(exception_report(m, beyond, unknown, faults=faults(OFFSET))["closest_m"], [0.5])
 
 
 def test_only_the_faulty_device_is_widened():
@@ -503,6 +510,16 @@ def test_the_widening_is_in_metres_in_a_crs_of_feet():
     m = matched(["not done"], [0], officer="PC1")
     p = pings(("PC1", 5, 1e6 + 320 * FT, 2e5 + 50 * FT, "app"), crs="EPSG:2263")
     assert exception_report(m, p, fences, faults=faults(OFFSET))["closest_m"].iloc[0] == 0.0
+    # an offset to the north, in metres too: 150 m north of A is inside it moved 200 m north
+    north = faults(("A", "app", "offset", "catchment +200 m", 0.0, 200.0, "strong"))
+    up = pings(("PC1", 5, 1e6 + 50 * FT, 2e5 + 250 * FT, "app"), crs="EPSG:2263")
+    assert exception_report(m, up, fences.assign(buffer_m=0.0), faults=north)["closest_m"][0] == 0
+    up2 = pings(("PC1", 5, 1e6 + 50 * FT, 2e5 + 310 * FT, "app"), crs="EPSG:2263")
+    assert_allclose(
+        exception_report(m, up2, fences.assign(buffer_m=0.0), faults=north)["closest_m"],
+        [10.0],
+        rtol=1e-6,
+    )
     p2 = pings(("PC1", 5, 1e6 + 345 * FT, 2e5 + 50 * FT, "app"), crs="EPSG:2263")
     assert_allclose(
         exception_report(m, p2, fences, faults=faults(OFFSET))["closest_m"], [20.0], rtol=1e-6
@@ -719,3 +736,32 @@ def test_correction_measures_in_the_fences_catchment_by_default():
     fc = correct_location_faults(plan(officer="PC1"), late, fences, max_gap_minutes=5)
     assert fc.matched_raw["status"].astype(str).tolist() == ["not done"]
     assert len(fc.raw.visits) == 1
+
+
+def test_the_correction_merges_visits_less_than_two_minutes_apart_by_default():
+    # inside the catchment at minutes 0-5 and 8-20, 400 m off at 6 and 7. Time is credited to
+    # the midpoints between pings: visits 08:00-08:05:30 and 08:07:30-08:20, 2 minutes apart,
+    # which is not less than the default 2: two visits, 5.5 and 12.5 minutes. Allowing 2.5
+    # minutes joins them into one of 18 (the 2 minutes away are not credited).
+    from hspwork.tasking import correct_location_faults
+
+    fences = FENCES.iloc[[0]].assign(buffer_m=30.0)
+    ks = range(21)
+    p = pd.DataFrame({"officer": "PC1", "time": [T + mins(k) for k in ks],
+                      "x": [400.0 if k in (6, 7) else 120.0 for k in ks], "y": 50.0,
+                      "source": "app", "crs": "EPSG:27700"})  # fmt: skip
+    fc = correct_location_faults(plan(officer="PC1"), p, fences, max_gap_minutes=5)
+    assert fc.raw.visits["minutes"].tolist() == [5.5, 12.5]
+    assert fc.raw.visits["end"].iloc[0] == T + mins(5.5)
+    assert "lasts at least 2 minutes" in fc.rule  # pass-bys under 2 minutes are dropped
+    joined = correct_location_faults(plan(officer="PC1"), p, fences, max_gap_minutes=5,
+                                     merge_within_minutes=2.5)  # fmt: skip
+    assert joined.raw.visits["minutes"].tolist() == [18.0]
+
+
+def test_reports_are_written_into_new_folders(tmp_path):
+    from hspwork.tasking import write_report
+
+    m = matched(["not done"], [0], officer="PC1")
+    path = write_report(m, tmp_path / "week 1" / "exceptions" / "report.csv", key="k" * 32)
+    assert path.exists() and "PC1" not in path.read_text()
