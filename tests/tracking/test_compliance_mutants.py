@@ -214,6 +214,8 @@ def test_compliance_shares_by_hand():
     assert_allclose(t["compliance"], 22 / 60)
     assert_allclose(t["taskings_done_share"], 1 / 4)
     assert_allclose(t["delivered_share"], 2 / 4)
+    one = compliance_table(matched(["not done", "done", "partly"], [0, 15, 3])).iloc[0]
+    assert (one["done"], one["partly"], one["not_done"]) == (1, 1, 1)
     out = compliance_table(m)
     assert {out[c].dtype for c in ("done", "partly", "not_done")} == {np.dtype(np.int64)}
 
@@ -390,6 +392,9 @@ def test_who_is_expected_and_who_was_heard():
     near = exception_report(m.iloc[[1]], pings(("PC9", 65, 100.5, 50)), FENCES).iloc[0]
     assert_allclose(near["closest_m"], 0.5)
     assert near["reason"] == "visited outside the planned window (device elsewhere during it)"
+    # part-delivered and heard at the spot during the window: there, but too briefly
+    there = exception_report(m.iloc[[1]], pings(("PC9", 65, 50, 50)), FENCES).iloc[0]
+    assert there["reason"] == "device heard at the spot but too briefly"
     # partly done taskings can be left out
     quiet = exception_report(m, p, FENCES, include_partly=False)
     assert quiet["tasking_id"].tolist() == ["T1", "T3"]
@@ -736,6 +741,11 @@ def test_correction_measures_in_the_fences_catchment_by_default():
     fc = correct_location_faults(plan(officer="PC1"), late, fences, max_gap_minutes=5)
     assert fc.matched_raw["status"].astype(str).tolist() == ["not done"]
     assert len(fc.raw.visits) == 1
+    # and up to 30 minutes early: exactly 30 counts, 31 does not
+    for early, want in ((30, "done"), (31, "not done")):
+        fc = correct_location_faults(plan(officer="PC1"), p.assign(time=p["time"] - mins(early)),
+                                     fences, max_gap_minutes=5)  # fmt: skip
+        assert fc.matched_raw["status"].astype(str).tolist() == [want], early
 
 
 def test_the_correction_merges_visits_less_than_two_minutes_apart_by_default():
@@ -757,6 +767,11 @@ def test_the_correction_merges_visits_less_than_two_minutes_apart_by_default():
     joined = correct_location_faults(plan(officer="PC1"), p, fences, max_gap_minutes=5,
                                      merge_within_minutes=2.5)  # fmt: skip
     assert joined.raw.visits["minutes"].tolist() == [18.0]
+    # away at minute 6 only: visits 08:00-08:05:30 and 08:06:30-08:20, 1 minute apart, which
+    # is less than 2: one visit of 19 minutes
+    once = p.assign(x=[400.0 if k == 6 else 120.0 for k in ks])
+    fc = correct_location_faults(plan(officer="PC1"), once, fences, max_gap_minutes=5)
+    assert fc.raw.visits["minutes"].tolist() == [19.0]
 
 
 def test_reports_are_written_into_new_folders(tmp_path):
@@ -765,3 +780,5 @@ def test_reports_are_written_into_new_folders(tmp_path):
     m = matched(["not done"], [0], officer="PC1")
     path = write_report(m, tmp_path / "week 1" / "exceptions" / "report.csv", key="k" * 32)
     assert path.exists() and "PC1" not in path.read_text()
+    with pytest.raises(TypeError):
+        write_report(m, tmp_path / "r.csv", ("officer",))
