@@ -82,6 +82,8 @@ def test_done_and_partly_exactly_at_their_thresholds():
     # 0.8 x 15 = 12 minutes is done, 11.5 is not; 2 minutes is partly, 1.99 is a pass
     for minutes, want in ((12.0, "done"), (11.5, "partly"), (2.0, "partly"), (1.99, "not done")):
         assert status(plan(), visits(("PC1", "A", 0, minutes))) == [want], minutes
+    # within the rounding tolerance of a billionth of a minute is still done
+    assert status(plan(), visits(("PC1", "A", 0, 12.0 - 1e-9))) == ["done"]
     # the thresholds follow their arguments
     assert status(plan(), visits(("PC1", "A", 0, 10.5)), done_share=0.7) == ["done"]
     assert status(plan(), visits(("PC1", "A", 0, 10.4)), done_share=0.7) == ["partly"]
@@ -292,6 +294,8 @@ def test_the_weekly_figure_in_percent_with_its_target():
     ax = plot_weekly(w, 0.9).axes[0]
     assert_allclose(ax.lines[2].get_ydata(), [90.0, 90.0])
     assert len(plot_weekly(w.drop(columns="target_compliance")).axes[0].lines) == 2
+    one_week = weekly_performance(m.iloc[:2], 0.6)
+    assert_allclose(plot_weekly(one_week).axes[0].lines[2].get_ydata(), [60.0, 60.0])
 
 
 # --------------------------------------------------------------------------- tasking_windows
@@ -399,6 +403,13 @@ def test_who_is_expected_and_who_was_heard():
     quiet = exception_report(m, p, FENCES, include_partly=False)
     assert quiet["tasking_id"].tolist() == ["T1", "T3"]
     assert set(CAUSES.values()) >= set(ex["cause"])
+
+
+def test_an_officer_column_with_nobody_named_falls_back_to_the_team():
+    m = matched(["not done"], [0], officer=[None])
+    ex = exception_report(m, pings(("PC2", 5, 150, 50)), FENCES, team_roster={"Crew 1": ["PC2"]})
+    assert (ex["officers_expected"][0], ex["officers_heard"][0]) == (1, 1)
+    assert_allclose(ex["closest_m"], [50.0])
 
 
 def test_heard_at_the_spot_and_nothing_to_report():
@@ -780,5 +791,6 @@ def test_reports_are_written_into_new_folders(tmp_path):
     m = matched(["not done"], [0], officer="PC1")
     path = write_report(m, tmp_path / "week 1" / "exceptions" / "report.csv", key="k" * 32)
     assert path.exists() and "PC1" not in path.read_text()
+    assert pd.read_csv(path).columns.tolist() == m.columns.tolist()  # no index column
     with pytest.raises(TypeError):
         write_report(m, tmp_path / "r.csv", ("officer",))
