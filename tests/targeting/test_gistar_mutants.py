@@ -329,7 +329,7 @@ def test_gistar_warns_from_the_callers_line_when_a_cap_leaves_nothing_significan
     # 6 x 6 queen grid, the 8 cells around unit 14 hold 5, the rest 0. Unit 14's observed lag
     # 40 needs all 8 fives among 8 draws from 35 others (1 in C(35, 8) = 23.5 million), so its
     # count is 0 and p = 1 / 100, the floor of 99 permutations; BH over 36 tests needs 0.05/36.
-    # 36 * 0.05 / 0.05 - 1 = 719 permutations are asked for.
+    # 36 / 0.05 = 720 permutations are asked for (with 719, BH would give exactly 0.05).
     y = np.zeros(36)
     y[[7, 8, 9, 13, 15, 19, 20, 21]] = 5
     units = grid(6, 6, y)
@@ -341,7 +341,7 @@ def test_gistar_warns_from_the_callers_line_when_a_cap_leaves_nothing_significan
     assert len(rec) == 1 and rec[0].filename == __file__
     text = str(rec[0].message)
     assert text.startswith("no unit reached significance at FDR 0.05: with 99 permutations")
-    assert "smallest p-value possible is 0.01" in text and "at least 719 (or" in text
+    assert "smallest p-value possible is 0.01" in text and "at least 720 (or" in text
     assert out.loc[14, "gi_p_sim"] == 0.01
     assert not out["gi_sig"].any()
     a = out.attrs["gistar"]
