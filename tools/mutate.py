@@ -144,6 +144,12 @@ class Module:
 
 def load_modules() -> tuple[dict[str, Module], list[dict]]:
     cfg = tomllib.loads(CONFIG.read_text())
+    for m in cfg["module"].values():
+        # `tests_from = "other"`: the other module's test list and deselections
+        if "tests_from" in m:
+            src = cfg["module"][m["tests_from"]]
+            m.setdefault("tests", src["tests"])
+            m.setdefault("deselect", src.get("deselect", []))
     modules = {
         name: Module(
             name=name,
