@@ -1047,3 +1047,33 @@ def test_parts_add_up_to_the_permutations_asked_for():
     w = csr(3, {0: [1], 1: [2], 2: [0]})
     ge, le = permutation_counts(y, w, np.full(3, -1.0), 100_001, seed=1, which=np.array([0]))
     assert ge.tolist() == [100_001, 0, 0] and le.tolist() == [0, 0, 0]
+
+
+def test_a_unit_whose_bh_is_exactly_fdr_could_not_pass_so_is_not_counted_in_r(monkeypatch):
+    # 5 units, 199 permutations (no screening), "greater", fdr 0.05. Unit 0 counts 2 (near the
+    # floor, p = 3/200), unit 1 counts 3 (p = 4/200), the rest 199 (p = 1). BH: unit 0 is
+    # min(0.015 * 5, 0.02 * 5 / 2) = 0.05, not below fdr, so it is raised. With unit 0 at 0,
+    # unit 1's BH is 0.02 * 5 / 2 = 0.05 exactly: it could not pass, so r = 1 and needed =
+    # 4 * 5 / (0.05 * 1) - 1 = 399 (counting it, r = 2, would make 199: no top-up at all).
+    table = {199: {u: ({0: 2, 1: 3}.get(u, 199), 0) for u in range(5)}, 200: {0: (0, 0)}}
+    fake = FakeCounts(table)
+    monkeypatch.setattr(inf, "permutation_counts", fake)
+    y = np.zeros(5)
+    res = permutation_inference(y, ring(5), y, 199, 3, "greater", 0.05)
+    assert fake.calls == [(199, 3, list(range(5))), (200, _stage_seed(3, 1), [0])]
+    assert res.permutations.tolist() == [399, 199, 199, 199, 199]
+    assert_allclose(res.p[0], 3 / 400)
+
+
+def test_the_note_prints_the_floor_of_the_permutations_run():
+    # 3 units capped at 19 permutations: unit 0's observed lag (99) is above any lag a draw
+    # can give (the values drawn are 0 and 3), so its count is 0 and p = 1 / (19 + 1) = 0.05,
+    # the floor; BH over 3 tests needs one below 0.05 / 3. The note names that floor (1/18
+    # would print 0.056) and advises floor(3 / 0.05) = 60 permutations.
+    y = np.array([3.0, 0.0, 0.0])
+    res = permutation_inference(
+        y, ring(3), np.array([99.0, 0.0, 0.0]), 19, 3, "greater", 0.05, max_permutations=19
+    )
+    assert res.p[0] == 1 / 20
+    assert "the smallest p-value possible is 0.05, and" in res.note
+    assert "at least 60 " in res.note
