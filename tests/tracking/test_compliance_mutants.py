@@ -313,6 +313,9 @@ def test_windows_per_eligible_officer_in_time_order():
     assert (w.loc[w["tasking_id"] == "T1", "window_start"] == T - mins(10)).all()
     assert (w.loc[w["tasking_id"] == "T1", "window_end"] == T + mins(20)).all()
     assert (w["minutes"] == 15.0).all() and w["fence_id"].eq("A").all()
+    # the columns an analyst reads, and nothing carried over from the roster's own index
+    columns = ["tasking_id", "fence_id", "officer", "window_start", "window_end", "minutes"]
+    assert list(w.columns) == columns
     # no roster: the named officer, and anyone of `officers` for the rest
     w2 = tasking_windows(p, officers=["PC5"])
     assert sorted(map(tuple, w2[["tasking_id", "officer"]].values.tolist())) == [
