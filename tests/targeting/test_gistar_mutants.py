@@ -1077,3 +1077,54 @@ def test_the_note_prints_the_floor_of_the_permutations_run():
     assert res.p[0] == 1 / 20
     assert "the smallest p-value possible is 0.05, and" in res.note
     assert "at least 60 " in res.note
+
+
+def test_a_draw_exactly_at_the_tolerance_below_is_a_tie_in_the_upper_tail():
+    # unit 0 draws one neighbour from units 1 and 2 (both 1.0): every draw sums to 1.0. The
+    # observed lag 1.0000000001 less its tolerance, 1e-10 * 1.0000000001, is exactly 1.0 in
+    # floating point, so each draw is a tie: ge counts it (s >= obs - tol), as le does
+    y = np.array([0.0, 1.0, 1.0])
+    obs = 1.0000000001
+    assert obs - 1e-10 * (obs + 1e-300) == 1.0
+    ge, le = permutation_counts(y, csr(3, {0: [1]}), np.array([obs, 0, 0]), 30, seed=5, which=[0])
+    assert (ge[0], le[0]) == (30, 30)
+
+
+def test_an_unseeded_run_draws_its_seed_from_the_whole_63_bit_range(monkeypatch):
+    # seed=None: one seed drawn from 0 .. 2**63 - 2 (numpy's upper bound is exclusive); a fake
+    # generator that returns the top of the range shows the bound, and the seed reaching the
+    # kernel
+    asked = []
+
+    class TopOfRange:
+        def integers(self, low, high):
+            asked.append((low, high))
+            return high - 1
+
+    monkeypatch.setattr(inf.np.random, "default_rng", lambda: TopOfRange())
+    fake = FakeKernel(none=set())
+    monkeypatch.setattr(inf, "_crand_counts", fake)
+    y = np.arange(4.0)
+    permutation_counts(y, ring(4), y, 10, seed=None)
+    assert asked == [(0, 2**63 - 1)]
+    assert fake.calls[0][1] == 2**63 - 2
+
+
+def test_the_result_is_read_only_and_options_after_fdr_are_named():
+    y, w, obs = extreme_map(5)
+    res = permutation_inference(y, w, obs, 99, 1, "greater", 0.05)
+    with pytest.raises(AttributeError):
+        res.note = "edited"
+    with pytest.raises(TypeError):
+        permutation_inference(y, w, obs, 99, 1, "greater", 0.05, np.ones(5))
+
+
+def test_two_sided_top_ups_get_the_two_sided_budget():
+    # 100 units, two-sided, fdr 0.05, 99 permutations (no screening). Unit 0 (count 0) has p =
+    # 2/100, BH 2: r = 1 could pass, so needed = 4 * 2 * 100 / 0.05 - 1 = 15,999, that is
+    # 15,900 more. The budget is max(100 * 99 // 2, 3 * 4 * 2 * 100 / 0.05) = 48,000: enough.
+    # (A one-sided budget, 24,000, would be too; one of 12,000 would stop unit 0 at 12,099.)
+    y, w, obs = extreme_map(100)
+    res = permutation_inference(y, w, obs, 99, 1, "two-sided", 0.05)
+    assert res.permutations.tolist() == [15999] + [99] * 99
+    assert res.p[0] == pytest.approx(2 / 16000, rel=1e-12)
