@@ -502,7 +502,7 @@ def test_app_and_radio_offsets_on_a_map_in_feet_and_per_area():
 # --------------------------------------------------------------------------- silences
 
 
-def silence_town(buffer_m: float = 8.0):
+def silence_town(buffer_m: float = 8.0, scale: float = 1.0, crs: int = 27700):
     """PC4's radio every 3 minutes 09:00-12:00, silent from 10:00 to 10:21 (no pings at
     10:03-10:18), the pings either side 50 m south of A's edge (50, -50); in B's window
     (11:00-11:05, 15 minutes planned) inside B; otherwise at HOME. Tasked to A 09:50-10:02 with
@@ -519,7 +519,7 @@ def silence_town(buffer_m: float = 8.0):
             x, y = HOME
         rows.append(("PC4", m, x, y, "radio"))
     w = windows(("T1", "A", "PC4", 50, 62, 18), ("T2", "B", "PC4", 120, 125, 15))
-    return pings(rows), w, fences(buffer_m=buffer_m)
+    return pings(rows, scale, f"EPSG:{crs}"), w, fences(buffer_m=buffer_m, scale=scale, crs=crs)
 
 
 def test_the_usual_longest_interval_of_a_device_is_its_99th_percentile():
@@ -597,6 +597,7 @@ def test_a_silence_within_reach_and_a_margin_inside_the_catchment():
     # the pings either side are exactly 50 m from A: within reach_m=50, not 49.9
     s = F.silences_at_fences(p, f, w, reach_m=50).set_index("fence_id")
     assert s.loc["A", "taskings_silent"] == 1
+    assert s.loc["A", "lift"] == pytest.approx((21 / 9) / (1 / 21))
     assert np.isnan(s.loc["B", "lift"])  # 951 m from B: beyond reach
     s = F.silences_at_fences(p, f, w, reach_m=49.9).set_index("fence_id")
     assert s.loc["A", "taskings_silent"] == 0 and np.isnan(s.loc["A", "lift"])
@@ -1166,3 +1167,89 @@ def test_a_silence_in_a_tasking_seen_delivered_four_or_five_minutes():
                        50.0 if m < 50 + inside else HOME[1], "app") for m in range(50, 81)])  # fmt: skip
         s = F.silences_at_fences(pd.concat([p, mate], ignore_index=True), f, w2)
         assert s.set_index(["fence_id", "source"]).loc[("A", "radio"), "taskings_silent"] == silent
+
+
+def test_a_minute_of_tasked_time_elsewhere_is_enough_for_a_lift():
+    # B's window holds one ping, a minute of tasked time elsewhere: the lift is
+    # (20 / 20) / ((0 + 1) / 1) = 1
+    p, _ = cluster_town()
+    w = windows(("T1", "A", "PC1", 60, 65, 15), ("T2", "B", "PC1", 120, 121, 0))
+    c = F.offsets_from_clusters(p, fences(), w).set_index("fence_id")
+    assert c.loc["A", "lift"] == pytest.approx(1.0)
+
+
+def test_windows_at_fences_not_given_find_nothing():
+    p, w = cluster_town()
+    elsewhere = w.assign(fence_id="Z")
+    c = F.offsets_from_clusters(p, fences(), elsewhere)
+    assert c.empty and "lift" in c.columns
+    s = F.silences_at_fences(p, fences(), elsewhere)
+    assert s.empty and "overhead_minutes" in s.columns
+
+
+def test_two_spots_62_m_apart_share_the_disc_of_the_cell_between_them():
+    # 11 minutes 150 m west of A's centre (cell 25 of the 10 m grid from -400 m) and 9 minutes
+    # 88 m west (cell 31): the cell between, 28, lies 3 cells (the 30 m disc) from both, the
+    # one disc that holds all 20 minutes. The place: (11 x -150 + 9 x -88) / 20 = -122.1
+    p, w = cluster_town()
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[(m >= 71) & (m < 80), "x"] = 50.0 - 88.0
+    a = F.offsets_from_clusters(p, fences(), w).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"]], [-122.1, 0.0], atol=1e-9)
+    # on a 20 m grid (a disc of 1.5 cells) the spots share no disc: the place is the larger
+    a = F.offsets_from_clusters(p, fences(), w, cell_m=20.0).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"]], [-150.0, 0.0], atol=1e-9)
+
+
+def test_at_the_place_means_within_the_cluster_radius_of_it():
+    # 10 minutes 150 m west of A's centre and 10 minutes 90 m west: one disc holds both, the
+    # place is their mean, 120 m west, and each spot lies exactly 30 m from it: all 20 minutes
+    # linger at the place
+    p, w = cluster_town()
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[(m >= 70) & (m < 80), "x"] = 50.0 - 90.0
+    a = F.offsets_from_clusters(p, fences(), w, linger_minutes=20).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"]], [-120.0, 0.0], atol=1e-9)
+    assert a["taskings_lingering_outside"] == 1
+
+
+def test_each_devices_intervals_are_held_to_its_own_gap_rule():
+    # PC1's app pings once (the first ping of all); PC4's radio every 5 minutes, 20 intervals
+    # within the radio's 10-minute rule (beyond the app's 3): the radio's usual longest is 5
+    rows = [("PC1", 0, 0, 0, "app")] + [("PC4", 5 * k, 0, 0, "radio") for k in range(21)]
+    pp = prepare_pings(pings(rows), 27700)
+    assert F._silence_ns(pp).tolist() == [3 * 60_000_000_000, 5 * 60_000_000_000]
+
+
+def test_a_silence_on_a_map_in_feet():
+    # the pings either side 50 m from A: within reach_m=50 whatever the map's unit
+    p, w, f = silence_town(scale=FT, crs=2263)
+    s = F.silences_at_fences(p, f, w, reach_m=50).set_index("fence_id")
+    assert s.loc["A", "taskings_silent"] == 1
+    assert s.loc["A", "silent_margin_m"] == pytest.approx(50.0)
+    assert s.loc["A", "overhead_minutes"] == pytest.approx(4.0)
+    prop = pd.DataFrame([proposal("A", "radio", "silence", overhead=4.0, note="radio silent")])
+    r = F.corrected_dwell(p, f, prop, w, reach_m=50)
+    assert r.rule["correction"]["silences_bridged"] == 1
+
+
+def test_a_device_without_intervals_has_no_overhead_and_no_warning():
+    import warnings
+
+    # the vehicle pings once: no interval, no factor, and no "mean of empty slice" warning
+    rows = [("PC4", m, 0, 0, "radio") for m in (0, 3, 6)] + [("PC2", 0, 0, 0, "vehicle")]
+    pp = prepare_pings(pings(rows), 27700)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = F._interval_factor_minutes(pp)
+    assert_allclose(got, [3.0, np.nan, np.nan])
+
+
+def test_heard_inside_elsewhere_is_a_share_of_the_taskings_elsewhere():
+    # a second tasking at B, 12:30-12:40, with the radio at HOME: heard inside B in 1 of the 2
+    # taskings elsewhere than A
+    p, w, f = silence_town()
+    w = pd.concat([w, windows(("T3", "B", "PC4", 150, 155, 5))], ignore_index=True)
+    s = F.silences_at_fences(p, f, w).set_index("fence_id")
+    assert s.loc["A", "heard_inside_elsewhere"] == 0.5
+    assert s.loc["B", "taskings_with_data"] == 2 and s.loc["B", "taskings_heard_inside"] == 1
