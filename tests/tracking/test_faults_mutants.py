@@ -726,8 +726,9 @@ def test_an_offset_no_longer_than_the_catchment_needs_no_widening():
     p = F.propose_catchments(fences(), clusters=clusters_of(("A", "app", -5, 0, "strong")),
                              catchment=False)  # fmt: skip
     assert p["note"].tolist() == ["catchment +0 m"]
-    p = F.propose_catchments(fences(), clusters=clusters_of(("Z", "app", -5, 0, "strong")))
+    p = F.propose_catchments(fences(), clusters=clusters_of(("Z", "app", -0.5, 0, "strong")))
     assert p["fence_id"].tolist() == ["Z"]
+    assert F.propose_catchments(fences(), clusters=clusters_of(("Z", "app", 0, 0, "strong"))).empty
 
 
 def test_weak_evidence_is_proposed_only_when_asked_for():
