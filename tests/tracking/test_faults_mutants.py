@@ -1254,3 +1254,16 @@ def test_heard_inside_elsewhere_is_a_share_of_the_taskings_elsewhere():
     s = F.silences_at_fences(p, f, w).set_index("fence_id")
     assert s.loc["A", "heard_inside_elsewhere"] == 0.5
     assert s.loc["B", "taskings_with_data"] == 2 and s.loc["B", "taskings_heard_inside"] == 1
+
+
+def test_the_busier_place_is_measured_within_the_cluster_radius_in_feet_too():
+    # on a map in feet: 10 minutes 150 m west of A's centre and 10 minutes 130 m west, the
+    # place between them, 10 m from each: all 20 minutes are at the place (the 30 m radius is
+    # 98 feet), so the lift is (20 / 20) / (1 / 20) = 20
+    p, w = cluster_town(FT, "EPSG:2263")
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[(m >= 70) & (m < 80), "x"] = (50.0 - 130.0) * FT
+    a = F.offsets_from_clusters(p, fences(scale=FT, crs=2263), w).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"]], [-140.0, 0.0], atol=1e-6)
+    assert a["lift"] == pytest.approx(20.0)
+    assert a["taskings_lingering_outside"] == 1
