@@ -1267,3 +1267,19 @@ def test_the_busier_place_is_measured_within_the_cluster_radius_in_feet_too():
     assert_allclose([a["dx_m"], a["dy_m"]], [-140.0, 0.0], atol=1e-6)
     assert a["lift"] == pytest.approx(20.0)
     assert a["taskings_lingering_outside"] == 1
+
+
+def test_a_place_inside_the_fence_is_no_lingering_outside():
+    # no catchment: 4 minutes just inside A's west edge (x = 10) and 4 minutes just outside it
+    # (x = -2); the place is their mean, x = 4, inside A. Not seen delivered (4 minutes
+    # inside, under 5), and 8 minutes at the place, but the place is inside: no lingering
+    # outside
+    p, w = cluster_town()
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[(m >= 60) & (m < 64), "x"] = 10.0
+    p.loc[(m >= 64) & (m < 68), "x"] = -2.0
+    p.loc[(m >= 68) & (m < 80), ["x", "y"]] = HOME
+    a = F.offsets_from_clusters(p, fences(), w, catchment=False).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"], a["outside_m"]], [-46.0, 0.0, 0.0], atol=1e-9)
+    assert (a["taskings_delivered_inside"], a["taskings_lingering_outside"]) == (0, 0)
+    assert a["strength"] == "none"
