@@ -341,7 +341,11 @@ def offsets_from_clusters(
         dense = ndimage.convolve(h, disc, mode="constant")
         i, j = np.unravel_index(int(np.argmax(dense)), dense.shape)
         px, py = edges[i] + cell_m / 2, edges[j] + cell_m / 2
-        close = np.hypot(dx[sel] - px, dy[sel] - py) <= cluster_radius_m
+        # the pings counted in that cell's disc (their cells within r_cells of it, as in the
+        # histogram): a distance from the cell's centre could miss a spot at its disc's edge
+        ci = np.minimum(np.searchsorted(edges, dx[sel], side="right") - 1, len(edges) - 2)
+        cj = np.minimum(np.searchsorted(edges, dy[sel], side="right") - 1, len(edges) - 2)
+        close = np.hypot(ci - i, cj - j) <= r_cells
         if T.weight[sel][close].sum() > 0:  # the time-weighted mean of the pings there
             px = float(np.average(dx[sel][close], weights=T.weight[sel][close]))
             py = float(np.average(dy[sel][close], weights=T.weight[sel][close]))
