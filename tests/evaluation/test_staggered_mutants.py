@@ -252,3 +252,102 @@ def test_chart_marks_the_start_and_colours_the_weeks_before():
     own_fig, own_ax = plt.subplots()
     assert result().plot(ax=own_ax) is own_fig
     plt.close(own_fig)
+
+
+def test_a_place_left_with_no_crime_before_once_a_quiet_week_goes_is_dropped_next_round():
+    # B starts in week 4; its only crime before is in week 3, when N and M had none. The first
+    # round sets week 3 aside (no crime in the comparison places), which leaves B with no crime
+    # before its start: the second round sets B aside too.
+    panel = pd.concat(
+        [
+            three_places(n=(4, 6, 5, 0, 8), m=(2, 3, 5, 0, 4)),
+            pd.DataFrame({"place": "B", "week": range(5), "start": 4, "crimes": [0, 0, 0, 2, 1]}),
+        ],
+        ignore_index=True,
+    )
+    with pytest.warns(DataDroppedWarning):
+        r = staggered_effect(panel, **COLS, pre_periods=0)
+    assert r.load_report.dropped == {
+        "period with zero crimes in controls": 4,
+        "place with zero crimes before": 4,
+    }
+    assert_allclose(r.irr, 5 / 4.32, rtol=1e-10)
+
+
+def test_lead_errors_and_joint_test_equal_statsmodels_cluster_robust_fit():
+    import statsmodels.api as sm
+    from scipy import stats
+
+    rng = np.random.default_rng(21)
+    n_u, n_t = 24, 9
+    u, t = np.repeat(np.arange(n_u), n_t), np.tile(np.arange(n_t), n_u)
+    start = np.array([-1] * 8 + [5] * 8 + [7] * 8)[u]
+    on = (start >= 0) & (t >= start)
+    y = rng.poisson(5 * np.exp(rng.normal(0, 0.4, n_u))[u] * np.where(on, 0.7, 1.0))
+    panel = pd.DataFrame(dict(place=u, week=t, start=start, crimes=y))
+    r = staggered_effect(panel, **COLS, control="not-yet", pre_periods=2)
+    # the reference: Poisson GLM on the untreated place-weeks with place and week dummies and
+    # one dummy per lead (weeks -2 and -1 before a start), errors clustered by place x G/(G-1)
+    keep = ~on
+    e = t - start
+    X = np.column_stack(
+        [
+            ((start >= 0) & (e == -2))[keep],
+            ((start >= 0) & (e == -1))[keep],
+            pd.get_dummies(u[keep]).to_numpy(float),
+            pd.get_dummies(t[keep]).to_numpy(float)[:, 1:],
+        ]
+    ).astype(float)
+    ref = sm.GLM(y[keep].astype(float), X, family=sm.families.Poisson()).fit(
+        tol=1e-13, cov_type="cluster", cov_kwds={"groups": u[keep], "use_correction": False}
+    )
+    b = ref.params[:2]
+    V = ref.cov_params()[:2, :2] * n_u / (n_u - 1)
+    pre = r.by_event_time.iloc[:2]
+    assert pre["event_time"].tolist() == [-2, -1]
+    assert_allclose(pre["irr"], np.exp(b), rtol=1e-6)
+    assert_allclose(pre["se"], np.sqrt(np.diag(V)), rtol=1e-5)
+    z = 1.959963984540054
+    assert_allclose(pre["ci_low"], np.exp(b - z * np.sqrt(np.diag(V))), rtol=1e-5)
+    assert_allclose(pre["ci_high"], np.exp(b + z * np.sqrt(np.diag(V))), rtol=1e-5)
+    chi2 = b @ np.linalg.solve(V, b)
+    assert_allclose(r.pretrend_chi2, chi2, rtol=1e-5)
+    assert_allclose(r.pretrend_p, stats.chi2.sf(chi2, 2), rtol=1e-5)
+    assert r.pretrend_df == 2
+    # each lead: the started places' weeks at that distance before their start (16 places)
+    assert pre["places"].tolist() == [16, 16] and pre["place_periods"].tolist() == [16, 16]
+
+
+def test_a_panel_the_model_fits_exactly_has_no_error_and_no_p_value():
+    # N: 4 crimes every week; A: 2, 2 before its start in week 2, then 1, 1. A's level is
+    # 4/8 = 1/2 of N's, so it expects 2 a week after its start: IRR 2/4 = 0.5. Every row is
+    # fitted exactly, so there is no error to cluster: se 0, and no p-value to give
+    panel = pd.DataFrame(
+        {
+            "place": ["N"] * 4 + ["A"] * 4,
+            "week": [0, 1, 2, 3] * 2,
+            "start": [-1] * 4 + [2] * 4,
+            "crimes": [4, 4, 4, 4, 2, 2, 1, 1],
+        }
+    )
+    r = staggered_effect(panel, **COLS, pre_periods=0)
+    assert r.irr == 0.5 and r.se == 0.0 and r.ci == (0.5, 0.5)
+    assert np.isnan(r.p_value)
+
+
+def test_harm_in_other_units_gives_the_same_errors():
+    # the effect and its error do not depend on the unit of a harm-weighted outcome: harm in
+    # hundredths (every event time's total below 1) gives the same ratios and errors as crimes
+    rng = np.random.default_rng(31)
+    n_u, n_t = 12, 6
+    u, t = np.repeat(np.arange(n_u), n_t), np.tile(np.arange(n_t), n_u)
+    start = np.array([-1] * 6 + [3] * 3 + [4] * 3)[u]
+    y = rng.poisson(3.0, n_u * n_t)
+    y[(start >= 0) & (t >= start)] = rng.poisson(0.4, int(((start >= 0) & (t >= start)).sum()))
+    panel = pd.DataFrame(dict(place=u, week=t, start=start, crimes=y))
+    a = staggered_effect(panel, **COLS, pre_periods=0)
+    small = panel.assign(crimes=panel["crimes"] / 100)
+    assert small.loc[(start >= 0) & (t >= start), "crimes"].sum() < 1
+    b = staggered_effect(small, **COLS, pre_periods=0, model="quasipoisson")
+    assert_allclose([b.irr, b.se], [a.irr, a.se], rtol=1e-8)
+    assert_allclose(b.by_event_time["se"], a.by_event_time["se"], rtol=1e-8)
