@@ -145,7 +145,11 @@ class StaggeredResult:
                     "observed": self.observed,
                     "counterfactual": self.counterfactual,
                     "places": self.n_treated_units,
-                    "place_periods": int(self.by_event_time["place_periods"].clip(lower=0).sum()),
+                    "place_periods": int(
+                        self.by_event_time.loc[
+                            self.by_event_time["event_time"] >= 0, "place_periods"
+                        ].sum()
+                    ),
                 }
             ]
         )
@@ -154,7 +158,7 @@ class StaggeredResult:
             0,
             "estimate",
             [
-                f"{k} period(s) before the start" if k < 0 else f"period {k} since the start"
+                f"{-k} period(s) before the start" if k < 0 else f"period {k} since the start"
                 for k in e["event_time"]
             ],
         )
