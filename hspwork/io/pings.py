@@ -71,10 +71,14 @@ def normalise_officer_ids(ids: pd.Series) -> tuple[pd.Series, str | None]:
     n_rows = int(changed[codes].sum())
     joined = int(len(u) - new.nunique())
     eg = [str(v) for v in u[changed][:2]]
-    shown = " and ".join(repr(v) for v in eg)
+    to = [str(v) for v in new[changed][:2]]
+    if len(set(to)) == 1:  # one target: "'0003296' and '3296.0' became '3296'"
+        shown = " and ".join(repr(v) for v in eg) + f" became {to[0]!r}"
+    else:  # each spelling with its own: "'007' became '7' and '0041' became '41'"
+        shown = " and ".join(f"{a!r} became {b!r}" for a, b in zip(eg, to, strict=True))
     note = (
         f"{n_rows} officer identifiers rewritten by the rule 'digits lose leading zeros and a "
-        f"trailing .0' ({shown} became {new[changed].iloc[0]!r})"
+        f"trailing .0' ({shown})"
     )
     if joined:
         note += f"; {joined} spellings joined another's"

@@ -154,10 +154,6 @@ def test_a_crs_column_of_two_crss_or_of_no_crs_is_refused_by_name():
 # ---- officer identifiers ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the note says '007' and '0041' became '7': it names one target for both (not fixed yet)",
-)
 def test_the_officer_note_shows_the_first_two_spellings_and_what_each_became():
     # Four spellings: 007, 0041, 41.0, PC1; by the rule 7, 41, 41, PC1, so three are left and
     # 4 - 3 = 1 joined another. Rows rewritten: 007 twice, 0041, 41.0 = 4. The note shows the
