@@ -21,6 +21,7 @@ from hspwork.errors import HspworkError
 from hspwork.programme import read_programme
 from hspwork.programme.parameters import (
     PARAMETERS,
+    Parameter,
     _number,
     _text,
     check_parameters,
@@ -135,6 +136,12 @@ def test_true_text_and_nothing_are_not_numbers(tmp_path):
     assert refusal(tmp_path, "targeting", 'cell_size_m = ""') == (
         "parameter cell_size_m: got None (nothing)" + tail
     )
+
+
+def test_a_numbers_options_are_named():
+    # _number(lo, hi, True) could be read as optional or as lo_open: it must be spelt out
+    with pytest.raises(TypeError):
+        _number(0, 1, True)
 
 
 def test_an_optional_number_takes_nothing():
@@ -342,8 +349,9 @@ def test_the_time_zone_is_an_iana_name(tmp_path):
     assert refusal(tmp_path, "data", 'tz = "../London"').startswith(
         "parameter tz: got '../London' (text) (not an IANA time zone name)" + tail
     )
-    assert refusal(tmp_path, "data", "tz = 0").startswith(
-        "parameter tz: got 0 (a whole number)" + tail
+    # a number is not a name (zoneinfo is not asked)
+    assert refusal(tmp_path, "data", "tz = 3").startswith(
+        "parameter tz: got 3 (a whole number)" + tail
     )
     assert refusal(tmp_path, "data", 'tz = ""').startswith(
         "parameter tz: got None (nothing)" + tail
@@ -617,6 +625,24 @@ def test_chapters_are_named_exactly():
             "unknown chapter '05_costs'; chapters are ['01_targeting', '02_geofences', "
             "'03_tracking', '04_evaluation']"
         )
+
+
+def test_a_parameter_whose_check_raises_a_type_error_is_refused_by_name():
+    # int() raises ValueError on text and TypeError on a list: both are a refusal
+    officers = Parameter("officers", "tasking", 1, "officers on shift", (), "a whole number", int)
+    assert officers.check("3") == 3
+    with pytest.raises(HspworkError) as caught:
+        officers.check([3])
+    assert str(caught.value) == (
+        "parameter officers: got [3] (a list) (int() argument must be a string, a bytes-like "
+        "object or a real number, not 'list'); allowed: a whole number (officers on shift)"
+    )
+    with pytest.raises(HspworkError) as caught:
+        officers.check("three")
+    assert str(caught.value) == (
+        "parameter officers: got 'three' (text) (invalid literal for int() with base 10: "
+        "'three'); allowed: a whole number (officers on shift)"
+    )
 
 
 def test_the_registry_cannot_be_changed_by_accident():
