@@ -66,6 +66,17 @@ def test_a_window_that_does_not_end_after_it_starts_is_refused(start, end):
     )
 
 
+def test_the_time_zone_and_the_wording_are_named_in_each_call():
+    # keyword-only: a time zone cannot be taken for a date, nor a fix for a description
+    with pytest.raises(TypeError):
+        Window.from_dates("2025-09-01", "2025-09-02", LONDON)
+    with pytest.raises(TypeError):
+        Window.derive(CRIMES, LONDON)
+    w = Window.from_dates("2025-09-01", "2025-09-02", tz=LONDON)
+    with pytest.raises(TypeError):
+        w.keep(pd.DataFrame({"at": CRIMES}), "at", "crimes", "set targeting_start")
+
+
 def test_a_window_is_fixed_once_made():
     w = Window.from_dates("2025-09-01", "2025-09-02", tz=LONDON)
     with pytest.raises(dataclasses.FrozenInstanceError):
