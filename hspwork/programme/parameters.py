@@ -246,7 +246,8 @@ def _tz(value: Any) -> Any:
         raise ValueError("")
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of zones ("Europe") or a name too long for a file
         raise ValueError("not an IANA time zone name") from None
     return value
 

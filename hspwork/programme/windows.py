@@ -185,7 +185,9 @@ class Window:
             inner = stop.where(stop > valid) - pd.Timedelta(1, "ns")
             if inner.notna().any():
                 last = max(last, inner.max())
-        after = end if end is not None else (local_day(last, tz) + pd.Timedelta(days=1)).date()
+        # The next calendar day (24 hours after local midnight is still the same day when the
+        # clocks go back).
+        after = end if end is not None else local_day(last, tz).date() + dt.timedelta(days=1)
         note = ""
         if missing:
             parts = {"start": "start", "end": "end"}
@@ -207,7 +209,7 @@ def last_whole_week(times: pd.Series, tz: str) -> dt.date:
     if valid.empty:
         raise HspworkError("no dated rows to find a whole week in; give week_start")
     first = local_day(valid.min(), tz).date()
-    after = (local_day(valid.max(), tz) + pd.Timedelta(days=1)).date()
+    after = local_day(valid.max(), tz).date() + dt.timedelta(days=1)
     # The last Monday whose week (7 days) ends on or before the day after the data end.
     monday = after - dt.timedelta(days=7)
     monday -= dt.timedelta(days=monday.weekday())
