@@ -502,6 +502,11 @@ def test_three_visits_reordered_read_back_by_hand(solver):
     assert pr.gaps == []
 
     assert got.index.tolist() == [0, 1, 2]
+    assert got.columns.tolist() == [
+        "tasking_id", "fence_id", "date", "shift", "planned_start", "minutes", "team", "route",
+        "order", "travel_from", "travel_minutes", "travel_m", "time_order_travel_minutes",
+        "retimed_minutes",
+    ]  # fmt: skip
     assert got["tasking_id"].tolist() == ["T1", "T2", "T0"]
     assert got["planned_start"].tolist() == [at(60), at(80), at(100)]
     assert got["route"].tolist() == [1, 1, 1]
@@ -511,7 +516,7 @@ def test_three_visits_reordered_read_back_by_hand(solver):
     assert_allclose(got["travel_m"], [0.0, 600.0, 600.0])  # 5 minutes at 2 m/s
     assert_allclose(got["time_order_travel_minutes"], [10.0, 5.0, 0.0])
     # A 08:00 -> 07:00, B 09:00 -> 07:20, C 07:00 -> 07:40
-    assert_allclose(got["retimed_minutes"], [-60.0, -100.0, 40.0])
+    assert_array_equal(got["retimed_minutes"], [-60.0, -100.0, 40.0])
     assert "moved_minutes" not in got and "after_shift_end" not in got
     assert "return_minutes" not in got and "time_order_return_minutes" not in got
 
@@ -578,6 +583,36 @@ def test_two_officers_routes_numbered_by_their_first_start(solver):
     assert_allclose(got["travel_minutes"], [0.0, 5.0, 0.0])
     assert_allclose(got["time_order_travel_minutes"], [0.0, 5.0, 0.0])
     assert got.attrs["routing"]["problems"][0]["groups"][0]["officers"] == 2
+
+
+def test_time_order_kept_journeys_from_the_first_row_of_the_plan(solver):
+    # the time order C (07:00), A (08:00), B (09:00) as the answer: A's journey is from C
+    solver()
+    got = route_on_street(three_visits())
+    assert got["fence_id"].tolist() == ["C", "A", "B"]
+    assert got["travel_from"].tolist() == [None, "C", "A"]
+    assert_allclose(got["travel_minutes"], [0.0, 10.0, 5.0])
+    assert_array_equal(got["retimed_minutes"], [0.0, 0.0, 0.0])
+
+
+def test_route_numbers_start_again_for_each_team(solver):
+    # Crew 1 walks one route; Crew 2's two officers one each, B (06:30) before C (07:00)
+    plan = plan_of(["A", "C", "B"], [0, 60, 30])
+    plan["team"] = ["Crew 1", "Crew 2", "Crew 2"]
+    solver(as_planned, answer([[0], [1]], [3600, 1800]))
+    got = route_on_street(plan, officers={"Crew 1": 1, "Crew 2": 2})
+    assert got["fence_id"].tolist() == ["A", "B", "C"]
+    assert got["route"].tolist() == [1, 1, 2]
+    assert got["order"].tolist() == [1, 1, 1]
+
+
+def test_under_a_minute_of_walking_still_has_its_optimality_gap(solver):
+    # A to B at 20 m/s: 30 seconds, half a minute; a bound of 15000 ms is a quarter of a minute
+    solver(answer([[0, 1]], [0, 930], bound_ms=15000, proven=False))
+    got = optimise_routes(plan_of(["A", "B"], [0, 60]), FENCES, STREET, speed=20.0)
+    info = got.attrs["routing"]
+    assert_allclose(info["travel_minutes"], 0.5)
+    assert_allclose(info["optimality_gap"], 0.5)
 
 
 def test_depot_journeys_and_returns_read_back_by_hand(solver):
@@ -667,12 +702,16 @@ def test_gap_pairs_tie_teams_into_one_problem_in_whole_seconds(solver):
     assert len(info["problems"]) == 1 and len(info["problems"][0]["groups"]) == 2
 
 
-def test_gap_of_one_second_still_counts(solver):
+def test_gap_of_one_second_still_counts_and_missing_gaps_are_none(solver):
     plan = plan_of(["A", "A"], [0, 120], min_gap_minutes=1 / 60)
     plan["team"] = ["Crew 1", "Crew 2"]
     rec = solver()
     route_on_street(plan)
     assert rec.calls[0]["pr"].gaps == [(0, 1, 1, False)]
+    rec = solver()
+    got = route_on_street(plan.assign(min_gap_minutes=np.nan))
+    assert [c["pr"].gaps for c in rec.calls] == [[], []]
+    assert got.attrs["routing"]["min_gap"] is False
 
 
 def test_a_team_tied_to_a_later_one_keeps_its_place_among_the_problems(solver):
