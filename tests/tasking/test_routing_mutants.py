@@ -313,6 +313,9 @@ def test_officers_per_team():
 def test_codes_number_combinations_in_order_of_first_appearance():
     f = pd.DataFrame({"date": ["b", "a", "b", "a"], "team": ["x", "x", "x", "y"]})
     assert _codes(f, ["date", "team"]).tolist() == [0, 1, 0, 2]
+    # a missing officer is a code of its own, not a row left out
+    g = pd.DataFrame({"officer": ["PC1", None, "PC1", np.nan]})
+    assert _codes(g, ["officer"]).tolist() == [0, 1, 0, 1]
 
 
 # --------------------------------------------------------------------------- the gap pairs
@@ -567,8 +570,9 @@ def test_lower_bound_is_the_routes_when_proven_and_never_above_them(solver, boun
 
 
 def test_two_officers_routes_numbered_by_their_first_start(solver):
-    # officer 1 walks A (06:30) then B (06:30 + 15 + 5 = 06:50); officer 0 has C at 07:00
-    rec = solver(answer([[0], [1, 2]], [3600, 1800, 3000]))
+    # officer 1 walks A (06:30) then B (07:06:40, after 06:30 + 15 + 5); officer 0 has C at
+    # 07:00: officer 1's route starts first, though its last visit is after C
+    rec = solver(answer([[0], [1, 2]], [3600, 1800, 4000]))
     got = route_on_street(three_visits(), officers=2)
     pr = rec.calls[0]["pr"]
     assert_array_equal(pr.v_group, [0, 0])
@@ -887,6 +891,17 @@ def test_self_check_depot_journeys_inside_the_shift(solver):
                 **depot)  # fmt: skip
     check_fails(solver, plan_of(["A"], [0]), [[0]], [28800 - 900 - 149],
                 "a depot journey outside the shift", **depot)  # fmt: skip
+
+
+def test_self_check_depot_journeys_of_a_route_of_two_visits(solver):
+    # C then A: out 12.5 minutes to C, back 2.5 minutes from A; A may start at 07:42:30 UTC at
+    # the latest (14:00 less 15 and 2.5 minutes = 27750 s), C at 06:12:30 at the earliest
+    plan, depot = plan_of(["C", "A"], [30, 400]), {"depot": Point(-300, 0)}
+    solver(answer([[0, 1]], [750, 27750]))
+    assert len(route_on_street(plan, **depot)) == 2
+    what = "a depot journey outside the shift"
+    check_fails(solver, plan, [[0, 1]], [749, 27750], what, **depot)
+    check_fails(solver, plan, [[0, 1]], [750, 27751], what, **depot)
 
 
 def test_self_check_route_mixing_two_officers_visits_fails(solver):
