@@ -602,7 +602,7 @@ def _cannot_fit(p, rows, g_k, gs, g_rows, speed) -> HspworkError:
 
 def _self_check(out, p, lo, hi, s0, s1, dur, gap, travel, place, depots, teams, group) -> None:
     """Every rule, checked again on the result in real (not whole-second) time."""
-    tol = NS // 1000  # a microsecond
+    tol = NS // 1000  # a millisecond
     start = time_ns(out["planned_start"])
     bad = []
     if not np.array_equal(out["minutes"].to_numpy(float), p["minutes"].to_numpy(float)):
