@@ -182,14 +182,15 @@ def test_a_missing_source_is_named_missing():
 # --------------------------------------------------------------------------- clusters
 
 
-def cluster_town(scale: float = 1.0, crs: str = "EPSG:27700", far: float = -150.0):
+def cluster_town(scale: float = 1.0, crs: str = "EPSG:27700", far: float = -150.0, at_a=None):
     """PC1's app, a ping a minute 09:30-11:30. Tasked to A 10:00-10:05 (15 minutes planned,
-    so present until 10:20) the app places PC1 at (50 + far, 50), ``far`` m from A's centre;
-    tasked to B 11:00-11:05, inside B at its centre. Otherwise at HOME."""
+    so present until 10:20) the app places PC1 at (50 + far, 50), ``far`` m from A's centre
+    (or at ``at_a(minute)``); tasked to B 11:00-11:05, inside B at its centre. Otherwise at
+    HOME."""
     rows = []
     for m in range(30, 151):
         if 60 <= m < 80:
-            x, y = 50.0 + far, 50.0
+            x, y = (50.0 + far, 50.0) if at_a is None else at_a(m)
         elif 120 <= m < 140:
             x, y = 1050.0, 50.0
         else:
@@ -266,21 +267,11 @@ def test_the_place_is_the_time_weighted_mean_of_the_pings_near_the_densest_spot(
     # At A: 10 minutes at 150 m west, then 10 minutes 20 m further south (both within the 30 m
     # disc); the time-weighted mean is (-150, -10). A stray ping 200 m north stands for a
     # minute and is outside the disc.
-    rows = []
-    for m in range(30, 151):
-        if 60 <= m < 70:
-            x, y = -100.0, 50.0
-        elif 70 <= m < 79:
-            x, y = -100.0, 30.0
-        elif m == 79:
-            x, y = 50.0, 250.0
-        elif 120 <= m < 140:
-            x, y = 1050.0, 50.0
-        else:
-            x, y = HOME
-        rows.append(("PC1", m, x, y, "app"))
-    w = windows(("T1", "A", "PC1", 60, 65, 15), ("T2", "B", "PC1", 120, 125, 15))
-    c = F.offsets_from_clusters(pings(rows), fences(), w).set_index("fence_id")
+    def at_a(m):
+        return (-100.0, 50.0) if m < 70 else (-100.0, 30.0) if m < 79 else (50.0, 250.0)
+
+    p, w = cluster_town(at_a=at_a)
+    c = F.offsets_from_clusters(p, fences(), w).set_index("fence_id")
     # 10 pings at dy 0 and 9 at dy -20, a minute each: dy = -180 / 19
     assert_allclose([c.loc["A", "dx_m"], c.loc["A", "dy_m"]], [-150.0, -180 / 19], atol=1e-9)
 
