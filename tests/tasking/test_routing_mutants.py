@@ -243,6 +243,17 @@ def test_window_columns_only_when_both_are_given_and_both_tz_aware():
         windows_of(naive_start)
 
 
+def test_a_row_with_a_window_start_but_no_end_keeps_the_other_rule():
+    # both columns exist, but row 0 has only its start: it keeps +-15 minutes of 07:00 UTC
+    p = plan_of(["A", "B"], [60, 120])
+    p["window_start"] = pd.to_datetime([at(30), at(100)], utc=True)
+    p["window_end"] = pd.to_datetime([pd.NaT, at(110)], utc=True)
+    lo, hi, rule, _, _ = windows_of(p, 15)
+    assert_array_equal(lo, [at(45).value, at(100).value])
+    assert_array_equal(hi, [at(75).value - NS, at(110).value - NS])
+    assert rule.tolist() == ["±15 minutes", "window columns"]
+
+
 # --------------------------------------------------------------------------- depots, officers
 
 
@@ -554,6 +565,13 @@ def test_three_visits_reordered_read_back_by_hand(solver):
         "time_order_feasible": True,
         "lower_bound_minutes": pytest.approx(7.5),
     }
+
+
+def test_the_default_seed_is_0_and_the_default_limit_10_seconds(solver):
+    # the docstring's promise: the same plan, seed and limit give the same CP-SAT searches
+    rec = solver()
+    route_on_street(three_visits())
+    assert (rec.calls[0]["seed"], rec.calls[0]["budget"]) == (0, 10.0)
 
 
 @pytest.mark.parametrize(("bound_ms", "proven", "want"), [(450000, True, 10.0),
@@ -917,6 +935,39 @@ def test_self_check_gap_exactly_kept_passes_and_a_second_short_fails(solver):
     solver(answer([[0], [1]], [0, 3600]))
     assert len(route_on_street(plan)) == 2
     check_fails(solver, plan, [[0], [1]], [0, 3599], "two visits to one place closer than the gap")
+
+
+def test_self_check_a_start_exactly_a_millisecond_past_its_last_passes(solver):
+    # the window closes at 06:29:00.999, so its last start is 06:28:59.999; a start at 06:29:00
+    # is exactly the millisecond of rounding past it and passes, a second later does not
+    plan = plan_of(["A"], [20])
+    plan["window_start"] = pd.to_datetime([at(10)], utc=True)
+    plan["window_end"] = pd.to_datetime([at(29) + pd.Timedelta(milliseconds=999)], utc=True)
+    solver(answer([[0]], [1740]))
+    assert route_on_street(plan)["planned_start"].tolist() == [at(29)]
+    check_fails(solver, plan, [[0]], [1741], "a start outside its window or shift")
+
+
+def test_self_check_a_journey_a_millisecond_short_passes(solver):
+    # A at 07:00 for 15 minutes and 1 ms, then 5 minutes to B: B may start at 07:20:00.001, and
+    # 07:20:00 is the millisecond of rounding early, so it passes
+    plan = three_visits()
+    plan["minutes"] = [15.0, 15 + 1 / 60000, 15.0]
+    solver(answer([[1, 2, 0]], [6000, 3600, 4800]))
+    assert len(route_on_street(plan)) == 3
+    check_fails(solver, plan, [[1, 2, 0]], [6000, 3600, 4799],
+                "a journey longer than the time between visits")  # fmt: skip
+
+
+def test_self_check_a_gap_a_millisecond_short_passes(solver):
+    # a gap of 60 minutes and 1 ms; the two visits exactly 60 minutes apart are the millisecond
+    # of rounding short, and pass
+    plan = plan_of(["A", "A"], [0, 61], min_gap_minutes=[60 + 1 / 60000, np.nan])
+    plan["team"] = ["Crew 1", "Crew 2"]
+    solver(answer([[0], [1]], [0, 3601]))
+    assert len(route_on_street(plan)) == 2
+    solver(answer([[0], [1]], [0, 3600]))
+    assert len(route_on_street(plan)) == 2
 
 
 # --------------------------------------------------------------------------- the real solver
