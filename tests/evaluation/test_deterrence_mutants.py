@@ -67,6 +67,13 @@ def test_spline_values_worked_by_hand_with_four_knots():
     assert_allclose(B, want, rtol=1e-12, atol=1e-15)
 
 
+def test_spline_scale_is_the_span_of_the_knots_not_their_sum():
+    # knots 2, 4, 6: scale (6 - 2)^2 = 16. x = 5: (5-2)^3 - (5-4)^3*(6-2)/(6-4) = 27 - 2 = 25
+    # -> 25/16 = 1.5625 (the sum of the end knots would divide by 64)
+    B = spline_basis(np.array([5.0]), np.array([2.0, 4.0, 6.0]))
+    assert_allclose(B, [[5.0, 1.5625]], rtol=1e-12)
+
+
 def test_spline_with_exactly_three_knots_is_accepted_and_two_refused():
     # knots 0, 2, 4; scale 16; x = 3: 27 - 1*(4-0)/(4-2) = 25 -> 1.5625
     # x = 6: 216 - 64*4/2 + 8*2/2 = 96 -> 6; x = 12: 1728 - 2000 + 512 = 240 -> 15
@@ -115,6 +122,32 @@ def test_window_boundaries_of_visits():
     assert list(fences) == ["A", "B", "D"]
 
 
+def test_a_visit_that_ends_while_a_later_one_is_there_has_no_window():
+    # at A: 0-10 and 5-30; the first ends at 10 while the second (from 5) is still there, so
+    # only the second has a window (30..150). At B, listed first: 0-10 then 10:30-20, a window of
+    # 30 seconds is still a window. C's visit has a start and no end.
+    visits = pd.DataFrame(
+        {
+            "fence_id": ["B", "B", "A", "A", "C"],
+            "start": [t(0), t(10.5), t(0), t(5), t(0)],
+            "end": [t(10), t(20), t(10), t(30), pd.NaT],
+            "minutes": [10.0, 9.5, 10.0, 25.0, 5.0],
+        }
+    )
+    crimes = pd.DataFrame({"fence_id": ["A", "B"], "occurred_from": [t(31), t(10.25)]})
+    w, fences, vled, _ = _windows(visits, crimes, 120.0)
+    assert list(fences) == ["A", "B"]
+    # place then start order: A's second visit (row 3), B's two (rows 0, 1)
+    assert list(w.columns) == ["row", "fence", "end_ns", "minutes", "exposure_minutes", "crimes"]
+    assert w["row"].tolist() == [3, 0, 1] and w["fence"].tolist() == [0, 1, 1]
+    assert_allclose(w["exposure_minutes"], [120.0, 0.5, 120.0])
+    assert w["crimes"].tolist() == [1, 1, 0]
+    assert vled.report().dropped == {
+        "no start or end time": 1,
+        "another visit still at the place when it ended": 1,
+    }
+
+
 def test_a_place_with_no_crime_before_places_with_crime_still_counts_the_later_ones():
     # fence A (first in order) has no crime at all; B and C have one each after their visit
     visits = pd.DataFrame(
@@ -148,6 +181,36 @@ def test_crimes_known_to_exactly_fifteen_minutes_are_kept_and_longer_set_aside()
     assert w["crimes"].tolist() == [3]
 
 
+def test_a_crime_window_of_fifteen_minutes_and_ten_seconds_is_set_aside():
+    visits = pd.DataFrame({"fence_id": ["A"], "start": [t(0)], "end": [t(10)], "minutes": [10.0]})
+    crimes = pd.DataFrame(
+        {
+            "fence_id": ["A", "A"],
+            "occurred_from": [t(20), t(30)],
+            # 910 seconds, then 890: only the first is longer than 15 minutes
+            "occurred_to": [t(20) + pd.Timedelta(seconds=910), t(30) + pd.Timedelta(seconds=890)],
+        }
+    )
+    w, _, _, cled = _windows(visits, crimes, 120.0)
+    assert cled.report().dropped == {"time known only to a window": 1}
+    assert w["crimes"].tolist() == [1]
+
+
+def test_crime_ends_written_in_summer_and_winter_offsets_are_read():
+    # a force export across the clock change writes +01:00 and +00:00; both are 10 minutes long
+    visits = pd.DataFrame({"fence_id": ["A"], "start": [t(0)], "end": [t(10)], "minutes": [10.0]})
+    crimes = pd.DataFrame(
+        {
+            "fence_id": ["A", "A"],
+            "occurred_from": [t(20), t(30)],
+            "occurred_to": ["2025-09-01 11:30:00+01:00", "2025-09-01 10:40:00+00:00"],
+        }
+    )
+    w, _, _, cled = _windows(visits, crimes, 120.0)
+    assert cled.report().dropped == {}
+    assert w["crimes"].tolist() == [2]
+
+
 def test_times_without_a_zone_name_the_first_value_or_none():
     naive = pd.DataFrame(
         {"fence_id": ["A"], "start": [pd.Timestamp("2025-09-01")], "end": [t(5)], "minutes": [5.0]}
@@ -155,6 +218,9 @@ def test_times_without_a_zone_name_the_first_value_or_none():
     crimes = pd.DataFrame({"fence_id": ["A"], "occurred_from": [t(5)]})
     with pytest.raises(SchemaError, match=r"naive times like Timestamp\('2025-09-01 00:00:00'\)"):
         residual_deterrence(naive, crimes)
+    two = pd.concat([naive, naive.assign(start=[pd.Timestamp("2025-09-02")])])
+    with pytest.raises(SchemaError, match=r"naive times like Timestamp\('2025-09-01 00:00:00'\)"):
+        residual_deterrence(two, crimes)
     empty = naive.iloc[:0].astype({"start": "datetime64[ns]"})
     with pytest.raises(SchemaError, match=r"visits' start must carry a time zone.*like None"):
         residual_deterrence(empty, crimes)
@@ -173,6 +239,12 @@ def test_inputs_and_options_are_checked_by_name():
         residual_deterrence(v, c.drop(columns="occurred_from"))
     with pytest.raises(HspworkError, match="window_minutes must be positive; received 0"):
         residual_deterrence(v, c, window_minutes=0)
+    with pytest.raises(TypeError):
+        residual_deterrence(v, c, 60.0)  # the options are keyword-only
+    # half a minute is a positive window: it passes the check, and is then too short for crime
+    with pytest.raises(HspworkError, match=r"too few visits with a window \(0\)"):
+        with pytest.warns(DataDroppedWarning, match="place with no crime after any visit: 20"):
+            residual_deterrence(v, c, window_minutes=0.5)
     with pytest.raises(HspworkError, match="n_knots must be at least 3; received 2"):
         residual_deterrence(v, c, n_knots=2)
     for a in (0, 1):
@@ -205,6 +277,10 @@ def test_smallest_programme_twenty_windows_and_ten_crimes():
     assert len(few) == 10
     with pytest.raises(HspworkError, match=r"or crimes in them \(9\)"):
         residual_deterrence(v, few.iloc[1:], n_knots=3)
+    # exactly ten crimes (nine at A, one at B) are enough
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataDroppedWarning)
+        assert residual_deterrence(v, few, n_knots=3, alpha=0.999).n_crimes == 10
 
 
 def test_quiet_places_and_hours_are_set_aside_with_a_warning_naming_them():
@@ -312,6 +388,14 @@ def result(optimum, *, significant=True, p=0.0004):
     rep = LoadReport("x", rows_read=0, rows_kept=0)
     return DeterrenceResult(curve, optimum, significant, p, 3.0, 120.0, 1234, 56, 7, 4321.4,
                             rep, rep)  # fmt: skip
+
+
+def test_repr_shows_the_figures_and_leaves_out_the_reports_and_knots():
+    # in a notebook the result's repr is one readable line, not two ledgers and an array
+    text = repr(result(12.0))
+    assert "optimum_minutes=12.0" in text and "n_visits=" in text
+    for hidden in ("visit_report", "crime_report", "knots"):
+        assert hidden not in text
 
 
 def test_summary_words_for_an_optimum_inside_and_at_the_edge():
