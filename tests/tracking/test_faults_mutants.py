@@ -235,6 +235,14 @@ def test_lingering_150_m_west_of_a_fence_worked_by_hand(scale, crs):
                                "outside_m", "strength", "evidence"]  # fmt: skip
 
 
+def test_lingering_south_of_a_fence_on_a_map_in_feet():
+    # the app places PC1 at (50, -100) m: 150 m south of A's centre, read in metres from feet
+    p, w = cluster_town(FT, "EPSG:2263", at_a=lambda m: (50.0, -100.0))
+    a = F.offsets_from_clusters(p, fences(scale=FT, crs=2263), w).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"], a["offset_m"]], [0.0, -150.0, 150.0], atol=1e-6)
+    assert a["outside_m"] == pytest.approx(90.0, abs=1e-6)
+
+
 def test_the_lingering_time_and_the_search_radius_at_their_edges():
     p, w = cluster_town()
     f = fences()
@@ -289,6 +297,8 @@ def test_cluster_strengths_exactly_at_their_thresholds():
     # strong: 20 taskings, a quarter of 80, five times the 4 delivered, a lift of 5
     assert s(cluster_row(), 30.0) == "strong"
     assert s(cluster_row(n_out=19, n_data=76), 30.0) == "moderate"
+    # 19 taskings fail only the count: a quarter of 76, over five times 3 delivered, lift 5
+    assert s(cluster_row(n_out=19, n_in=3, n_data=76), 30.0) == "moderate"
     assert s(cluster_row(n_data=81), 30.0) == "moderate"  # 20 / 81 is under a quarter
     assert s(cluster_row(n_in=5), 30.0) == "moderate"  # 20 < 5 x 5
     assert s(cluster_row(lift=4.99), 30.0) == "moderate"
@@ -469,6 +479,11 @@ def test_app_and_radio_offsets_on_a_map_in_feet_and_per_area():
     feet = p.assign(x=p["x"] * FT, y=p["y"] * FT, crs="EPSG:2263")
     b = F.offsets_between_sources(feet, min_pairs=5)
     assert b.iloc[0]["dx_m"] == pytest.approx(30.0)
+    # north in feet: 40 m north, read in metres
+    p = pairs_town([0.0] * 5, app_dy=[40.0] * 5)
+    north = p.assign(x=p["x"] * FT, y=p["y"] * FT, crs="EPSG:2263")
+    b = F.offsets_between_sources(north, min_pairs=5).iloc[0]
+    assert (b["dx_m"], b["dy_m"]) == (pytest.approx(0.0, abs=1e-9), pytest.approx(40.0))
     # areas: the radio pings' places decide; the first two in the west half, the rest east
     t = pd.date_range(T0, periods=5, freq="1min")
     radio = pd.DataFrame({"officer": "PC7", "time": t, "x": [10.0, 10, 90, 90, 90], "y": 50.0,
@@ -548,6 +563,9 @@ def test_the_overhead_of_a_silence_is_the_mean_square_over_the_mean_interval():
     both += [("PC1", m, 0, 0, "app") for m in (0, 2, 4)] + [("PC5", 0, 0, 0, "radio")]
     pp = prepare_pings(pings(both), 27700)
     assert_allclose(F._interval_factor_minutes(pp), [2.0, 110 / 14, np.nan])
+    # an app every 30 seconds: E[X^2] / E[X] = 0.25 / 0.5 = half a minute
+    pp = prepare_pings(pings([("PC1", m / 2, 0, 0, "app") for m in range(6)]), 27700)
+    assert_allclose(F._interval_factor_minutes(pp), [0.5, np.nan])
 
 
 def test_a_silence_beside_a_fence_worked_by_hand():
@@ -722,6 +740,13 @@ def test_an_offset_no_longer_than_the_catchment_needs_no_widening():
     assert F.propose_catchments(fences(), clusters=clusters_of(("Z", "app", 0, 0, "strong"))).empty
 
 
+def test_an_offset_inside_one_fences_catchment_does_not_stop_the_next_fence():
+    # A's 5 m offset stays inside its 10 m catchment; B's 200 m still needs widening
+    c = clusters_of(("A", "app", -5, 0, "strong"), ("B", "app", -200, 0, "strong"))
+    p = F.propose_catchments(fences(), clusters=c)
+    assert p[["fence_id", "extra_m"]].values.tolist() == [["B", 200.0]]
+
+
 def test_weak_evidence_is_proposed_only_when_asked_for():
     c = clusters_of(("A", "app", -200, 0, "weak"))
     assert F.propose_catchments(fences(), clusters=c).empty
@@ -808,6 +833,12 @@ def test_app_and_radio_disagreement_is_at_most_moderate_and_placed_by_area():
     ]
     # areas the fences do not name cannot be placed
     assert F.propose_catchments(fences(), between_sources=b).empty
+    # an area that cannot be placed ("Central" sorts before "all") does not stop the others
+    mixed = pd.concat([b.assign(area="Central"), b.assign(area="all")], ignore_index=True)
+    assert F.propose_catchments(fences(), between_sources=mixed)["fence_id"].tolist() == [
+        "A",
+        "B",
+    ]
     # "all" applies to every fence
     p = F.propose_catchments(fences(), between_sources=b.assign(area="all"))
     assert p["fence_id"].tolist() == ["A", "B"]
@@ -853,6 +884,7 @@ def test_corrected_fences_move_by_the_offset_in_the_maps_units():
                       proposal("B", "app", strength="weak", note="weak"),
                       proposal("Z", note="no such fence")])  # fmt: skip
     c = F.corrected_fences(f, p)
+    assert c.index.equals(pd.RangeIndex(3))  # one row per fence or corrected fence
     assert c[["fence_id", "source", "correction"]].fillna("").values.tolist() == [
         ["A", "", ""],
         ["B", "", ""],
@@ -1274,3 +1306,11 @@ def test_a_place_inside_the_fence_is_no_lingering_outside():
     assert_allclose([a["dx_m"], a["dy_m"], a["outside_m"]], [-46.0, 0.0, 0.0], atol=1e-9)
     assert (a["taskings_delivered_inside"], a["taskings_lingering_outside"]) == (0, 0)
     assert a["strength"] == "none"
+
+
+def test_no_visits_begin_in_no_window():
+    # the pass-by rule's check on an empty set of visits: an empty mask, not one of length 1
+    wv = F._window_frame(windows(("T1", "A", "PC1", 60, 65, 15)))
+    none = pd.DataFrame({"fence_id": [], "officer": [], "start": pd.to_datetime([], utc=True)})
+    got = F._starts_in_window(none, wv)
+    assert got.dtype == bool and got.shape == (0,)

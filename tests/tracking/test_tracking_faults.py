@@ -204,6 +204,10 @@ def test_corrected_dwell_by_hand_and_the_pass_by_rule(found):
     assert_allclose((c["start"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds() % 86400,
                     (9 * 60 + 57 + overhead / 2) * 60, atol=1e-3)  # fmt: skip
     assert cor.rule["correction"]["silences_bridged"] == 30
+    # offsets only: nothing bridged, the same columns
+    offs = corrected_dwell(pings, FENCES, proposals[proposals["kind"] == "offset"], w)
+    assert offs.rule["correction"]["silences_bridged"] == 0
+    assert list(offs.visits.columns) == list(v.columns)
     # clean fences and devices gain nothing: B and G exactly as measured; E and F nothing
     for fid in ("B", "G"):
         cols = ["officer", "start", "end", "minutes", "n_pings"]
