@@ -415,3 +415,12 @@ def test_an_unknown_or_bad_value_is_refused_naming_the_file(tmp_path):
 def test_briefings_dir_must_be_a_folder_name(tmp_path, value):
     path = hand_written(tmp_path, f"[output]\nbriefings_dir = {value}\n")
     assert refusal(path) == f"{path}: briefings_dir must be a folder name (text)"
+
+
+def test_the_options_are_named_and_the_path_and_values_may_be_named_too(tmp_path):
+    # the file and its values may be passed by name, as an analyst's own script may; the
+    # options only by name, so a third value given by position is refused, not guessed at
+    path = write_programme(path=tmp_path / "hspwork.toml", values={"budget": 3}, name="East")
+    assert read_programme(path).name == "East"
+    with pytest.raises(TypeError):
+        write_programme(tmp_path / "other.toml", {}, "East")
