@@ -680,3 +680,31 @@ def test_a_crime_at_the_programmes_first_local_midnight_counts(everything, tmp_p
     assert needs(result)["04_evaluation"] == (
         "recorded crime after the programme start (2025-06-01)"
     )
+
+
+def test_a_result_not_clocked_says_no_time():
+    assert CheckResult({}, {}, {}, []).summary().splitlines() == [
+        "Sources:",
+        "Chapters:",
+        "(checked in 0.0 s)",
+    ]
+
+
+def test_the_values_may_be_named_and_the_data_folder_only_by_name(town):
+    result = check_programme(values={"crimes_path": "crimes.csv"}, data_dir=town)
+    assert result.sources["crimes_path"].ok
+    with pytest.raises(TypeError):
+        check_programme({"crimes_path": "crimes.csv"}, town)
+
+
+def test_pings_with_their_own_column_names(tmp_path):
+    pd.DataFrame(
+        {"Collar": ["PC9"], "At": ["2025-06-02 10:00"], "E": ["518050"], "N": ["297050"]}
+    ).to_csv(tmp_path / "radio.csv", index=False)
+    columns = {"Collar": "officer", "At": "time", "E": "x", "N": "y"}
+    result = check_programme(
+        {"pings_paths": {"radio": "radio.csv"}, "pings_columns": columns}, data_dir=tmp_path
+    )
+    assert result.sources["pings_paths.radio"].text == (
+        "radio.csv: read 1 rows, kept 1; 1 officers"
+    )
