@@ -117,7 +117,9 @@ def _read(name: str, sources: dict[str, SourceStatus], reader, describe) -> Any:
     except HspworkError as error:
         sources[name] = SourceStatus(name, True, False, str(error))
         return None
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    # RuntimeError: pyogrio's errors for a file GDAL cannot open (DataSourceError) are
+    # RuntimeErrors; without it a corrupt boundary, districts or streets file stopped the check.
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
         sources[name] = SourceStatus(
             name, True, False, f"could not be read: {type(error).__name__}: {error}"
         )
