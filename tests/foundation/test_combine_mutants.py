@@ -277,3 +277,9 @@ def test_rows_outside_the_mask_count_for_nothing():
     assert repeats([7, 7, 7], [0, 1, 1], mask=[True, False, True]) == [False, False, True]
     # with only one file left in the mask, nothing repeats
     assert repeats([7, 7, 7], [0, 0, 1], mask=[True, True, False]) == [False, False, False]
+
+
+def test_earlier_means_the_lower_file_number_whatever_the_row_order():
+    # 7 in file 1 once (row 0), then in file 0 twice (rows 1, 2): file 0 is the earlier file,
+    # so file 1's row repeats it and file 0's rows are its own.
+    assert repeats([7, 7, 7], [1, 0, 0]) == [True, False, False]
