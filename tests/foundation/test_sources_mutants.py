@@ -278,3 +278,11 @@ def test_a_folder_of_nothing_but_skipped_files_says_what_was_skipped(tmp_path):
         "1 police.uk outcomes file; 1 zip file(s) left packed and not read (a.zip): unpack "
         "them to include them"
     )
+
+
+def test_police_uk_extras_is_given_by_name_only(tmp_path):
+    # resolve_sources(path, False) would read as "path, and something false": refused, so the
+    # flag is always spelled out where a loader calls it.
+    touch(tmp_path / "a.csv")
+    with pytest.raises(TypeError):
+        resolve_sources(tmp_path, False)
