@@ -128,6 +128,13 @@ def test_streets_errors_name_the_problem():
         read_streets(no_crs)
 
 
+def test_read_streets_options_are_given_by_name_only():
+    # read_streets(frame, "roads") would take a layer for the CRS or the CRS for a layer:
+    # everything after the input is spelled out.
+    with pytest.raises(TypeError):
+        read_streets(network(), "roads")
+
+
 # ---- read_vector -----------------------------------------------------------------------------
 
 
