@@ -141,7 +141,7 @@ def resolve_sources(spec, *, police_uk_extras: bool = True) -> Sources:
                 kept.append(it)
         items = kept
     if skipped:
-        what = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in skipped.items())
+        what = ", ".join(_counted(kind, n) for kind, n in skipped.items())
         notes.append(f"skipped {what}")
     if packed:
         notes.append(
@@ -153,6 +153,22 @@ def resolve_sources(spec, *, police_uk_extras: bool = True) -> Sources:
         raise HspworkError(f"nothing to read in {_label(specs)}: {what}")
     label = items[0].name if len(items) == 1 else f"{_label(specs)} ({len(items)} files)"
     return Sources(label, items, notes)
+
+
+def _counted(kind: str, n: int) -> str:
+    """``n`` files of a kind, its word "file" made plural for more than one.
+
+    Examples
+    --------
+    >>> _counted(".pdf file", 1), _counted(".pdf file", 2)
+    ('1 .pdf file', '2 .pdf files')
+    >>> _counted("file named twice (read once)", 3)
+    '3 files named twice (read once)'
+    """
+    if n == 1:
+        return f"1 {kind}"
+    head, _, tail = kind.rpartition("file")
+    return f"{n} {head}files{tail}"
 
 
 def _label(specs) -> str:
