@@ -351,3 +351,38 @@ def test_harm_in_other_units_gives_the_same_errors():
     b = staggered_effect(small, **COLS, pre_periods=0, model="quasipoisson")
     assert_allclose([b.irr, b.se], [a.irr, a.se], rtol=1e-8)
     assert_allclose(b.by_event_time["se"], a.by_event_time["se"], rtol=1e-8)
+
+
+def test_a_week_with_no_crime_after_the_start_has_a_ratio_of_zero():
+    # A's week 3 has no crime against 5.76 expected: a ratio of 0, not infinity; week 4, 5 against
+    # 4.32; overall 5 against 10.08
+    r = staggered_effect(three_places(a=(2, 4, 3, 0, 5)), **COLS, pre_periods=0)
+    assert_allclose(r.irr, 5 / 10.08, rtol=1e-10)
+    assert_allclose(r.by_event_time["irr"], [0.0, 5 / 4.32], rtol=1e-10)
+
+
+def test_a_start_missing_in_some_weeks_of_a_place_is_not_constant():
+    p = three_places()
+    p.loc[(p["place"] == "A") & (p["week"] == 2), "start"] = np.nan
+    with pytest.raises(SchemaError, match=r"'start' must be constant within each 'place'; it "
+                                          r"varies for \['A'\]$"):  # fmt: skip
+        staggered_effect(p, **COLS)
+
+
+def test_the_places_whose_start_varies_are_named_five_at_most():
+    # seven places: P0..P5 change their start in week 4, Q keeps its own
+    rows = []
+    for name in ["P0", "P1", "P2", "P3", "P4", "P5", "Q"]:
+        for week in range(5):
+            start = 3 if name == "Q" or week < 4 else 2
+            rows.append({"place": name, "week": week, "start": start, "crimes": 3})
+    with pytest.raises(SchemaError) as e:
+        staggered_effect(pd.DataFrame(rows), **COLS)
+    assert str(e.value).endswith("it varies for ['P0', 'P1', 'P2', 'P3', 'P4']")
+
+
+def test_options_are_keyword_only_and_the_repr_leaves_out_the_report():
+    with pytest.raises(TypeError):
+        staggered_effect(three_places(), "crimes", "place", "week", "start")
+    text = repr(staggered_effect(three_places(), **COLS, pre_periods=0))
+    assert text.startswith("StaggeredResult(irr=0.89") and "load_report" not in text
