@@ -247,6 +247,14 @@ def test_a_margin_that_erodes_the_hull_away_falls_back_to_the_convex_hull():
     assert area.total_bounds.tolist() == [100.0, 100.0, 900.0, 900.0]
 
 
+def test_the_ratio_and_margin_are_given_by_name():
+    # data_boundary(crimes, 250, 0.1) would be a ratio of 250 and a margin of 0.1 m: refused
+    with pytest.raises(TypeError):
+        data_boundary(points(grid()), 0.3)
+    area, _ = data_boundary(crimes=points(grid()), margin_m=0)
+    assert area.total_bounds.tolist() == [0.0, 0.0, 1000.0, 1000.0]
+
+
 def test_locations_are_rounded_to_the_metre():
     # the far corner at 1004.6 m is 1005 m rounded to the metre (not 1004.6, nor 1000 to ten
     # metres); widened by 10 m: 1015 m
