@@ -133,6 +133,36 @@ def test_paths_outside_the_programme_folder_are_written_in_full(tmp_path, monkey
     assert _relative("/data/force/street.csv", folder) == "/data/force/street.csv"
 
 
+def test_a_path_through_a_parent_folder_is_written_where_it_leads(tmp_path, monkeypatch):
+    # prog/../exports is the exports folder beside the programme, outside it: in full
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "prog"
+    folder.mkdir()
+    assert _relative("prog/../exports/street.csv", folder) == str(tmp_path / "exports/street.csv")
+    assert _relative("prog/../exports/*.csv", folder) == str(tmp_path / "exports/*.csv")
+    assert _relative("prog/x/../exports/*.csv", folder) == "exports/*.csv"
+
+
+def test_a_path_from_the_home_folder_is_written_in_full(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "prog"
+    folder.mkdir()
+    assert _relative("~/exports/street.csv", folder) == str(home / "exports/street.csv")
+    # a glob too: a quoted glob reaches init with its ~ unexpanded by the shell
+    assert _relative("~/exports/*.csv", folder) == str(home / "exports/*.csv")
+
+
+def test_init_reads_a_glob_from_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    street_csv(tmp_path / "home" / "exports" / "2025-street.csv")
+    path, said = init_programme("prog", crimes="~/exports/*-street.csv")
+    assert read(path)["data"]["crimes_path"] == str(tmp_path / "home/exports/*-street.csv")
+    assert said[0] == f"targeting window: the crimes' span, {SPAN}"
+
+
 # ---- what init writes and says ------------------------------------------------------------
 
 
@@ -298,6 +328,15 @@ def test_a_folder_that_exists_without_a_file_or_is_nested_is_used(force):
     # forcing over no file at all writes one
     path, _ = init_programme("a/b", crimes="exports/street.csv", overwrite=True)
     assert path == Path("a/b/hspwork.toml") and path.is_file()
+
+
+def test_everything_but_the_folder_is_given_by_name(force):
+    # init_programme("prog", "exports/street.csv") would read as a folder and a crimes file,
+    # but the order of the rest is not fixed: all but the folder are named
+    with pytest.raises(TypeError):
+        init_programme("prog", "exports/street.csv")
+    path, _ = init_programme(folder="prog", crimes="exports/street.csv")
+    assert path.is_file()
 
 
 def test_no_crimes_are_refused(force):
