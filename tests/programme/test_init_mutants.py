@@ -143,6 +143,17 @@ def test_a_path_through_a_parent_folder_is_written_where_it_leads(tmp_path, monk
     assert _relative("prog/x/../exports/*.csv", folder) == "exports/*.csv"
 
 
+def test_a_file_reached_through_a_link_is_written_where_it_is(tmp_path, monkeypatch):
+    # the programme's exports folder is a link to a shared drive: the file is on the drive,
+    # outside the programme folder, so it is written in full
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "prog").mkdir()
+    (tmp_path / "prog" / "exports").symlink_to(tmp_path / "shared", target_is_directory=True)
+    folder = tmp_path / "prog"
+    assert _relative("prog/exports/street.csv", folder) == str(tmp_path / "shared/street.csv")
+
+
 def test_a_path_from_the_home_folder_is_written_in_full(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("HOME", str(home))
