@@ -64,7 +64,9 @@ def parse_ping_spec(text: str) -> tuple[str, str]:
 def _relative(path: str, folder: Path) -> str:
     """A path as the programme file writes it: relative to its folder when inside it."""
     if any(c in path for c in "*?["):
-        full = Path(path) if Path(path).is_absolute() else Path.cwd() / path
+        # A glob names no one file to resolve; its ~ is expanded (a quoted glob reaches init
+        # unexpanded by the shell) and its .. folded in, as resolve() does for a path.
+        full = Path(os.path.abspath(Path(path).expanduser()))
         try:
             return (
                 os.path.relpath(full, folder)
