@@ -171,13 +171,14 @@ def test_a_header_alone(tmp_path):
 
 def test_bytes_that_are_not_utf8_are_windows_1252_and_their_lines_named(tmp_path):
     data = (
-        "ref,place\n".encode()
+        b"ref,place\n"
         + b"C1,Caf\xe9 Cr\xe8me\n"  # two cp1252 bytes on line 2, text between them
         + "C2,Café Nero\n".encode()  # UTF-8 on line 3 stays as it is
         + b"C3,na\xefve\n"  # line 4
     )
     rows, dropped, notes = read(tmp_path, data)
     assert [r["place"] for r in rows] == ["Café Crème", "Café Nero", "naïve"]
+    assert dropped == {}
     assert notes == [
         "t.csv: 3 byte(s) on 2 line(s) (line 2, 4) are not UTF-8 and were read as "
         "Windows-1252; the rest of the file is UTF-8"
