@@ -273,6 +273,7 @@ def test_a_last_line_without_a_line_break_is_kept_and_noted(tmp_path):
 
 def test_a_bad_last_line_is_not_noted_again(tmp_path):
     # the last line is the long one, already counted: no note about the line break
+    assert read(tmp_path, "a,b\n1,2,3") == ([], {LONG_LINE: 1}, [])
     rows, dropped, notes = read(tmp_path, "a,b\n1,2\n3,4,5")
     assert (rows, dropped, notes) == ([{"a": "1", "b": "2"}], {LONG_LINE: 1}, [])
     rows, dropped, notes = read(tmp_path, "a,b\n1\n2,3\n4,5,6")
