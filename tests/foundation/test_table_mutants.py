@@ -118,6 +118,13 @@ def test_a_line_over_the_parsers_limit_is_refused_with_the_files_name(tmp_path):
     ok = write(tmp_path, "id,wkt\nF0,a\nF1," + "x" * (17 << 20) + "\nF2,b\n", "ok.csv")
     t = read_table(ok)
     assert t["id"].tolist() == ["F0", "F1", "F2"] and len(t["wkt"].iloc[1]) == 17 << 20
+    # a quoted value of 17 MiB with line breaks in it (a long free-text field) crosses the
+    # first block's end and is still one value
+    note = ("y" * 1000 + "\n") * (17 << 10)
+    quoted = write(tmp_path, 'id,note\nF0,a\nF1,"' + note + '"\nF2,b\n', "quoted.csv")
+    t = read_table(quoted)
+    assert t["id"].tolist() == ["F0", "F1", "F2"] and t["note"].iloc[1] == note
+    assert report_of(t).dropped == {}
     big = write(tmp_path, "id,wkt\nF0,a\nF1," + "x" * (33 << 20) + "\nF2,b\n", "big.csv")
     with pytest.raises(HspworkError) as err:
         read_table(big)
@@ -226,6 +233,7 @@ def test_blank_short_and_long_lines_are_counted_by_reason(tmp_path):
     # the two data rows, then one empty row per line that is not one, in the file's order
     assert got.bad.tolist() == ["", "", BLANK_LINE, SHORT_LINE, LONG_LINE]
     assert got.frame.to_dict("list") == {"a": ["1", "7", "", "", ""], "b": ["2", "8", "", "", ""]}
+    assert got.frame.index.tolist() == [0, 1, 2, 3, 4]
     rows, dropped, notes = read(tmp_path, data)
     assert rows == [{"a": "1", "b": "2"}, {"a": "7", "b": "8"}]
     assert dropped == {BLANK_LINE: 1, SHORT_LINE: 1, LONG_LINE: 1}
