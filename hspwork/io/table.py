@@ -214,7 +214,12 @@ def read_text_table(path: str | Path) -> TableRead:
     else:
         frame, bad, texts = _parse_csv(text.encode("utf-8"), columns, delimiter, name)
     tail = body.rstrip("\r\n")
-    last_was_bad = bool(texts) and tail.endswith(texts[-1].rstrip("\r\n"))
+    # The last bad line is the file's last line when the tail ends with it as whole lines (a
+    # good last line may end with the same characters, as "4,5" ends with a short line "5").
+    last_bad = texts[-1].rstrip("\r\n") if texts else None
+    last_was_bad = last_bad is not None and (
+        tail == last_bad or tail.endswith(("\n" + last_bad, "\r" + last_bad))
+    )
     if len(frame) and not last_was_bad and _cut_in_a_quote(text, frame):
         # A quote opened and never closed: the file was cut inside a quoted value, and the
         # parser took the rest of the file as that value. The last row is not what was written.
