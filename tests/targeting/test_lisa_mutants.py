@@ -125,6 +125,21 @@ def test_quadrants_at_a_value_exactly_at_the_mean_and_a_lag_exactly_zero(fake):
     assert out["lisa_quadrant"].tolist() == ["HH", "HL", "LL", "LL"]
 
 
+def test_a_low_unit_beside_a_slightly_high_one_is_lh_whatever_the_size_of_its_lag(fake):
+    # Strip 0, 1, 1, 2, 2: mean 1.2, sd sqrt(0.56); unit 2 has z = -0.2/0.748 = -0.267 and lag
+    # (z1 + z3)/2 = (-0.267 + 1.069)/2 = 0.401, under 1 but high: LH. Units 0, 1 are LL, 3, 4 HH.
+    fake([0.001] * 5)
+    out = lisa(strip([0, 1, 1, 2, 2]), "crimes", neighbours="rook", fdr=None)
+    assert_allclose(out["lisa_lag"].iloc[2], (-0.2 + 0.8) / 2 / np.sqrt(0.56), rtol=1e-12)
+    assert out["lisa_quadrant"].tolist() == ["LL", "LL", "LH", "HH", "HH"]
+
+
+def test_the_options_are_keyword_only(fake):
+    fake([0.001] * 3)
+    with pytest.raises(TypeError):
+        lisa(strip([0, 1, 2]), "crimes", "rook")
+
+
 def test_a_p_value_exactly_at_the_level_is_not_significant(fake):
     # Without FDR the level is 0.05: p = 0.05 is not below it, 0.0499 is. The quadrants
     # before significance are LL, LL, HL (as above).
