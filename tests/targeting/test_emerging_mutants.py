@@ -404,3 +404,44 @@ def test_chart_takes_units_and_axes_by_name_and_places_only_by_name():
     with pytest.raises(TypeError):
         res.plot([101], ax, None)
     plt.close("all")
+
+
+def test_small_rates_give_the_same_z_as_counts():
+    # Gi* z does not change when every value is scaled: rates a tenth of the strip's counts
+    # (sd sqrt(10)/30, every denominator below 1) give STRIP_Z
+    res = run(strip(np.array(STRIP) / 10), fdr=None)
+    assert_allclose(res.z.to_numpy(), STRIP_Z, atol=1e-12)
+
+
+def test_last_bin_is_the_confidence_level_of_the_final_period():
+    # A strip of five, 1 everywhere, the middle unit 11 in the last period; no time step. Adding
+    # 1 everywhere changes no z, so take the spike alone: N = 15, mean 10/15, sd 10 sqrt(14)/15.
+    # A bin with the spike among its 3 units: (10 - 3 * 10/15) / (sd sqrt((45 - 9)/14)) =
+    # 8 / 4 = 2.0, p = 0.0455: 95% (bin 2). The end units (2 bins, no spike) and every earlier
+    # period are not significant (|z| = 2/sqrt(26) and 0.5 or less).
+    values = np.ones((5, 3))
+    values[2, 2] = 11
+    res = run(strip(values), fdr=None, time_step=0)
+    assert_allclose(res.z.to_numpy()[:, 2], [-2 / np.sqrt(26), 2, 2, 2, -2 / np.sqrt(26)])
+    assert res.units["last_bin"].tolist() == [0, 2, 2, 2, 0]
+
+
+def test_the_old_fdr_bool_warning_points_at_the_caller():
+    with pytest.warns(FutureWarning) as caught:
+        run(strip(STRIP), fdr=True)
+    (old,) = [w for w in caught if issubclass(w.category, FutureWarning)]
+    assert str(old.message) == "fdr=True is deprecated: fdr is a level (or None); write fdr=0.1"
+    assert old.filename == __file__
+
+
+def test_a_partial_period_not_analysed_is_not_mentioned():
+    # count_by_period noted April as partial, but the analyst analyses January to March only:
+    # nothing is left out and nothing is said (trend_alpha 0.3 is in reach of 3 periods, whose
+    # smallest p is 0.2963)
+    cube = strip([[1, 0, 0, 5], [0, 2, 0, 5], [0, 0, 3, 5]])
+    cube.attrs["partial_periods"] = {"2024-04-01": 0.5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = emerging_hotspots(cube, cube.attrs["periods"][:3], neighbours="rook", trend_alpha=0.3)
+    assert res.settings["partial"] == [] and res.notes == []
+    assert res.settings["periods"] == ["2024-01-01", "2024-02-01", "2024-03-01"]
