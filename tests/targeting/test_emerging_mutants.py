@@ -428,7 +428,8 @@ def test_last_bin_is_the_confidence_level_of_the_final_period():
 
 def test_the_old_fdr_bool_warning_points_at_the_caller():
     with pytest.warns(FutureWarning) as caught:
-        run(strip(STRIP), fdr=True)
+        warnings.simplefilter("ignore", HspworkWarning)  # the 3 periods' trend note
+        emerging_hotspots(strip(STRIP), neighbours="rook", fdr=True)
     (old,) = [w for w in caught if issubclass(w.category, FutureWarning)]
     assert str(old.message) == "fdr=True is deprecated: fdr is a level (or None); write fdr=0.1"
     assert old.filename == __file__
@@ -445,3 +446,56 @@ def test_a_partial_period_not_analysed_is_not_mentioned():
         res = emerging_hotspots(cube, cube.attrs["periods"][:3], neighbours="rook", trend_alpha=0.3)
     assert res.settings["partial"] == [] and res.notes == []
     assert res.settings["periods"] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+
+
+def test_defaults_of_the_trend_helpers_are_esris_005():
+    # trend_alpha 0.05: five periods (min p 0.0275; four give 0.0894); a unit hot throughout
+    # with a trend p just below 0.05 is intensifying, at 0.05 persistent
+    assert mann_kendall_min_periods() == 5
+    b = np.ones((2, 10), dtype=int)
+    got = classify(b, np.array([2.0, 2.0]), np.array([0.0499, 0.05])).tolist()
+    assert got == ["intensifying hot spot", "persistent hot spot"]
+
+
+def test_space_time_gistar_counts_each_units_own_neighbours():
+    # nearest neighbours need not be mutual: A -> B, B -> C, C -> B (B is the neighbour of two,
+    # A of none). Each period alone against the whole cube (N = 9, mean 2/3, sd sqrt(10)/3):
+    # every unit has 2 bins, sd sqrt((18 - 4) / 8) = sqrt(17.5)/3. Period 1: A + B = 1, so
+    # (1 - 4/3) / (sqrt(17.5)/3) = -1/sqrt(17.5); B + C = 0: -4/sqrt(17.5); C + B = 0 too.
+    w = sparse.csr_matrix(np.array([[0, 1, 0], [0, 0, 1], [0, 1, 0]], dtype=float))
+    z = space_time_gistar(np.array(STRIP, float), w, 0)
+    assert_allclose(z[:, 0], np.array([-1, -4, -4]) / np.sqrt(17.5), atol=1e-12)
+
+
+def test_no_gi_star_when_a_neighbourhood_is_the_whole_area():
+    # three units, each the neighbour of the other two, each period compared with itself: every
+    # neighbourhood holds all N bins, N c - c^2 = 0, so no z (NaN), never an infinity from the
+    # rounding of 0.3 + 0.8 + 0.7 against 3 times its mean
+    w = sparse.csr_matrix(np.ones((3, 3)) - np.eye(3))
+    y = np.array([[0.6, 0.3, 0.0], [0.0, 0.8, 0.9], [0.6, 0.7, 0.5]])
+    assert np.isnan(space_time_gistar(y, w, 0, "individual time step")).all()
+
+
+def test_options_after_the_periods_are_by_name_only():
+    cube = strip(STRIP)
+    res = run(cube=cube, periods=cube.attrs["periods"], fdr=None)
+    assert_allclose(res.z.to_numpy(), STRIP_Z, atol=1e-12)
+    with pytest.raises(TypeError):
+        emerging_hotspots(cube, None, "rook")
+
+
+def test_missing_columns_message_shows_the_first_twelve_of_the_cube():
+    names = [f"2024-{m:02d}-01" for m in range(1, 13)] + ["2025-01-01"]
+    cube = strip(np.ones((3, 13)), names)  # unit_id, 13 months, geometry: 15 columns
+    with pytest.raises(SchemaError) as err:
+        emerging_hotspots(cube, ["2030-01-01"])
+    assert str(err.value) == (
+        f"period columns not in cube: ['2030-01-01']; the cube has {['unit_id', *names[:11]]}"
+    )
+
+
+def test_a_cube_without_unit_ids_gets_them_first():
+    cube = strip(STRIP).drop(columns="unit_id")
+    res = run(cube, fdr=None)
+    assert list(res.units.columns[:2]) == ["unit_id", "geometry"]
+    assert res.units["unit_id"].tolist() == [0, 1, 2]
