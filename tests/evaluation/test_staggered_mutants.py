@@ -386,3 +386,25 @@ def test_options_are_keyword_only_and_the_repr_leaves_out_the_report():
         staggered_effect(three_places(), "crimes", "place", "week", "start")
     text = repr(staggered_effect(three_places(), **COLS, pre_periods=0))
     assert text.startswith("StaggeredResult(irr=0.89") and "load_report" not in text
+
+
+def test_one_lead_before_the_start_by_hand():
+    # pre_periods = 1: a lead for A's week 2 alone. A's level from weeks 0-1: 2 + 4 = 6 against
+    # N + M's 6 + 9 = 15, so week 2 expects 10 x 6/15 = 4 and saw 3: a ratio of 0.75
+    r = staggered_effect(three_places(), **COLS, pre_periods=1)
+    pre = r.by_event_time.iloc[:1]
+    assert pre["event_time"].tolist() == [-1] and r.pretrend_df == 1
+    assert_allclose(pre["irr"], [0.75], rtol=1e-6)
+    assert_allclose(r.irr, 9 / 10.08, rtol=1e-10)
+
+
+def test_first_treated_values_unlike_the_periods_are_named_five_at_most():
+    # weeks are numbers; the six places' starts are words: the first five are named
+    p = pd.concat([three_places(), three_places().assign(place=lambda d: d["place"] + "2")])
+    p["start"] = "week of " + p["place"]
+    with pytest.raises(SchemaError) as e:
+        staggered_effect(p, **COLS)
+    assert str(e.value).endswith(
+        "received ['week of A', 'week of A2', 'week of M', 'week of M2', 'week of N'] "
+        "against periods like [0, 1, 2]"
+    )
