@@ -3,6 +3,8 @@ the first treated period against the panel's periods, the refusals at their limi
 words, table and chart an analyst takes into a briefing.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -356,7 +358,9 @@ def test_harm_in_other_units_gives_the_same_errors():
 def test_a_week_with_no_crime_after_the_start_has_a_ratio_of_zero():
     # A's week 3 has no crime against 5.76 expected: a ratio of 0, not infinity; week 4, 5 against
     # 4.32; overall 5 against 10.08
-    r = staggered_effect(three_places(a=(2, 4, 3, 0, 5)), **COLS, pre_periods=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no log of zero on the way
+        r = staggered_effect(three_places(a=(2, 4, 3, 0, 5)), **COLS, pre_periods=0)
     assert_allclose(r.irr, 5 / 10.08, rtol=1e-10)
     assert_allclose(r.by_event_time["irr"], [0.0, 5 / 4.32], rtol=1e-10)
 
@@ -408,3 +412,99 @@ def test_first_treated_values_unlike_the_periods_are_named_five_at_most():
         "received ['week of A', 'week of A2', 'week of M', 'week of M2', 'week of N'] "
         "against periods like [0, 1, 2]"
     )
+
+
+def test_rows_in_any_order_give_the_same_answer():
+    # a force's export is not sorted by week: the weeks are still read in their order
+    p = three_places().sample(frac=1.0, random_state=3)
+    assert p["week"].iloc[0] != 0
+    r = staggered_effect(p, **COLS, pre_periods=1)
+    assert_allclose(r.irr, 9 / 10.08, rtol=1e-10)
+    assert r.by_event_time["event_time"].tolist() == [-1, 0, 1]
+    assert_allclose(r.by_event_time["irr"].iloc[0], 0.75, rtol=1e-6)
+
+
+def test_leads_asked_for_but_the_week_before_the_start_set_aside():
+    # no crime in N and M in week 2, so week 2 (A's lead -1) has no comparison and goes; A's
+    # weeks 0-1 are leads -3 and -2, outside pre_periods = 1: no lead is left to test
+    p = three_places(n=(4, 6, 0, 10, 8), m=(2, 3, 0, 6, 4))
+    with pytest.warns(DataDroppedWarning):
+        r = staggered_effect(p, **COLS, pre_periods=1)
+    assert r.pretrend_df == 0 and np.isnan(r.pretrend_chi2) and np.isnan(r.pretrend_p)
+    assert r.by_event_time["event_time"].tolist() == [0, 1]
+
+
+def _staggered_panel():
+    """Three never-patrolled places and three starting in weeks 2, 3 and 4, six weeks."""
+    rng = np.random.default_rng(7)
+    starts = dict(N=-1, M=-1, L=-1, A=2, B=3, C=4)
+    rows = [
+        (q, w, s, int(rng.poisson(6 + w + 2 * i)))
+        for i, (q, s) in enumerate(starts.items())
+        for w in range(6)
+    ]
+    return pd.DataFrame(rows, columns=["place", "week", "start", "crimes"])
+
+
+def _imputed_by_glm(p, weight, control):
+    """Imputed crime of the treated rows from a statsmodels Poisson fit with place weights.
+
+    The period effects come from the comparison rows (never-patrolled places, or with
+    'not-yet' every untreated row) fitted with ``weight`` per place; a started place's level
+    under 'never' is the weighted Poisson MLE given those period effects.
+    """
+    import statsmodels.api as sm
+
+    w = p["place"].map(weight)
+    started = p["start"] >= 0
+    untreated = ~(started & (p["week"] >= p["start"]))
+    fit_rows = untreated & (~started if control == "never" else True)
+    d = p[fit_rows]
+    x = pd.get_dummies(d["place"], prefix="place", dtype=float).join(
+        pd.get_dummies(d["week"], prefix="w", drop_first=True, dtype=float)
+    )
+    f = sm.GLM(d["crimes"], x, family=sm.families.Poisson(), freq_weights=w[fit_rows])
+    params = f.fit(tol=1e-14, maxiter=200).params
+    gamma = {0: 0.0, **{int(c[2:]): v for c, v in params.items() if c.startswith("w_")}}
+    alpha = {c[6:]: v for c, v in params.items() if c.startswith("place_")}
+    for q, g in p[untreated & started].groupby("place"):
+        if q not in alpha:  # 'never': the place's level given the period effects
+            eg = np.exp(g["week"].map(gamma))
+            alpha[q] = np.log((w[g.index] * g["crimes"]).sum() / (w[g.index] * eg).sum())
+    return np.exp(p["place"].map(alpha) + p["week"].map(gamma)).where(~untreated, 0.0)
+
+
+@pytest.mark.parametrize("control", ["never", "not-yet"])
+def test_standard_errors_from_the_derivative_of_the_estimate_by_place(control):
+    # An independent reference for the influence of each place: weight one place's
+    # comparison rows by 1 +/- 1e-4 in a statsmodels Poisson fit and difference the log of the
+    # imputed total (the influence through the fitted effects). The direct part is the treated
+    # rows' deviation from their event time's ratio over the observed total (Borusyak, Jaravel
+    # and Spiess's residuals from group means); se = sqrt(n/(n-1) sum of squares)
+    p = _staggered_panel()
+    r = staggered_effect(p, **COLS, pre_periods=0, control=control)
+    places, eps = list(dict.fromkeys(p["place"])), 1e-4
+    mu = _imputed_by_glm(p, dict.fromkeys(places, 1.0), control)
+    shifted = {
+        (q, sign): _imputed_by_glm(p, {o: 1.0 + sign * eps * (o == q) for o in places}, control)
+        for q in places
+        for sign in (1, -1)
+    }
+    ev = np.where(p["start"] >= 0, p["week"] - p["start"], -1)
+    treated = ev >= 0
+    ratio = {e: p["crimes"][ev == e].sum() / mu[ev == e].sum() for e in range(4)}
+    dev = np.where(treated, p["crimes"] - pd.Series(ev).map(ratio) * mu, 0.0)
+    sets = {"all": treated, **{e: ev == e for e in range(4)}}
+    expected = {}
+    for name, s in sets.items():
+        psi = []
+        for q in places:
+            d_log = np.log(shifted[q, 1][s].sum()) - np.log(shifted[q, -1][s].sum())
+            direct = dev[s & (p["place"] == q).to_numpy()].sum() / p["crimes"][s].sum()
+            psi.append(direct - d_log / (2 * eps))
+        expected[name] = np.sqrt(6 / 5 * np.sum(np.square(psi)))
+    assert_allclose(r.irr, p["crimes"][treated].sum() / mu[treated].sum(), rtol=1e-9)
+    assert_allclose(r.se, expected["all"], rtol=1e-6)
+    e = r.by_event_time.set_index("event_time")
+    assert e.index.tolist() == [0, 1, 2, 3]
+    assert_allclose(e["se"], [expected[k] for k in range(4)], rtol=1e-6)
