@@ -981,3 +981,67 @@ def test_real_solver_walks_the_street_end_to_end():
     assert_allclose(info["travel_minutes"], 10.0)
     assert_allclose(info["travel_minutes_time_order"], 15.0)
     assert info["problems"][0]["proven_optimal"] and info["optimality_gap"] == 0.0
+
+
+# --------------------------------------------------------------------------- more edges
+
+
+def test_a_shift_of_half_an_hour_or_an_hour_is_not_a_whole_day():
+    p = pd.DataFrame({"date": ["2025-12-01", "2025-12-01"], "shift": ["brief", "hour"]})
+    a, b = shift_bounds(p, {"brief": (9, 9.5), "hour": (9, 10)}, tz="UTC")
+    want = pd.to_datetime(["2025-12-01 09:30", "2025-12-01 10:00"], utc=True)
+    assert_array_equal(b - a, [30 * MIN, 60 * MIN])
+    assert_array_equal(b, want.as_unit("ns").asi8)
+
+
+def test_a_chained_pair_does_not_end_the_search_for_later_pairs():
+    # rows 10 and 11 are interchangeable (chained); row 12, another team's, opens at 500, after
+    # both have closed, so each of them goes before it
+    got = pairs([0, 10, 500], [100, 110, 900], group=[0, 0, 1])
+    assert got == [(10, 11, 60, True), (10, 12, 60, True), (11, 12, 60, True)]
+
+
+def test_the_plan_fences_and_network_may_be_named(solver):
+    solver()
+    got = optimise_routes(plan=three_visits(), fences=FENCES, network=STREET, speed=SPEED)
+    assert got["fence_id"].tolist() == ["C", "A", "B"]
+
+
+def test_route_numbers_count_within_a_team_when_another_teams_route_starts_between(solver):
+    # Crew 2's two officers start A at 06:00 and C at 07:00; Crew 1 starts B at 06:30, between
+    # them: Crew 2's routes are 1 and 2, Crew 1's is 1
+    plan = plan_of(["A", "C", "B"], [0, 60, 30])
+    plan["team"] = ["Crew 2", "Crew 2", "Crew 1"]
+    solver(answer([[0], [1]], [0, 3600]), as_planned)
+    got = route_on_street(plan, officers={"Crew 1": 1, "Crew 2": 2})
+    routes = dict(zip(got["fence_id"], zip(got["team"], got["route"])))
+    assert routes == {"A": ("Crew 2", 1), "C": ("Crew 2", 2), "B": ("Crew 1", 1)}
+
+
+def test_self_check_a_journey_too_short_between_the_second_and_third_visits_fails(solver):
+    # A 07:00, B 07:20 (exactly 15 + 5 minutes later), C a second before 07:40
+    check_fails(solver, three_visits(), [[1, 2, 0]], [5999, 3600, 4800],
+                "a journey longer than the time between visits")  # fmt: skip
+
+
+def test_self_check_the_depot_return_counts_the_last_visits_own_minutes(solver):
+    # C (15 minutes) then A (20 minutes), 2.5 minutes back to the depot: A may start at
+    # 14:00 less 20 and 2.5 minutes, 27450 s after 06:00, and not a second later
+    plan, depot = plan_of(["C", "A"], [30, 400]), {"depot": Point(-300, 0)}
+    plan["minutes"] = [15.0, 20.0]
+    solver(answer([[0, 1]], [750, 27450]))
+    assert len(route_on_street(plan, **depot)) == 2
+    check_fails(solver, plan, [[0, 1]], [750, 27451], "a depot journey outside the shift",
+                **depot)  # fmt: skip
+
+
+@pytest.mark.parametrize("gap_minutes", [60.0, 1 / 60])
+def test_self_check_gaps_when_every_visit_has_one(solver, gap_minutes):
+    # both visits carry the gap (none is missing); a second short of 60 minutes, or at the same
+    # moment for a gap of one second, fails
+    plan = plan_of(["A", "A"], [0, 60], min_gap_minutes=gap_minutes)
+    plan["team"] = ["Crew 1", "Crew 2"]
+    second = 3599 if gap_minutes == 60.0 else 0
+    check_fails(
+        solver, plan, [[0], [1]], [0, second], "two visits to one place closer than the gap"
+    )
