@@ -111,6 +111,9 @@ class StaggeredResult:
         trend = (
             "no pre-period to check trends"
             if self.pretrend_df == 0
+            else "the periods before each start could not be checked (too few places or periods "
+            "before the starts, or an exact fit), so parallel trends are untested"
+            if np.isnan(self.pretrend_p)
             else (
                 "no sign that started places were already diverging before their start "
                 f"(p = {self.pretrend_p:.2f})"
@@ -404,7 +407,7 @@ def staggered_effect(
             drops[reason] = drops.get(reason, np.zeros(len(y), bool)) | m
             kept[m] = False
 
-    for _ in range(5):  # removing rows can expose another all-zero place or period
+    while True:  # removing rows can expose another all-zero place or period: to a fixed point
         n_before = kept.sum()
         in_a = kept & ~is_treated
         in_b = in_a & (never_u[u_codes] if control == "never" else True)
@@ -517,7 +520,12 @@ def _pretrend(y, u, t, ev, in_a, never_u, k, zc):
     X = np.column_stack([(started & (ev[rows] == e)).astype(float) for e in leads])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a lead with no crime diverges; its row says so
-        fit = fit_fe_glm(y[rows], X, ui, ti)
+        try:
+            fit = fit_fe_glm(y[rows], X, ui, ti)
+        except np.linalg.LinAlgError:
+            # the leads cover every untreated period of a started place: its level and its
+            # leads cannot be told apart, so there is nothing to test
+            return [], float("nan"), len(leads), float("nan")
     cov = fit.cov_cluster(ui, correction=False) * len(uc) / (len(uc) - 1.0)
     b = fit.beta
     se = np.sqrt(np.diag(cov))
@@ -537,8 +545,11 @@ def _pretrend(y, u, t, ev, in_a, never_u, k, zc):
                 "place_periods": int(m.sum()),
             }
         )
-    try:
-        chi2 = float(b @ np.linalg.solve(cov, b))
-    except np.linalg.LinAlgError:
-        chi2 = float("nan")
+    # No test when the leads' covariance cannot carry one: an exact fit leaves only rounding
+    # (se of 1e-16, whose chi-squared is noise), and with few places the clustered covariance
+    # can be indefinite (a NaN se) or of lower rank than the number of leads
+    usable = bool(np.all(se > 1e-8)) and np.linalg.matrix_rank(cov, hermitian=True) == len(leads)
+    if not usable:
+        return out, float("nan"), len(leads), float("nan")
+    chi2 = float(b @ np.linalg.solve(cov, b))
     return out, chi2, len(leads), float(stats.chi2.sf(chi2, len(leads)))

@@ -508,3 +508,80 @@ def test_standard_errors_from_the_derivative_of_the_estimate_by_place(control):
     e = r.by_event_time.set_index("event_time")
     assert e.index.tolist() == [0, 1, 2, 3]
     assert_allclose(e["se"], [expected[k] for k in range(4)], rtol=1e-6)
+
+
+UNTESTED = (
+    "the periods before each start could not be checked (too few places or periods before the "
+    "starts, or an exact fit), so parallel trends are untested"
+)
+
+
+def test_an_exact_fit_has_no_pre_period_test_rather_than_one_of_rounding_noise():
+    # the exactly fitted panel above with one lead: A's week 1 is 2 against 2 expected, a ratio
+    # of 1 with no error at all, so the chi-squared would be 0/0 in rounding
+    panel = pd.DataFrame(
+        {
+            "place": ["N"] * 4 + ["A"] * 4,
+            "week": [0, 1, 2, 3] * 2,
+            "start": [-1] * 4 + [2] * 4,
+            "crimes": [4, 4, 4, 4, 2, 2, 1, 1],
+        }
+    )
+    r = staggered_effect(panel, **COLS, pre_periods=1)
+    assert r.pretrend_df == 1 and np.isnan(r.pretrend_chi2) and np.isnan(r.pretrend_p)
+    assert_allclose(r.by_event_time["irr"].iloc[0], 1.0, rtol=1e-9)
+    assert UNTESTED in r.summary()
+
+
+def test_leads_covering_every_week_before_the_start_are_not_tested():
+    # A starts in week 3 and pre_periods = 3 makes leads of weeks 0, 1 and 2: with A's level
+    # they cannot be told apart, so there is no test (and no error either)
+    r = staggered_effect(three_places(), **COLS, pre_periods=3)
+    assert r.pretrend_df == 3 and np.isnan(r.pretrend_chi2) and np.isnan(r.pretrend_p)
+    assert r.by_event_time["event_time"].tolist() == [0, 1]
+    assert_allclose(r.irr, 9 / 10.08, rtol=1e-10)
+    assert UNTESTED in r.summary()
+
+
+def test_more_leads_than_the_places_can_test_are_not_tested():
+    # three places give a clustered covariance of rank 2 at most; three leads cannot be tested
+    # jointly, though each has a ratio
+    p = pd.DataFrame(
+        {
+            "place": ["N"] * 6 + ["M"] * 6 + ["A"] * 6,
+            "week": list(range(6)) * 3,
+            "start": [-1] * 12 + [4] * 6,
+            "crimes": [4, 6, 5, 10, 8, 7, 2, 3, 5, 6, 4, 5, 2, 4, 3, 5, 4, 5],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        r = staggered_effect(p, **COLS, pre_periods=3)
+    assert r.pretrend_df == 3 and np.isnan(r.pretrend_chi2) and np.isnan(r.pretrend_p)
+    assert r.by_event_time["event_time"].tolist() == [-3, -2, -1, 0, 1]
+
+
+def test_a_place_with_one_week_before_its_start_and_no_crime_in_it_is_set_aside():
+    # B starts in week 1: its one week before has no crime, so it has no level to impute from
+    panel = pd.concat(
+        [
+            three_places(),
+            pd.DataFrame({"place": "B", "week": range(5), "start": 1, "crimes": [0, 2, 1, 3, 2]}),
+        ],
+        ignore_index=True,
+    )
+    with pytest.warns(DataDroppedWarning):
+        r = staggered_effect(panel, **COLS, pre_periods=0)
+    assert r.load_report.dropped == {"place with zero crimes before": 5}
+    assert_allclose(r.irr, 9 / 10.08, rtol=1e-10)
+
+
+def test_a_week_with_one_comparison_place_and_no_crime_there_is_set_aside():
+    # M has no row for week 3 and N had no crime that week: week 3 (N's row and A's) goes, and
+    # A is judged on week 4 alone: 12 x 9/25 = 4.32 expected, 5 observed
+    panel = three_places(n=(4, 6, 5, 0, 8))
+    panel = panel[~((panel["place"] == "M") & (panel["week"] == 3))]
+    with pytest.warns(DataDroppedWarning):
+        r = staggered_effect(panel, **COLS, pre_periods=0)
+    assert r.load_report.dropped == {"period with zero crimes in controls": 2}
+    assert_allclose(r.irr, 5 / 4.32, rtol=1e-10)
