@@ -1314,3 +1314,31 @@ def test_no_visits_begin_in_no_window():
     none = pd.DataFrame({"fence_id": [], "officer": [], "start": pd.to_datetime([], utc=True)})
     got = F._starts_in_window(none, wv)
     assert got.dtype == bool and got.shape == (0,)
+
+
+def test_pings_on_the_search_squares_north_edge_belong_to_its_last_row_of_cells():
+    # 15 minutes 365 m north of A's centre (row 76 of the 10 m grid from -400 m) and 5 minutes
+    # exactly 400 m north, on the square's edge: in its last row, 79, not a row beyond it. The
+    # first cell whose 30 m disc holds both is (38, 77), and both lie within 3 cells of it, so
+    # the place is their mean: (15 x 365 + 5 x 400) / 20 = 373.75 m north
+    p, w = cluster_town(at_a=lambda m: (50.0, 50.0 + (365.0 if m < 75 else 400.0)))
+    a = F.offsets_from_clusters(p, fences(), w).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"]], [0.0, 373.75], atol=1e-9)
+
+
+def test_a_source_left_blank_is_named_missing():
+    p, w = cluster_town()
+    p["source"] = None
+    c = F.offsets_from_clusters(p, fences(), w, max_gap_minutes=3.0)
+    assert c["source"].tolist() == ["missing", "missing"]
+
+
+def test_officers_numbered_in_the_export_come_back_as_text():
+    p = pairs_town([30.0] * 5)
+    p["officer"] = 1234
+    b = F.offsets_between_sources(p, min_pairs=5)
+    assert b["officer"].tolist() == ["1234"] and b["pairs"].tolist() == [5]
+
+
+def test_the_default_merge_of_visits_is_two_minutes():
+    assert offset_case(50, 59.5).rule["merge_within_minutes"] == 2.0
