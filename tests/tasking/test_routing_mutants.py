@@ -1045,3 +1045,33 @@ def test_self_check_gaps_when_every_visit_has_one(solver, gap_minutes):
     check_fails(
         solver, plan, [[0], [1]], [0, second], "two visits to one place closer than the gap"
     )
+
+
+def test_a_pair_with_no_gap_does_not_end_the_search_for_pairs_with_one():
+    # rows 10 and 11 have no gap between them; row 12's gap of 120 pairs it with both
+    got = pairs([0, 10, 20], [100, 110, 120], gap=[0, 0, 120])
+    assert got == [(10, 12, 120, False), (11, 12, 120, False)]
+
+
+def test_depot_minutes_straight_line_from_a_depot_off_the_axis():
+    f = gpd.GeoDataFrame(
+        {"fence_id": ["A", "B"]},
+        geometry=[box(-5, -5, 5, 5), box(295, 395, 305, 405)],
+        crs=27700,
+    )
+    # a depot 300 m north of A: A 300 m away, B sqrt(300^2 + 100^2) m; 1.4 x at 1.4 m/s
+    got = _depot_minutes({"Crew 1": np.array([0.0, 300.0])}, f, None, 1.4, _places_xy(f))
+    assert_allclose(got["Crew 1"], [300 / 60, np.hypot(300.0, 100.0) / 60])
+
+
+def test_unknown_places_are_named_five_at_most(solver):
+    with pytest.raises(SchemaError) as e:
+        route_on_street(plan_of(list("UVWXYZ"), [0, 10, 20, 30, 40, 50]))
+    assert str(e.value) == "plan names fence(s) not in fences: ['U', 'V', 'W', 'X', 'Y']"
+
+
+def test_a_gap_of_one_second_is_a_gap_in_the_routing_notes(solver):
+    plan = plan_of(["A", "A"], [0, 120], min_gap_minutes=1 / 60)
+    plan["team"] = ["Crew 1", "Crew 2"]
+    solver()
+    assert route_on_street(plan).attrs["routing"]["min_gap"] is True
