@@ -876,9 +876,16 @@ def pretrend_check(
     'Treated and control places were already moving differently before the patrols began (the pre-trend test rejects parallel trends, p = 0.010).'
     >>> pretrend_check(float("nan"), 0).caution is None
     True
+    >>> pretrend_check(float("nan"), 4).text
+    'The weeks before the start could not be tested (too few places or weeks before the starts, or an exact fit), so parallel trends are untested.'
     """
-    if not df or p_value is None or not np.isfinite(p_value):
+    if not df:
         return Note("No weeks before the start to check the trends against.")
+    if p_value is None or not np.isfinite(p_value):
+        return Note(
+            "The weeks before the start could not be tested (too few places or weeks before the "
+            "starts, or an exact fit), so parallel trends are untested."
+        )
     if p_value >= alpha:
         return Note(f"No sign that trends differed before the start ({p_text(p_value)}).")
     text = (
