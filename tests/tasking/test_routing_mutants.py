@@ -1075,3 +1075,11 @@ def test_a_gap_of_one_second_is_a_gap_in_the_routing_notes(solver):
     plan["team"] = ["Crew 1", "Crew 2"]
     solver()
     assert route_on_street(plan).attrs["routing"]["min_gap"] is True
+
+
+def test_self_check_a_depot_journey_a_millisecond_early_passes(solver):
+    # the depot 300.002 m from A: 150.001 s at 2 m/s, so a start at 06:02:30 left the depot a
+    # millisecond before the shift began: the millisecond of rounding allowed
+    solver(answer([[0]], [150]))
+    got = route_on_street(plan_of(["A"], [0]), depot=Point(-300.002, 0))
+    assert got["planned_start"].tolist() == [at(2.5)]
