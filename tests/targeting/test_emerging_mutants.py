@@ -499,3 +499,25 @@ def test_a_cube_without_unit_ids_gets_them_first():
     res = run(cube, fdr=None)
     assert list(res.units.columns[:2]) == ["unit_id", "geometry"]
     assert res.units["unit_id"].tolist() == [0, 1, 2]
+
+
+def test_chart_layout_as_the_briefings_show_it():
+    # the briefing's figure: 10 x 4 inches; the periods upright (90 degrees) in 7 pt; the
+    # guide lines 1 pt; the legend in 7 pt beside the axes (its top-left corner at 1.01, 1.0
+    # of the axes), without a frame so it does not box in the words
+    import matplotlib.pyplot as plt
+
+    fig = chart_result([0, 1, 2]).plot()
+    ax = fig.axes[0]
+    assert_allclose(fig.get_size_inches(), [10.0, 4.0])
+    guides = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert [ln.get_linewidth() for ln in guides] == [1.0, 1.0]
+    ticks = ax.get_xticklabels()
+    assert {t.get_rotation() for t in ticks} == {90.0} and {t.get_fontsize() for t in ticks} == {
+        7.0
+    }
+    leg = ax.get_legend()
+    assert {t.get_fontsize() for t in leg.get_texts()} == {7.0} and leg.get_frame_on() is False
+    corner = leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert_allclose([corner.x0, corner.y0], [1.01, 1.0], atol=1e-9)
+    plt.close(fig)
