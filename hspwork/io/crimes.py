@@ -10,6 +10,7 @@ for how repeats across files are counted.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -198,6 +199,18 @@ def _kind(parts: list[Loaded]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _row_keys(raw: pd.DataFrame, table_cols: list[str]) -> np.ndarray:
+    """A 64-bit key per row: the hash of its text, tagged with its layout (the column names).
+
+    Identical rows of one layout share a key; rows of two layouts never do, though their text
+    may agree. The tag is a BLAKE2b digest of the names, the same in every run (Python's own
+    ``hash`` of text is seeded afresh in each process).
+    """
+    names = "\x1f".join(str(c) for c in table_cols).encode()
+    tag = np.uint64(int.from_bytes(hashlib.blake2b(names, digest_size=8).digest(), "little"))
+    return row_hash(raw[table_cols]) ^ tag
+
+
 def _export_part(p: Loaded, columns, crs, srcs: list[CRS]) -> pd.DataFrame:
     raw = p.raw
     table_cols = [c for c in raw.columns if not (p.geo and c == raw.geometry.name)]
@@ -258,9 +271,7 @@ def _export_part(p: Loaded, columns, crs, srcs: list[CRS]) -> pd.DataFrame:
             f"{_P}src": np.full(n, code, dtype=np.int16),
             f"{_P}has_id": np.full(n, has_id),
             # A whole row, for exports without a reference: identical rows of one layout.
-            f"{_P}key": row_hash(raw[table_cols]) ^ np.uint64(hash(tuple(table_cols)) & (2**64 - 1))
-            if not has_id
-            else np.zeros(n, dtype=np.uint64),
+            f"{_P}key": _row_keys(raw, table_cols) if not has_id else np.zeros(n, dtype=np.uint64),
         }
     )
     if notes_geo:

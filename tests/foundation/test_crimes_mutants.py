@@ -284,3 +284,25 @@ def test_an_overlap_of_anti_social_behaviour_is_noted_only_when_rows_were_droppe
     assert OVERLAP_NOTE in rep.notes
     crimes = read_crimes([street(ASB), street(ASB_ELSEWHERE)])
     assert OVERLAP_NOTE not in report_of(crimes).notes and len(crimes) == 2
+
+
+def test_a_rows_key_is_its_text_hash_tagged_with_a_stable_digest_of_its_layout():
+    # the tag is the first 8 bytes (little-endian) of BLAKE2b over the names joined by the
+    # unit separator, the same in every process; the key is the row hash XOR the tag
+    import hashlib
+
+    import numpy as np
+
+    from hspwork.io.columns import row_hash
+    from hspwork.io.crimes import _row_keys
+
+    raw = pd.DataFrame({"Offence": ["Burglary", "Theft"], "Date": ["2025-01", "2025-02"]})
+    digest = hashlib.blake2b(b"Offence\x1fDate", digest_size=8).digest()
+    tag = np.uint64(int.from_bytes(digest, "little"))
+    got = _row_keys(raw, ["Offence", "Date"])
+    assert got.tolist() == (row_hash(raw) ^ tag).tolist()
+    # another order of the same columns is another layout
+    assert (
+        _row_keys(raw[["Date", "Offence"]], ["Date", "Offence"]).tolist()
+        != (row_hash(raw[["Date", "Offence"]]) ^ tag).tolist()
+    )
