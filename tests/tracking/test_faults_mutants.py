@@ -1382,3 +1382,42 @@ def test_the_silent_margin_is_the_tenth_percentile_of_the_distances():
     assert a["taskings_silent"] == 2
     assert a["silent_margin_m"] == pytest.approx(55.0)
     assert a["overhead_minutes"] == pytest.approx(3.0 + 2 * 47 / 1.4 / 60)
+
+
+def test_each_pings_minutes_are_held_to_the_gap_rule_of_its_own_pair():
+    # PC1's radio at 10:00, then its app at 10:05 and 10:10: radio to app, 5 minutes, within the
+    # larger of their rules (the radio's 10); app to app, 5 minutes, beyond the app's 3
+    pp = prepare_pings(pings([("PC1", 0, 0, 0, "radio"), ("PC1", 5, 0, 0, "app"),
+                              ("PC1", 10, 0, 0, "app")]), 27700)  # fmt: skip
+    assert F._ping_minutes(pp).tolist() == [5.0, 0.0, 0.0]
+
+
+def test_a_place_half_a_metre_outside_the_catchment_is_outside():
+    # 60.5 m west of A's centre: 10.5 m west of its edge, half a metre beyond its 10 m catchment
+    p, w = cluster_town(far=-60.5)
+    a = F.offsets_from_clusters(p, fences(), w).set_index("fence_id").loc["A"]
+    assert a["outside_m"] == pytest.approx(0.5, abs=1e-6)
+    assert a["taskings_lingering_outside"] == 1
+
+
+def test_two_weak_kinds_of_evidence_that_agree_make_a_moderate_one():
+    k = known_of(("A", "app", -150, 0, "weak"))
+    c = clusters_of(("A", "app", -140, 0, "weak"))
+    got = F.propose_catchments(fences(), clusters=c, known_points=k)
+    assert got["strength"].tolist() == ["moderate"]
+
+
+def test_a_proposal_for_a_fence_not_on_the_map_does_not_stop_the_next_moving_north_in_feet():
+    # Z is not among the fences; A's offset, 150 m north, is still applied, in feet
+    f = fences(scale=FT, crs=2263)
+    p = pd.DataFrame([proposal("Z", note="no such fence"), proposal("A", dx=0.0, dy=150.0)])
+    c = F.corrected_fences(f, p)
+    assert c["correction"].fillna("").tolist() == ["", "", "catchment +150 m"]
+    assert_allclose(c.geometry.iloc[2].bounds, np.array([0, 0, 100, 250]) * FT)
+
+
+def test_pings_on_the_search_squares_east_edge_belong_to_its_last_column_of_cells():
+    # the north-edge case turned a quarter: 15 minutes 365 m east, 5 minutes exactly 400 m east
+    p, w = cluster_town(at_a=lambda m: (50.0 + (365.0 if m < 75 else 400.0), 50.0))
+    a = F.offsets_from_clusters(p, fences(), w).set_index("fence_id").loc["A"]
+    assert_allclose([a["dx_m"], a["dy_m"]], [373.75, 0.0], atol=1e-9)
