@@ -1083,3 +1083,22 @@ def test_self_check_a_depot_journey_a_millisecond_early_passes(solver):
     solver(answer([[0]], [150]))
     got = route_on_street(plan_of(["A"], [0]), depot=Point(-300.002, 0))
     assert got["planned_start"].tolist() == [at(2.5)]
+
+
+def test_self_check_a_depot_return_a_millisecond_late_passes(solver):
+    # back from A (150.001 s) after a start at 13:42:30: at 14:00:00.001, the millisecond of
+    # rounding past the shift's end
+    solver(answer([[0]], [28800 - 900 - 150]))
+    got = route_on_street(plan_of(["A"], [0]), depot=Point(-300.002, 0))
+    assert got["planned_start"].tolist() == [S1 - pd.Timedelta(minutes=17.5)]
+
+
+def test_self_check_a_journey_after_a_longer_visit_counts_that_visits_minutes(solver):
+    # A 07:00 (15 minutes), B 07:20 for 20 minutes, then 5 minutes to C: C may start at 07:45,
+    # and a second earlier fails
+    plan = three_visits()
+    plan["minutes"] = [15.0, 15.0, 20.0]
+    solver(answer([[1, 2, 0]], [6300, 3600, 4800]))
+    assert len(route_on_street(plan)) == 3
+    check_fails(solver, plan, [[1, 2, 0]], [6299, 3600, 4800],
+                "a journey longer than the time between visits")  # fmt: skip
