@@ -1421,3 +1421,20 @@ def test_pings_on_the_search_squares_east_edge_belong_to_its_last_column_of_cell
     p, w = cluster_town(at_a=lambda m: (50.0 + (365.0 if m < 75 else 400.0), 50.0))
     a = F.offsets_from_clusters(p, fences(), w).set_index("fence_id").loc["A"]
     assert_allclose([a["dx_m"], a["dy_m"]], [373.75, 0.0], atol=1e-9)
+
+
+def test_only_the_time_at_the_place_counts_as_lingering():
+    # 11 minutes 150 m west of A's centre and 9 minutes 88 m west share no disc on a 20 m grid:
+    # the place is the larger spot, where PC1 lingered 11 minutes, short of 15; the 9 minutes
+    # at the other spot are not at the place
+    p, w = cluster_town()
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[(m >= 71) & (m < 80), "x"] = 50.0 - 88.0
+    a = F.offsets_from_clusters(p, fences(), w, cell_m=20.0, linger_minutes=15).loc[0]
+    assert (a["fence_id"], a["dx_m"], a["taskings_lingering_outside"]) == ("A", -150.0, 0)
+
+
+def test_the_default_longest_silence_bridged_is_45_minutes():
+    import inspect
+
+    assert inspect.signature(F.corrected_dwell).parameters["max_bridge_minutes"].default == 45.0
