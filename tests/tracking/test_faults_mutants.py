@@ -1438,3 +1438,15 @@ def test_the_default_longest_silence_bridged_is_45_minutes():
     import inspect
 
     assert inspect.signature(F.corrected_dwell).parameters["max_bridge_minutes"].default == 45.0
+
+
+def test_a_silence_is_bracketed_by_the_same_device_whatever_pinged_before_it():
+    # PC4's app pings at 09:59, just before the radio's last ping ahead of its silence, and at
+    # 10:22, just after its first ping after it: the radio is still silent at A once, and the
+    # app's pings on either side do not make the radio's silence the app's
+    p, w, f = silence_town()
+    app = pings([("PC4", 59, 50.0, -50.0, "app"), ("PC4", 82, 50.0, -50.0, "app")])
+    p = pd.concat([p, app], ignore_index=True)
+    s = F.silences_at_fences(p, f, w).set_index(["fence_id", "source"])
+    assert s.loc[("A", "radio"), "taskings_silent"] == 1
+    assert s.loc[("A", "app"), "taskings_silent"] == 0
