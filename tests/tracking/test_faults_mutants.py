@@ -1450,3 +1450,31 @@ def test_a_silence_is_bracketed_by_the_same_device_whatever_pinged_before_it():
     s = F.silences_at_fences(p, f, w).set_index(["fence_id", "source"])
     assert s.loc[("A", "radio"), "taskings_silent"] == 1
     assert s.loc[("A", "app"), "taskings_silent"] == 0
+
+
+def test_a_switch_from_radio_to_app_is_not_a_silence():
+    # PC4's radio pings until 10:00 and its app from 10:21: 21 minutes between two devices'
+    # pings is no silence of either
+    p, w, f = silence_town()
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[m >= 81, "source"] = "app"
+    s = F.silences_at_fences(p, f, w).set_index(["fence_id", "source"])
+    assert s.loc[("A", "radio"), "taskings_silent"] == 0
+
+
+def test_the_margin_is_the_nearer_of_the_pings_either_side():
+    # the ping before the silence 206 m from A (at (300, -50)), the one after 50 m (at (50, -50)):
+    # the margin is 50 m, and the walk across 50 - 8 m and back makes the overhead 4 minutes
+    p, w, f = silence_town()
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[m == 60, "x"] = 300.0
+    a = F.silences_at_fences(p, f, w).set_index("fence_id").loc["A"]
+    assert a["silent_margin_m"] == pytest.approx(50.0)
+    assert a["overhead_minutes"] == pytest.approx(4.0)
+
+
+def test_windows_indexed_by_their_own_column_are_read():
+    # an analyst's windows indexed by tasking_id and keeping the column too
+    p, w, f = silence_town()
+    w = w.set_index("tasking_id", drop=False)
+    assert F.silences_at_fences(p, f, w).set_index("fence_id").loc["A", "taskings_silent"] == 1
