@@ -1478,3 +1478,11 @@ def test_windows_indexed_by_their_own_column_are_read():
     p, w, f = silence_town()
     w = w.set_index("tasking_id", drop=False)
     assert F.silences_at_fences(p, f, w).set_index("fence_id").loc["A", "taskings_silent"] == 1
+
+
+def test_an_app_radio_offset_between_three_and_four_errors_is_not_strong():
+    # the app 0, 15, 30, 45 and 60 m east: median 30, absolute deviations 30, 15, 0, 15, 30
+    # (median 15), se = 1.4826 x 15 / sqrt(5) = 9.95 m; 30 m is 3.0 errors, under 4: moderate
+    b = F.offsets_between_sources(pairs_town([0, 15, 30, 45, 60]), min_pairs=5).iloc[0]
+    assert b["se_m"] == pytest.approx(1.4826 * 15 / np.sqrt(5))
+    assert (b["offset_m"], b["strength"]) == (30.0, "moderate")
