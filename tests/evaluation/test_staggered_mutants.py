@@ -320,11 +320,9 @@ def test_lead_errors_and_joint_test_equal_statsmodels_cluster_robust_fit():
     assert pre["places"].tolist() == [16, 16] and pre["place_periods"].tolist() == [16, 16]
 
 
-def test_a_panel_the_model_fits_exactly_has_no_error_and_no_p_value():
-    # N: 4 crimes every week; A: 2, 2 before its start in week 2, then 1, 1. A's level is
-    # 4/8 = 1/2 of N's, so it expects 2 a week after its start: IRR 2/4 = 0.5. Every row is
-    # fitted exactly, so there is no error to cluster: se 0, and no p-value to give
-    panel = pd.DataFrame(
+def exact_panel():
+    """N with 4 crimes every week; A with 2, 2 before its start in week 2, then 1, 1."""
+    return pd.DataFrame(
         {
             "place": ["N"] * 4 + ["A"] * 4,
             "week": [0, 1, 2, 3] * 2,
@@ -332,6 +330,13 @@ def test_a_panel_the_model_fits_exactly_has_no_error_and_no_p_value():
             "crimes": [4, 4, 4, 4, 2, 2, 1, 1],
         }
     )
+
+
+def test_a_panel_the_model_fits_exactly_has_no_error_and_no_p_value():
+    # N: 4 crimes every week; A: 2, 2 before its start in week 2, then 1, 1. A's level is
+    # 4/8 = 1/2 of N's, so it expects 2 a week after its start: IRR 2/4 = 0.5. Every row is
+    # fitted exactly, so there is no error to cluster: se 0, and no p-value to give
+    panel = exact_panel()
     r = staggered_effect(panel, **COLS, pre_periods=0)
     assert r.irr == 0.5 and r.se == 0.0 and r.ci == (0.5, 0.5)
     assert np.isnan(r.p_value)
@@ -519,14 +524,7 @@ UNTESTED = (
 def test_an_exact_fit_has_no_pre_period_test_rather_than_one_of_rounding_noise():
     # the exactly fitted panel above with one lead: A's week 1 is 2 against 2 expected, a ratio
     # of 1 with no error at all, so the chi-squared would be 0/0 in rounding
-    panel = pd.DataFrame(
-        {
-            "place": ["N"] * 4 + ["A"] * 4,
-            "week": [0, 1, 2, 3] * 2,
-            "start": [-1] * 4 + [2] * 4,
-            "crimes": [4, 4, 4, 4, 2, 2, 1, 1],
-        }
-    )
+    panel = exact_panel()
     r = staggered_effect(panel, **COLS, pre_periods=1)
     assert r.pretrend_df == 1 and np.isnan(r.pretrend_chi2) and np.isnan(r.pretrend_p)
     assert_allclose(r.by_event_time["irr"].iloc[0], 1.0, rtol=1e-9)

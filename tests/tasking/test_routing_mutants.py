@@ -282,12 +282,17 @@ def test_depot_errors_name_the_team_or_the_value():
         _depot_points(7, teams, None)
 
 
-def test_depot_minutes_straight_line_in_metres_and_in_feet():
-    f = gpd.GeoDataFrame(
+def depot_fences() -> gpd.GeoDataFrame:
+    """A at the origin and B 300 m east and 400 m north of it, 10 m squares."""
+    return gpd.GeoDataFrame(
         {"fence_id": ["A", "B"]},
         geometry=[box(-5, -5, 5, 5), box(295, 395, 305, 405)],
         crs=27700,
     )
+
+
+def test_depot_minutes_straight_line_in_metres_and_in_feet():
+    f = depot_fences()
     got = _depot_minutes({"Crew 1": np.array([300.0, 0.0])}, f, None, 1.4, _places_xy(f))
     # A is 300 m from the depot, B 400 m; times 1.4 at 1.4 m/s: 300 s and 400 s
     assert_allclose(got["Crew 1"], [5.0, 400 / 60])
@@ -1054,11 +1059,7 @@ def test_a_pair_with_no_gap_does_not_end_the_search_for_pairs_with_one():
 
 
 def test_depot_minutes_straight_line_from_a_depot_off_the_axis():
-    f = gpd.GeoDataFrame(
-        {"fence_id": ["A", "B"]},
-        geometry=[box(-5, -5, 5, 5), box(295, 395, 305, 405)],
-        crs=27700,
-    )
+    f = depot_fences()
     # a depot 300 m north of A: A 300 m away, B sqrt(300^2 + 100^2) m; 1.4 x at 1.4 m/s
     got = _depot_minutes({"Crew 1": np.array([0.0, 300.0])}, f, None, 1.4, _places_xy(f))
     assert_allclose(got["Crew 1"], [300 / 60, np.hypot(300.0, 100.0) / 60])

@@ -1363,22 +1363,15 @@ def test_the_silent_margin_is_the_tenth_percentile_of_the_distances():
     # two silences at A: the pings either side 50 m south of its edge (10:00-10:21) and 100 m
     # south (12:00-12:21). The margin is their 10th percentile, 50 + 0.1 x 50 = 55 m; the
     # overhead 3 minutes of interval and the walk across 55 - 8 m and back at 1.4 m/s
-    rows = []
-    for m in range(0, 241, 3):
-        if 60 < m < 81 or 180 < m < 201:
-            continue
-        if m in (60, 81):
-            x, y = 50.0, -50.0
-        elif m in (180, 201):
-            x, y = 50.0, -100.0
-        elif 120 <= m < 140:
-            x, y = 1050.0, 50.0
-        else:
-            x, y = HOME
-        rows.append(("PC4", m, x, y, "radio"))
-    w = windows(("T1", "A", "PC4", 50, 62, 18), ("T2", "B", "PC4", 120, 125, 15),
-                ("T3", "A", "PC4", 170, 182, 18))  # fmt: skip
-    a = F.silences_at_fences(pings(rows), fences(buffer_m=8.0), w).set_index("fence_id").loc["A"]
+    p, w, f = silence_town()  # its pings end at 12:00; the second silence follows it
+    m = p["time"].sub(T0).dt.total_seconds().div(60)
+    p.loc[m == 180, ["x", "y"]] = [50.0, -100.0]
+    after = [
+        ("PC4", k, *((50.0, -100.0) if k == 201 else HOME), "radio") for k in range(201, 241, 3)
+    ]
+    p = pd.concat([p, pings(after)], ignore_index=True)
+    w = pd.concat([w, windows(("T3", "A", "PC4", 170, 182, 18))], ignore_index=True)
+    a = F.silences_at_fences(p, f, w).set_index("fence_id").loc["A"]
     assert a["taskings_silent"] == 2
     assert a["silent_margin_m"] == pytest.approx(55.0)
     assert a["overhead_minutes"] == pytest.approx(3.0 + 2 * 47 / 1.4 / 60)
